@@ -1,0 +1,63 @@
+# Faultline's entry points. `make demo` and `make test` are the README's first two commands.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CLUSTER := e2e/cluster/cluster.sh
+BUILD := e2e/cluster/build.sh
+# Compiled dependencies are shared by every clone on this machine (see e2e/cluster/README.md).
+export CARGO_TARGET_DIR ?= /var/cache/faultline/cargo-target
+
+.PHONY: help deps build lint unit test e2e smoke cluster-up cluster-down cluster-status \
+	tools images image image-pause image-demo image-coredns demo
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+deps: ## install the apt packages the project needs (root)
+	@e2e/cluster/deps.sh
+
+build: ## build the faultline binary
+	cargo build --locked
+
+lint: ## rustfmt and clippy, warnings are errors
+	cargo fmt --check
+	cargo clippy --locked --all-targets -- -D warnings
+
+unit: ## fast unit tests, no cluster
+	cargo test --locked
+
+test: deps lint unit smoke ## every test tier: lint, unit, and the cluster smoke tier
+
+e2e: smoke ## end-to-end tiers on the local cluster
+
+smoke: cluster-up images ## the cluster smoke tier (brings the cluster up if needed)
+	e2e/smoke.sh
+
+cluster-up: deps ## start the local cluster (idempotent); FAKE_NODES=N adds kwok nodes
+	@$(CLUSTER) up
+
+cluster-down: ## stop the local cluster and remove every trace of it
+	@$(CLUSTER) down
+
+cluster-status: ## show the state of each cluster component
+	@$(CLUSTER) status
+
+tools: ## build the cluster components into the cache (Kubernetes, etcd, CoreDNS, Helm, kwok)
+	@$(BUILD) tools
+
+images: image-pause image-coredns image-demo image ## build every local image and import it
+
+image: ## build localhost/faultline:<version> (static release binary) and import it
+	@$(BUILD) image-faultline && $(CLUSTER) load
+
+image-pause: ## build the pause image and import it
+	@$(BUILD) image-pause && $(CLUSTER) load
+
+image-coredns: ## build the CoreDNS image and import it
+	@$(BUILD) image-coredns && $(CLUSTER) load
+
+image-demo: ## build the demo app image (busybox httpd) and import it
+	@$(BUILD) image-demo && $(CLUSTER) load
+
+demo: cluster-up images ## bring up the cluster and deploy the demo app
+	@e2e/demo.sh

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Builds what the local cluster runs, into the versioned cache ($FAULTLINE_CACHE), skipping
+# whatever is already there:
+#   build.sh tools                  kube (control plane, kubelet, kube-proxy, kubectl, etcd), coredns, helm, kwok
+#   build.sh kube|coredns|helm|kwok one of them
+#   build.sh image-pause|image-coredns|image-demo|image-faultline
+# Each build prints how long it took; build times are recorded in e2e/cluster/README.md.
+set -euo pipefail
+source "$(dirname "$0")/config.sh"
+
+timed() { # timed LABEL CMD...: runs CMD, then logs its wall time and peak memory
+	local label=$1 stats; shift
+	stats=$(mktemp)
+	/usr/bin/time -f '%e %M' -o "$stats" "$@" || { log "$label failed"; rm -f "$stats"; return 1; }
+	read -r secs kib < "$stats"; rm -f "$stats"
+	log "$label built in ${secs}s, peak RSS $((kib / 1024)) MiB"
+}
+
+require_go() {
+	command -v go >/dev/null || die "go is not installed; it is needed to build the cluster components"
+}
+
+build_kube() {
+	[ -x "$KUBE_BIN_DIR/kube" ] && return 0
+	require_go
+	log "building Kubernetes $K8S_VERSION and etcd $ETCD_VERSION (cold: tens of minutes on 2 cores) -> $KUBE_BIN_DIR"
+	local tmp=$KUBE_BIN_DIR.tmp minor=${K8S_VERSION#v1.}
+	minor=${minor%%.*}
+	rm -rf "$tmp"; mkdir -p "$tmp"
+	local ld="-s -w"
+	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		ld+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+	done
+	(cd "$CLUSTER_SRC/go/kube" && CGO_ENABLED=0 timed "kube $K8S_VERSION" go build -trimpath -ldflags "$ld" -o "$tmp/kube" .)
+	for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
+		ln -sf kube "$tmp/$name"
+	done
+	mv "$tmp" "$KUBE_BIN_DIR"
+}
+
+build_coredns() {
+	[ -x "$COREDNS_BIN" ] && return 0
+	require_go
+	log "building CoreDNS $COREDNS_VERSION -> $COREDNS_BIN"
+	local tmp=$COREDNS_BIN.tmp
+	mkdir -p "$(dirname "$COREDNS_BIN")"
+	(cd "$CLUSTER_SRC/go/coredns" && CGO_ENABLED=0 timed "coredns $COREDNS_VERSION" go build -trimpath -ldflags "-s -w" -o "$tmp" .)
+	mv "$tmp" "$COREDNS_BIN"
+}
+
+go_install() { # go_install BIN PACKAGE@VERSION
+	local bin=$1 pkg=$2
+	[ -x "$bin" ] && return 0
+	require_go
+	log "building $pkg -> $bin"
+	local dir; dir=$(dirname "$bin")
+	rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
+	GOBIN="$dir.tmp" CGO_ENABLED=0 timed "$pkg" go install -trimpath -ldflags "-s -w" "$pkg"
+	rm -rf "$dir"; mv "$dir.tmp" "$dir"
+}
+
+image_archive() { # the cached OCI archive for an image reference
+	local ref=$1 name
+	name=${ref#localhost/}
+	echo "$IMAGE_DIR/${name/:/_}.tar"
+}
+
+mkimage() { python3 "$REPO_ROOT/e2e/images/mkimage.py" "$@"; }
+
+build_image_pause() {
+	local out; out=$(image_archive "$PAUSE_IMAGE")
+	[ -f "$out" ] && return 0
+	command -v gcc >/dev/null || die "gcc is needed to build the pause image (apt-get install gcc libc6-dev)"
+	local tmp; tmp=$(mktemp -d)
+	gcc -Os -static -s -o "$tmp/pause" "$REPO_ROOT/e2e/images/pause/pause.c"
+	mkimage --name "$PAUSE_IMAGE" --out "$out" --entrypoint '["/pause"]' --user 65535 "$tmp/pause:/pause:0755" >&2
+	rm -rf "$tmp"
+}
+
+build_image_coredns() {
+	local out; out=$(image_archive "$COREDNS_IMAGE")
+	build_coredns
+	[ -f "$out" ] && [ "$out" -nt "$COREDNS_BIN" ] && return 0
+	mkimage --name "$COREDNS_IMAGE" --out "$out" --entrypoint '["/coredns"]' --user 65532 \
+		"$COREDNS_BIN:/coredns:0755" >&2
+}
+
+build_image_demo() {
+	local out; out=$(image_archive "$DEMO_IMAGE")
+	local busybox=/bin/busybox
+	file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || busybox=/usr/bin/busybox
+	[ -x "$busybox" ] || die "busybox-static is needed for the demo image (apt-get install busybox-static)"
+	# The archive is rebuilt when the page or busybox changes; mkimage output is deterministic.
+	local tmp; tmp=$(mktemp -d)
+	mkdir -p "$tmp/bin"
+	cp "$busybox" "$tmp/bin/busybox"
+	for applet in sh wget nslookup sleep cat; do ln -s busybox "$tmp/bin/$applet"; done
+	mkimage --name "$DEMO_IMAGE" --out "$out.new" --entrypoint '["/bin/busybox"]' \
+		--cmd '["httpd", "-f", "-v", "-p", "8080", "-h", "/www"]' --user 65534 --port 8080/tcp \
+		"$tmp/bin/busybox:/bin/busybox:0755" \
+		"$REPO_ROOT/e2e/images/demo/index.html:/www/index.html:0644" \
+		"$REPO_ROOT/e2e/images/demo/health:/www/health:0644" >&2
+	rm -rf "$tmp"
+	mv "$out.new" "$out"
+}
+
+build_image_faultline() {
+	local out; out=$(image_archive "$FAULTLINE_IMAGE")
+	local target=x86_64-unknown-linux-gnu
+	log "building the static faultline binary (cargo build --release --target $target)"
+	(cd "$REPO_ROOT" && RUSTFLAGS="-C target-feature=+crt-static" \
+		cargo build --quiet --release --locked --target "$target" --bin faultline)
+	local bin; bin=$(cd "$REPO_ROOT" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/$target/release/faultline
+	file "$bin" | grep -q 'statically linked' || die "$bin is not statically linked"
+	mkimage --name "$FAULTLINE_IMAGE" --out "$out.new" --entrypoint '["/faultline"]' --user 65532 \
+		"$bin:/faultline:0755" >&2
+	mv "$out.new" "$out"
+	log "faultline binary $(stat -c %s "$bin") bytes, image archive $(stat -c %s "$out") bytes"
+}
+
+mkdir -p "$FAULTLINE_CACHE/bin" "$IMAGE_DIR"
+case "${1:-tools}" in
+tools) build_kube; build_coredns; go_install "$HELM_BIN" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"; go_install "$KWOK_BIN" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" ;;
+kube) build_kube ;;
+coredns) build_coredns ;;
+helm) go_install "$HELM_BIN" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" ;;
+kwok) go_install "$KWOK_BIN" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" ;;
+image-pause) build_image_pause ;;
+image-coredns) build_image_coredns ;;
+image-demo) build_image_demo ;;
+image-faultline) build_image_faultline ;;
+images) build_image_pause; build_image_coredns; build_image_demo; build_image_faultline ;;
+*) die "unknown build target '$1'; see the header of $0" ;;
+esac

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# The cluster smoke tier: proves the local cluster does what the later tiers rely on.
+# Each test gets its own namespace and removes it. Prints "N passed, N failed" last.
+# Needs a running cluster (make smoke brings it up). SKIP_RESTART=1 leaves out the down/up test.
+set -uo pipefail
+source "$(dirname "$0")/cluster/config.sh"
+export KUBECONFIG=$KUBECONFIG_ADMIN
+export PATH=$KUBE_BIN_DIR:$PATH
+OUT=${E2E_OUTPUT:-$REPO_ROOT/e2e/_output}/smoke
+mkdir -p "$OUT"
+
+passed=0 failed=0 failures=()
+
+run_test() { # run_test NAME: runs the function test_NAME and records the outcome
+	local name=$1 started=$SECONDS
+	printf '=== %s\n' "$name"
+	if ("test_$name") > "$OUT/$name.log" 2>&1; then
+		passed=$((passed + 1)); printf -- '--- PASS %s (%ss)\n' "$name" $((SECONDS - started))
+	else
+		failed=$((failed + 1)); failures+=("$name")
+		printf -- '--- FAIL %s (%ss); its output:\n' "$name" $((SECONDS - started))
+		sed 's/^/    /' "$OUT/$name.log" | tail -n 40
+	fi
+}
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+new_namespace() { # new_namespace PREFIX: sets NS to a fresh namespace, deleted when the test's subshell exits
+	NS="$1-$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+	kubectl create namespace "$NS" >/dev/null || fail "cannot create namespace $NS"
+	trap "kubectl delete namespace $NS --wait=false >/dev/null 2>&1" EXIT
+	local deadline=$((SECONDS + 30))
+	until kubectl -n "$NS" get serviceaccount default >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || fail "namespace $NS has no default ServiceAccount after 30s"
+		sleep 0.2
+	done
+}
+
+run_pod() { # run_pod NS NAME IMAGE SERVICEACCOUNT CMD...: runs a pod to completion, prints its log; fails if it failed
+	local ns=$1 name=$2 image=$3 sa=$4; shift 4
+	local args; args=$(printf '%s\n' "$@" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().splitlines()))')
+	kubectl -n "$ns" apply -f - >/dev/null <<-EOF
+	apiVersion: v1
+	kind: Pod
+	metadata: {name: $name}
+	spec:
+	  serviceAccountName: $sa
+	  restartPolicy: Never
+	  securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
+	  containers:
+	  - name: main
+	    image: $image
+	    imagePullPolicy: Never
+	    command: $args
+	    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+	EOF
+	local phase="" deadline=$((SECONDS + 90))
+	while [ $SECONDS -lt $deadline ]; do
+		phase=$(kubectl -n "$ns" get pod "$name" -o jsonpath='{.status.phase}')
+		case $phase in Succeeded | Failed) break ;; esac
+		sleep 0.5
+	done
+	kubectl -n "$ns" logs "$name" 2>&1
+	[ "$phase" = Succeeded ] || { kubectl -n "$ns" describe pod "$name" | tail -n 15; return 1; }
+}
+
+# ---------------------------------------------------------------- tests
+
+test_node_ready() {
+	kubectl get nodes -o wide
+	kubectl wait --for=condition=Ready "node/$NODE_NAME" --timeout=60s
+	local version; version=$(kubectl get node "$NODE_NAME" -o jsonpath='{.status.nodeInfo.kubeletVersion}')
+	[ "$version" = "$K8S_VERSION" ] || fail "kubelet reports $version, expected $K8S_VERSION"
+}
+
+test_dns_resolves_kubernetes_default() {
+	new_namespace smoke-dns; local ns=$NS
+	# The short name goes through the pod's search path (<ns>.svc.cluster.local, svc.cluster.local, ...).
+	local out; out=$(run_pod "$ns" dns "$DEMO_IMAGE" default nslookup kubernetes.default) || fail "nslookup failed: $out"
+	echo "$out"
+	echo "$out" | grep -q "Address.*$KUBERNETES_SVC_IP" || fail "kubernetes.default did not resolve to $KUBERNETES_SVC_IP"
+}
+
+deploy_demo() { # deploy_demo NS REPLICAS
+	kubectl -n "$1" apply -f - <<-EOF
+	apiVersion: apps/v1
+	kind: Deployment
+	metadata: {name: demo, labels: {app: demo}}
+	spec:
+	  replicas: $2
+	  selector: {matchLabels: {app: demo}}
+	  template:
+	    metadata: {labels: {app: demo}}
+	    spec:
+	      securityContext: {runAsNonRoot: true, runAsUser: 65534, seccompProfile: {type: RuntimeDefault}}
+	      containers:
+	      - name: web
+	        image: $DEMO_IMAGE
+	        imagePullPolicy: Never
+	        ports: [{containerPort: 8080, name: http}]
+	        readinessProbe: {httpGet: {path: /health, port: http}, periodSeconds: 1}
+	        securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+	---
+	apiVersion: v1
+	kind: Service
+	metadata: {name: demo}
+	spec:
+	  selector: {app: demo}
+	  ports: [{name: http, port: 80, targetPort: http}]
+	EOF
+}
+
+test_demo_deployment_available() {
+	new_namespace smoke-deploy; local ns=$NS
+	deploy_demo "$ns" 3
+	kubectl -n "$ns" wait --for=condition=Available deployment/demo --timeout=90s || fail "deployment not Available"
+	local ready; ready=$(kubectl -n "$ns" get deployment demo -o jsonpath='{.status.readyReplicas}')
+	[ "$ready" = 3 ] || fail "readyReplicas is $ready, expected 3"
+}
+
+test_pod_reaches_service_by_dns_name() {
+	new_namespace smoke-svc; local ns=$NS
+	deploy_demo "$ns" 2
+	kubectl -n "$ns" wait --for=condition=Available deployment/demo --timeout=90s || fail "deployment not Available"
+	local out
+	out=$(run_pod "$ns" client "$DEMO_IMAGE" default wget -q -T 5 -O - \
+		"http://demo.$ns.svc.$CLUSTER_DOMAIN/health") || fail "wget by full name failed: $out"
+	echo "$out"; [ "$out" = ok ] || fail "expected 'ok' from /health, got: $out"
+	out=$(run_pod "$ns" short "$DEMO_IMAGE" default wget -q -T 5 -O - http://demo/) || fail "wget by short name failed: $out"
+	echo "$out" | grep -q 'faultline demo app' || fail "index page not served through the Service: $out"
+}
+
+test_serviceaccount_lists_pods() {
+	new_namespace smoke-sa; local ns=$NS
+	kubectl -n "$ns" create serviceaccount lister
+	kubectl -n "$ns" create role pod-lister --verb=list --resource=pods
+	kubectl -n "$ns" create rolebinding pod-lister --role=pod-lister --serviceaccount="$ns:lister"
+	kubectl -n "$ns" create serviceaccount nobody
+	local out
+	out=$(run_pod "$ns" check "$FAULTLINE_IMAGE" lister /faultline check) || fail "faultline check failed: $out"
+	echo "$out"
+	echo "$out" | grep -q "api-server: $K8S_VERSION" || fail "server version missing"
+	echo "$out" | grep -q "pods in namespace $ns:" || fail "did not list pods in its own namespace"
+	echo "$out" | grep -qx '  check' || fail "did not see its own pod in the list"
+	# Without the Role the same call is refused: the token, not luck, grants access.
+	out=$(run_pod "$ns" denied "$FAULTLINE_IMAGE" nobody /faultline check) && fail "listing without RBAC succeeded: $out"
+	echo "$out"
+	echo "$out" | grep -q 'forbidden' || fail "expected a forbidden error, got: $out"
+	local code; code=$(kubectl -n "$ns" get pod denied -o jsonpath='{.status.containerStatuses[0].state.terminated.exitCode}')
+	[ "$code" = 3 ] || fail "faultline check exited $code without permission, expected 3"
+}
+
+test_cluster_down_then_up() {
+	"$CLUSTER_SRC/cluster.sh" down || fail "cluster-down failed or left something behind"
+	"$CLUSTER_SRC/cluster.sh" status && fail "status reports healthy after cluster-down"
+	"$CLUSTER_SRC/cluster.sh" up || fail "cluster-up after cluster-down failed"
+	"$CLUSTER_SRC/cluster.sh" status || fail "status is not healthy after cluster-up"
+	kubectl wait --for=condition=Ready "node/$NODE_NAME" --timeout=60s
+	# A second up is a no-op.
+	"$CLUSTER_SRC/cluster.sh" up || fail "a second cluster-up failed"
+	test_dns_resolves_kubernetes_default
+}
+
+"$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
+tests=(node_ready dns_resolves_kubernetes_default demo_deployment_available pod_reaches_service_by_dns_name serviceaccount_lists_pods)
+[ "${SKIP_RESTART:-0}" = 1 ] || tests+=(cluster_down_then_up)
+for t in "${tests[@]}"; do run_test "$t"; done
+
+echo
+[ $failed = 0 ] || echo "failed: ${failures[*]} (logs in $OUT)"
+echo "smoke: $passed passed, $failed failed"
+[ $failed = 0 ]

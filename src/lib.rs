@@ -1,0 +1,5 @@
+//! Faultline: a Kubernetes chaos-engineering operator.
+//!
+//! The binary in `main.rs` parses the command line and hands over to the modules here.
+
+pub mod cli;
