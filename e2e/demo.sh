@@ -2,7 +2,7 @@
 # make demo: the local cluster, the demo app, and (once the operator exists) a sample experiment.
 # The cluster and images are already up when this runs (the Makefile's prerequisites).
 set -euo pipefail
-source "$(dirname "$0")/cluster/config.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/cluster/config.sh"
 export KUBECONFIG=$KUBECONFIG_ADMIN PATH=$KUBE_BIN_DIR:$PATH
 
 sed "s#@DEMO_IMAGE@#$DEMO_IMAGE#" "$REPO_ROOT/e2e/manifests/demo-app.yaml" | kubectl apply -f - >/dev/null

@@ -6,7 +6,7 @@
 #   build.sh image-pause|image-coredns|image-demo|image-faultline
 # Each build prints how long it took; build times are recorded in e2e/cluster/README.md.
 set -euo pipefail
-source "$(dirname "$0")/config.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/config.sh"
 
 timed() { # timed LABEL CMD...: runs CMD, then logs its wall time and peak memory
 	local label=$1 stats; shift
@@ -88,19 +88,16 @@ build_image_coredns() {
 build_image_demo() {
 	local out; out=$(image_archive "$DEMO_IMAGE")
 	local busybox=/bin/busybox
-	file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || busybox=/usr/bin/busybox
+	file -L "$busybox" 2>/dev/null | grep 'statically linked' >/dev/null || busybox=/usr/bin/busybox
 	[ -x "$busybox" ] || die "busybox-static is needed for the demo image (apt-get install busybox-static)"
 	# The archive is rebuilt when the page or busybox changes; mkimage output is deterministic.
-	local tmp; tmp=$(mktemp -d)
-	mkdir -p "$tmp/bin"
-	cp "$busybox" "$tmp/bin/busybox"
-	for applet in sh wget nslookup sleep cat; do ln -s busybox "$tmp/bin/$applet"; done
+	local links=()
+	for applet in sh wget nslookup nc timeout true id sleep cat ls ps kill; do links+=(--link "/bin/$applet=busybox"); done
 	mkimage --name "$DEMO_IMAGE" --out "$out.new" --entrypoint '["/bin/busybox"]' \
-		--cmd '["httpd", "-f", "-v", "-p", "8080", "-h", "/www"]' --user 65534 --port 8080/tcp \
-		"$tmp/bin/busybox:/bin/busybox:0755" \
+		--cmd '["httpd", "-f", "-v", "-p", "8080", "-h", "/www"]' --user 65534 --port 8080/tcp "${links[@]}" \
+		"$busybox:/bin/busybox:0755" \
 		"$REPO_ROOT/e2e/images/demo/index.html:/www/index.html:0644" \
 		"$REPO_ROOT/e2e/images/demo/health:/www/health:0644" >&2
-	rm -rf "$tmp"
 	mv "$out.new" "$out"
 }
 
@@ -111,7 +108,7 @@ build_image_faultline() {
 	(cd "$REPO_ROOT" && RUSTFLAGS="-C target-feature=+crt-static" \
 		cargo build --quiet --release --locked --target "$target" --bin faultline)
 	local bin; bin=$(cd "$REPO_ROOT" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/$target/release/faultline
-	file "$bin" | grep -q 'statically linked' || die "$bin is not statically linked"
+	file "$bin" | grep -E 'statically linked|static-pie linked' >/dev/null || die "$bin is not statically linked"
 	mkimage --name "$FAULTLINE_IMAGE" --out "$out.new" --entrypoint '["/faultline"]' --user 65532 \
 		"$bin:/faultline:0755" >&2
 	mv "$out.new" "$out"

@@ -7,7 +7,7 @@
 #   cluster.sh load     import the cached images into the running containerd
 # Component logs: $LOG_DIR (/var/log/faultline-cluster), one file per component.
 set -euo pipefail
-source "$(dirname "$0")/config.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/config.sh"
 
 PKI=$CLUSTER_DIR/pki
 PID_DIR=$RUN_DIR/pids
@@ -65,15 +65,15 @@ wait_ready() { # wait_ready NAME SECONDS CHECK...: polls CHECK until it succeeds
 
 healthy() { # healthy NAME: the component answers its health check
 	case $1 in
-	etcd) curl -sf "http://127.0.0.1:$ETCD_CLIENT_PORT/health" | grep -q '"health":"true"' ;;
+	etcd) curl -sf "http://127.0.0.1:$ETCD_CLIENT_PORT/health" | grep '"health":"true"' >/dev/null ;;
 	kube-apiserver) curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
-		"https://$NODE_IP:$APISERVER_PORT/readyz" | grep -q ok ;;
-	kube-controller-manager) curl -skf "https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz" | grep -q ok ;;
-	kube-scheduler) curl -skf "https://127.0.0.1:$SCHEDULER_PORT/healthz" | grep -q ok ;;
+		"https://$NODE_IP:$APISERVER_PORT/readyz" | grep ok >/dev/null ;;
+	kube-controller-manager) curl -skf "https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz" | grep ok >/dev/null ;;
+	kube-scheduler) curl -skf "https://127.0.0.1:$SCHEDULER_PORT/healthz" | grep ok >/dev/null ;;
 	containerd) ctr --address "$CONTAINERD_SOCK" version ;;
-	kubelet) curl -sf "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz" | grep -q ok ;;
-	kube-proxy) curl -s "http://127.0.0.1:$PROXY_HEALTHZ_PORT/healthz" | grep -q lastUpdated ;;
-	kwok) curl -sf "http://127.0.0.1:$KWOK_PORT/healthz" | grep -q ok ;;
+	kubelet) curl -sf "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz" | grep ok >/dev/null ;;
+	kube-proxy) curl -s "http://127.0.0.1:$PROXY_HEALTHZ_PORT/healthz" | grep lastUpdated >/dev/null ;;
+	kwok) curl -sf "http://127.0.0.1:$KWOK_PORT/healthz" | grep ok >/dev/null ;;
 	*) return 1 ;;
 	esac
 }
@@ -120,28 +120,34 @@ preflight() {
 
 # ---------------------------------------------------------------- host network
 
-save_sysctl() { # remembers the value before changing it, so cluster-down can restore it
-	local key=$1 value=$2 file=$CLUSTER_DIR/sysctl.saved
+save_sysctl() { # save_sysctl KEY [VALUE]: remembers the value before any change, so cluster-down restores it
+	local key=$1 value=${2:-} file=$CLUSTER_DIR/sysctl.saved
 	grep -q "^$key=" "$file" 2>/dev/null || echo "$key=$(sysctl -n "$key")" >> "$file"
-	sysctl -qw "$key=$value"
+	[ -z "$value" ] || sysctl -qw "$key=$value"
 }
 
 setup_network() {
 	mkdir -p "$CLUSTER_DIR"
-	ip addr show dev lo | grep -q " $NODE_IP/32" || ip addr add "$NODE_IP/32" dev lo
+	ip addr show dev lo | grep " $NODE_IP/32" >/dev/null || ip addr add "$NODE_IP/32" dev lo
 	save_sysctl net.ipv4.ip_forward 1
 	save_sysctl net.bridge.bridge-nf-call-iptables 1
 	save_sysctl fs.inotify.max_user_instances 8192
 	save_sysctl fs.inotify.max_user_watches 1048576
+	# The kubelet tunes these itself; remember them so cluster-down puts them back.
+	for key in kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom kernel.keys.root_maxkeys kernel.keys.root_maxbytes; do
+		save_sysctl "$key"
+	done
 	# Simulated nodes and pods have addresses that no host owns: drop, never route them out.
 	for net in "${FAKE_NODE_IP%.*}.0/24" "$FAKE_POD_CIDR"; do
-		ip route show type blackhole | grep -q "^blackhole $net" || ip route add blackhole "$net"
+		ip route show type blackhole | grep "^blackhole $net" >/dev/null || ip route add blackhole "$net"
 	done
 	# Egress guard: traffic from pods may only be forwarded back onto the pod bridge. Pods reach the
 	# host and Services (DNAT to pods or to $NODE_IP) but nothing beyond this machine.
-	iptables -N FAULTLINE-EGRESS 2>/dev/null || iptables -F FAULTLINE-EGRESS
-	iptables -A FAULTLINE-EGRESS -s "$POD_CIDR" ! -o "$BRIDGE" -j DROP
-	iptables -C FORWARD -j FAULTLINE-EGRESS 2>/dev/null || iptables -I FORWARD 1 -j FAULTLINE-EGRESS
+	# It sits in the mangle table, which FORWARD traverses before filter, where kube-proxy's own
+	# ACCEPT rules are inserted ahead of anything already there.
+	iptables -t mangle -N FAULTLINE-EGRESS 2>/dev/null || iptables -t mangle -F FAULTLINE-EGRESS
+	iptables -t mangle -A FAULTLINE-EGRESS -s "$POD_CIDR" ! -o "$BRIDGE" -j DROP
+	iptables -t mangle -C FORWARD -j FAULTLINE-EGRESS 2>/dev/null || iptables -t mangle -I FORWARD 1 -j FAULTLINE-EGRESS
 }
 
 # ---------------------------------------------------------------- certificates and kubeconfigs
@@ -277,6 +283,12 @@ start_controllers() {
 
 # ---------------------------------------------------------------- node
 
+put() { # put FILE: writes stdin to FILE only if it differs (kube-proxy exits when its config changes)
+	local tmp; tmp=$(mktemp)
+	cat > "$tmp"
+	if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; chmod 644 "$1"; fi
+}
+
 write_node_config() {
 	local etc=$CLUSTER_DIR/etc
 	mkdir -p "$etc/cni" "$etc/certs.d" "$CLUSTER_DIR/containerd" "$RUN_DIR/containerd"
@@ -285,9 +297,9 @@ write_node_config() {
 	for host in _default docker.io registry.k8s.io quay.io ghcr.io gcr.io; do
 		mkdir -p "$etc/certs.d/$host"
 		printf 'server = "http://127.0.0.1:1"\n[host."http://127.0.0.1:1"]\n  capabilities = ["pull", "resolve"]\n' \
-			> "$etc/certs.d/$host/hosts.toml"
+			| put "$etc/certs.d/$host/hosts.toml"
 	done
-	cat > "$etc/containerd.toml" <<-EOF
+	put "$etc/containerd.toml" <<-EOF
 	version = 2
 	root = "$CLUSTER_DIR/containerd"
 	state = "$RUN_DIR/containerd/state"
@@ -311,7 +323,7 @@ write_node_config() {
 	  [plugins."io.containerd.grpc.v1.cri".registry]
 	    config_path = "$etc/certs.d"
 	EOF
-	cat > "$etc/cni/10-faultline.conflist" <<-EOF
+	put "$etc/cni/10-faultline.conflist" <<-EOF
 	{
 	  "cniVersion": "1.0.0",
 	  "name": "faultline",
@@ -328,7 +340,7 @@ write_node_config() {
 	  ]
 	}
 	EOF
-	cat > "$etc/kubelet.yaml" <<-EOF
+	put "$etc/kubelet.yaml" <<-EOF
 	apiVersion: kubelet.config.k8s.io/v1beta1
 	kind: KubeletConfiguration
 	address: $NODE_IP
@@ -360,7 +372,7 @@ write_node_config() {
 	kubeAPIBurst: 100
 	maxPods: 250
 	EOF
-	cat > "$etc/kube-proxy.yaml" <<-EOF
+	put "$etc/kube-proxy.yaml" <<-EOF
 	apiVersion: kubeproxy.config.k8s.io/v1alpha1
 	kind: KubeProxyConfiguration
 	clientConnection: {kubeconfig: $CLUSTER_DIR/kube-proxy.kubeconfig}
@@ -371,7 +383,7 @@ write_node_config() {
 	metricsBindAddress: 127.0.0.1:$PROXY_METRICS_PORT
 	nodePortAddresses: [$NODE_IP/32]
 	oomScoreAdj: 0
-	conntrack: {maxPerCore: 0, min: 0}
+	conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 	iptables: {localhostNodePorts: false}
 	EOF
 }
@@ -518,9 +530,9 @@ cmd_down() {
 	done
 
 	# iptables: our guard, and the chains CNI's portmap plugin creates.
-	iptables -D FORWARD -j FAULTLINE-EGRESS 2>/dev/null || true
-	iptables -F FAULTLINE-EGRESS 2>/dev/null || true
-	iptables -X FAULTLINE-EGRESS 2>/dev/null || true
+	iptables -t mangle -D FORWARD -j FAULTLINE-EGRESS 2>/dev/null || true
+	iptables -t mangle -F FAULTLINE-EGRESS 2>/dev/null || true
+	iptables -t mangle -X FAULTLINE-EGRESS 2>/dev/null || true
 	local table chain
 	for table in nat filter; do
 		for chain in $(iptables -t "$table" -S 2>/dev/null | awk '/^-N CNI-/{print $2}'); do
@@ -550,12 +562,12 @@ leftovers() { # reports anything the cluster left behind; exits 1 if there is an
 	local procs
 	procs=$(pgrep -a -f "$FAULTLINE_CACHE/bin/|containerd --config $CLUSTER_DIR|containerd-shim-runc-v2 .*$CONTAINERD_SOCK" || true)
 	[ -z "$procs" ] || found+=("processes: $procs")
-	findmnt -rn -o TARGET | grep -qE "^($CLUSTER_DIR|$RUN_DIR)(/|$)" && found+=("mounts under $CLUSTER_DIR or $RUN_DIR")
+	findmnt -rn -o TARGET | grep -E "^($CLUSTER_DIR|$RUN_DIR)(/|$)" >/dev/null && found+=("mounts under $CLUSTER_DIR or $RUN_DIR")
 	ip link show "$BRIDGE" >/dev/null 2>&1 && found+=("the $BRIDGE bridge")
 	[ -z "$(ip -o link show type veth 2>/dev/null)" ] || found+=("veth interfaces: $(ip -o link show type veth | awk -F': ' '{print $2}' | tr '\n' ' ')")
-	ip netns list 2>/dev/null | grep -q '^cni-' && found+=("network namespaces: $(ip netns list | grep '^cni-' | tr '\n' ' ')")
-	iptables-save 2>/dev/null | grep -qE 'KUBE-|CNI-|FAULTLINE-' && found+=("iptables chains: $(iptables-save | grep -oE '^:(KUBE|CNI|FAULTLINE)-[^ ]*' | tr '\n' ' ')")
-	ip addr show dev lo | grep -q " $NODE_IP/" && found+=("the address $NODE_IP on lo")
+	ip netns list 2>/dev/null | grep '^cni-' >/dev/null && found+=("network namespaces: $(ip netns list | grep '^cni-' | tr '\n' ' ')")
+	iptables-save 2>/dev/null | grep -E 'KUBE-|CNI-|FAULTLINE-' >/dev/null && found+=("iptables chains: $(iptables-save | grep -oE '^:(KUBE|CNI|FAULTLINE)-[^ ]*' | tr '\n' ' ')")
+	ip addr show dev lo | grep " $NODE_IP/" >/dev/null && found+=("the address $NODE_IP on lo")
 	if [ ${#found[@]} -gt 0 ]; then
 		printf 'cluster-down left behind:\n' >&2
 		printf '  - %s\n' "${found[@]}" >&2
@@ -569,7 +581,7 @@ cmd_status() {
 	printf '%-24s %-8s %s\n' COMPONENT PID STATE
 	for name in "${COMPONENTS[@]}"; do
 		if running "$name"; then
-			if healthy "$name"; then state=healthy; else state=unhealthy; ok=1; fi
+			if healthy "$name" >/dev/null 2>&1; then state=healthy; else state=unhealthy; ok=1; fi
 		elif [ "$name" = kwok ]; then
 			continue
 		else
@@ -587,6 +599,8 @@ cmd_status() {
 	return $ok
 }
 
+# Sourcing the script (for debugging) defines the functions without running a command.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 case "${1:-}" in
 up) cmd_up ;;
 down) cmd_down ;;

@@ -9,7 +9,7 @@ PACKAGES=(containerd runc containernetworking-plugins iptables iproute2 conntrac
 
 missing=()
 for p in "${PACKAGES[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' >/dev/null || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); install them as root: make deps"
@@ -21,6 +21,6 @@ fi
 command -v go >/dev/null || die "Go is needed to build the cluster components (the machine image ships it)"
 command -v cargo >/dev/null || die "Rust (cargo) is needed (the machine image ships it)"
 for component in rustfmt clippy; do
-	rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
+	rustup component list --installed 2>/dev/null | grep "^$component" >/dev/null || rustup component add "$component"
 done
 log "dependencies present: $(go version | awk '{print $3}'), $(cargo --version | awk '{print $1, $2}'), containerd $(containerd --version | awk '{print $3}')"

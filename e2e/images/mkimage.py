@@ -2,7 +2,7 @@
 """Builds a single-layer OCI image archive from local files, with no container engine.
 
     mkimage.py --name localhost/NAME:TAG --out FILE.tar [--entrypoint JSON] [--cmd JSON]
-               [--user UID] [--env K=V]... [--workdir DIR] [--port N/tcp]...
+               [--user UID] [--env K=V]... [--workdir DIR] [--port N/tcp]... [--link PATH=TARGET]...
                FILE:DEST[:MODE]... (or DIR/:DEST/ to copy a folder)
 
 The archive is an OCI image layout that `ctr -n k8s.io images import` accepts. Layer entries get
@@ -35,10 +35,18 @@ def add_file(tar, seen, src, dest, mode):
     tar.addfile(info, io.BytesIO(data))
 
 
-def layer(entries):
+def layer(entries, links):
     raw = io.BytesIO()
     seen = set()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for spec in links:
+            path, target = spec.split("=", 1)
+            path = path.lstrip("/")
+            add_dirs(tar, seen, path)
+            seen.add(path)
+            info = tarfile.TarInfo(path)
+            info.type, info.linkname, info.mode, info.mtime = tarfile.SYMTYPE, target, 0o777, EPOCH
+            tar.addfile(info)
         for spec in entries:
             src, dest, *rest = spec.split(":")
             mode = int(rest[0], 8) if rest else None
@@ -89,6 +97,7 @@ def main():
     p.add_argument("--workdir")
     p.add_argument("--env", action="append", default=[])
     p.add_argument("--port", action="append", default=[])
+    p.add_argument("--link", action="append", default=[], help="a symlink PATH -> TARGET in the image")
     p.add_argument("files", nargs="+")
     a = p.parse_args()
     if ":" not in a.name.rsplit("/", 1)[-1]:
@@ -97,7 +106,7 @@ def main():
         if not os.path.exists(spec.split(":")[0]):
             sys.exit(f"mkimage: {spec.split(':')[0]}: no such file")
 
-    diff, gz = layer(a.files)
+    diff, gz = layer(a.files, a.link)
     config = {
         "architecture": "amd64",
         "os": "linux",
