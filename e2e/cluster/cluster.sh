@@ -488,6 +488,23 @@ cmd_up() {
 	usage_hint
 }
 
+purge_chains() { # purge_chains iptables|ip6tables: removes every KUBE-, CNI- and FAULTLINE- chain and the jumps to them
+	local cmd=$1 table chain
+	command -v "$cmd" >/dev/null || return 0
+	for table in filter nat mangle raw; do
+		local rules; rules=$("$cmd" -t "$table" -S 2>/dev/null) || continue
+		# Jumps from other chains first, then the chains themselves.
+		grep -E '^-A .* -j (KUBE|CNI|FAULTLINE)-' <<< "$rules" | grep -vE '^-A (KUBE|CNI|FAULTLINE)-' | sed 's/^-A/-D/' |
+			while read -r rule; do eval "$cmd" -t "$table" "$rule" 2>/dev/null || true; done || true
+		for chain in $(awk '/^-N (KUBE|CNI|FAULTLINE)-/{print $2}' <<< "$rules"); do
+			"$cmd" -t "$table" -F "$chain" 2>/dev/null || true
+		done
+		for chain in $(awk '/^-N (KUBE|CNI|FAULTLINE)-/{print $2}' <<< "$rules"); do
+			"$cmd" -t "$table" -X "$chain" 2>/dev/null || true
+		done
+	done
+}
+
 kill_matching() { # kill_matching PATTERN: SIGKILL processes whose command line matches
 	local pids; pids=$(pgrep -f "$1" || true)
 	[ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
@@ -529,21 +546,9 @@ cmd_down() {
 		ip link del "$v" 2>/dev/null || true
 	done
 
-	# iptables: our guard, and the chains CNI's portmap plugin creates.
-	iptables -t mangle -D FORWARD -j FAULTLINE-EGRESS 2>/dev/null || true
-	iptables -t mangle -F FAULTLINE-EGRESS 2>/dev/null || true
-	iptables -t mangle -X FAULTLINE-EGRESS 2>/dev/null || true
-	local table chain
-	for table in nat filter; do
-		for chain in $(iptables -t "$table" -S 2>/dev/null | awk '/^-N CNI-/{print $2}'); do
-			iptables -t "$table" -S 2>/dev/null | grep -- "-j $chain\$" | sed 's/^-A/-D/' |
-				while read -r rule; do eval iptables -t "$table" "$rule" 2>/dev/null || true; done
-			iptables -t "$table" -F "$chain" 2>/dev/null || true
-		done
-		for chain in $(iptables -t "$table" -S 2>/dev/null | awk '/^-N CNI-/{print $2}'); do
-			iptables -t "$table" -X "$chain" 2>/dev/null || true
-		done
-	done
+	# iptables: what kube-proxy --cleanup leaves (the kubelet's chains), CNI's portmap chains and our guard.
+	purge_chains iptables
+	purge_chains ip6tables
 
 	for net in "${FAKE_NODE_IP%.*}.0/24" "$FAKE_POD_CIDR"; do ip route del blackhole "$net" 2>/dev/null || true; done
 	ip addr del "$NODE_IP/32" dev lo 2>/dev/null || true
@@ -566,7 +571,9 @@ leftovers() { # reports anything the cluster left behind; exits 1 if there is an
 	ip link show "$BRIDGE" >/dev/null 2>&1 && found+=("the $BRIDGE bridge")
 	[ -z "$(ip -o link show type veth 2>/dev/null)" ] || found+=("veth interfaces: $(ip -o link show type veth | awk -F': ' '{print $2}' | tr '\n' ' ')")
 	ip netns list 2>/dev/null | grep '^cni-' >/dev/null && found+=("network namespaces: $(ip netns list | grep '^cni-' | tr '\n' ' ')")
-	iptables-save 2>/dev/null | grep -E 'KUBE-|CNI-|FAULTLINE-' >/dev/null && found+=("iptables chains: $(iptables-save | grep -oE '^:(KUBE|CNI|FAULTLINE)-[^ ]*' | tr '\n' ' ')")
+	local chains
+	chains=$( (iptables-save; ip6tables-save) 2>/dev/null | grep -oE '^:(KUBE|CNI|FAULTLINE)-[^ ]*' | tr '\n' ' ' || true)
+	[ -z "$chains" ] || found+=("iptables chains: $chains")
 	ip addr show dev lo | grep " $NODE_IP/" >/dev/null && found+=("the address $NODE_IP on lo")
 	if [ ${#found[@]} -gt 0 ]; then
 		printf 'cluster-down left behind:\n' >&2
