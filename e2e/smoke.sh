@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The cluster smoke tier: proves the local cluster does what the later tiers rely on.
 # Each test gets its own namespace and removes it. Prints "N passed, N failed" last.
-# Needs a running cluster (make smoke brings it up). SKIP_RESTART=1 leaves out the down/up test.
+# Needs a running cluster (make smoke brings it up). SKIP_RESTART=1 leaves out the tests that stop it
+# (failure modes, down/up).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster/config.sh"
 export KUBECONFIG=$KUBECONFIG_ADMIN
@@ -158,6 +159,68 @@ test_serviceaccount_lists_pods() {
 	[ "$code" = 3 ] || fail "faultline check exited $code without permission, expected 3"
 }
 
+test_fake_nodes() {
+	FAKE_NODES=2 "$CLUSTER_SRC/cluster.sh" up || fail "FAKE_NODES=2 cluster-up failed"
+	kubectl get nodes -l type=kwok
+	local ready; ready=$(kubectl get nodes -l type=kwok -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True)
+	[ "$ready" = 2 ] || fail "expected 2 Ready kwok nodes, got $ready"
+	local taint; taint=$(kubectl get node kwok-node-0 -o jsonpath='{.spec.taints[0].key}')
+	[ "$taint" = faultline.dev/fake-node ] || fail "kwok nodes are not tainted (got '$taint')"
+	new_namespace smoke-kwok; local ns=$NS
+	# Only a pod that tolerates the taint lands there; kwok then reports it Running.
+	kubectl -n "$ns" apply -f - <<-EOF
+	apiVersion: v1
+	kind: Pod
+	metadata: {name: simulated}
+	spec:
+	  nodeSelector: {type: kwok}
+	  tolerations: [{key: faultline.dev/fake-node, operator: Exists, effect: NoSchedule}]
+	  containers: [{name: main, image: localhost/not-pulled:never, imagePullPolicy: Never}]
+	EOF
+	kubectl -n "$ns" wait --for=jsonpath='{.status.phase}'=Running pod/simulated --timeout=60s || fail "the simulated pod never ran"
+	kubectl -n "$ns" run untolerated --image="$DEMO_IMAGE" --image-pull-policy=Never --restart=Never \
+		--overrides='{"spec":{"nodeSelector":{"type":"kwok"}}}' --command -- sleep 1
+	sleep 3
+	local node; node=$(kubectl -n "$ns" get pod untolerated -o jsonpath='{.spec.nodeName}')
+	[ -z "$node" ] || fail "a pod without the toleration was scheduled onto $node"
+}
+
+expect_failure() { # expect_failure MESSAGE CMD...: CMD must exit non-zero and print MESSAGE
+	local message=$1 out; shift
+	if out=$("$@" 2>&1); then fail "expected '$*' to fail; it printed: $out"; fi
+	echo "$out" | tail -n 12
+	grep -F -- "$message" <<< "$out" >/dev/null || fail "expected the message '$message' from '$*'"
+}
+
+test_failure_modes_have_clear_messages() {
+	local up="$CLUSTER_SRC/cluster.sh up"
+	"$CLUSTER_SRC/cluster.sh" down || fail "cluster-down failed"
+	echo "-- not root"
+	expect_failure "must be started as root" setpriv --reuid=65534 --regid=65534 --clear-groups $up
+	echo "-- a missing kernel feature"
+	local proc; proc=$(mktemp -d)
+	grep -vw overlay /proc/filesystems > "$proc/filesystems"
+	expect_failure "the kernel lacks overlayfs" env PROC_ROOT="$proc" $up
+	cp /proc/filesystems "$proc/filesystems"
+	expect_failure "the kernel lacks br_netfilter" env PROC_ROOT="$proc" $up
+	rm -rf "$proc"
+	echo "-- a port in use"
+	python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", '"$ETCD_PEER_PORT"')); s.listen(); time.sleep(60)' &
+	local squatter=$!
+	sleep 1
+	expect_failure "port $ETCD_PEER_PORT, needed by etcd, is in use by \"python3\" (pid $squatter)" $up
+	kill $squatter
+	echo "-- a component that does not become ready"
+	local out
+	out=$(KUBE_APISERVER_EXTRA_ARGS=--no-such-flag $up 2>&1) && fail "cluster-up with a broken kube-apiserver succeeded"
+	echo "$out" | tail -n 12
+	for message in "error: kube-apiserver exited while starting" "last 40 lines of $LOG_DIR/kube-apiserver.log" \
+		"unknown flag: --no-such-flag" "all component logs are in $LOG_DIR"; do
+		grep -F -- "$message" <<< "$out" >/dev/null || fail "expected the message '$message'"
+	done
+	"$CLUSTER_SRC/cluster.sh" down || fail "cluster-down after a failed start failed or left something behind"
+}
+
 test_cluster_down_then_up() {
 	"$CLUSTER_SRC/cluster.sh" down || fail "cluster-down failed or left something behind"
 	"$CLUSTER_SRC/cluster.sh" status && fail "status reports healthy after cluster-down"
@@ -171,7 +234,8 @@ test_cluster_down_then_up() {
 
 "$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
 tests=(node_ready dns_resolves_kubernetes_default demo_deployment_available pod_reaches_service_by_dns_name serviceaccount_lists_pods)
-[ "${SKIP_RESTART:-0}" = 1 ] || tests+=(cluster_down_then_up)
+tests+=(fake_nodes)
+[ "${SKIP_RESTART:-0}" = 1 ] || tests+=(failure_modes_have_clear_messages cluster_down_then_up)
 for t in "${tests[@]}"; do run_test "$t"; done
 
 echo

@@ -25,10 +25,13 @@ running() { # running NAME: its recorded process is alive
 }
 
 start() { # start NAME BINARY ARGS...: detached, logging to $LOG_DIR/NAME.log
+	# <NAME>_EXTRA_ARGS (e.g. KUBE_APISERVER_EXTRA_ARGS="--v=4") adds flags to one component.
 	local name=$1; shift
+	local extra_var; extra_var=$(tr 'a-z-' 'A-Z_' <<< "$name")_EXTRA_ARGS
+	local extra=(${!extra_var:-})
 	mkdir -p "$PID_DIR" "$LOG_DIR"
 	printf '\n==== %s starting %s\n' "$(date -Is)" "$name" >> "$LOG_DIR/$name.log"
-	setsid "$@" >> "$LOG_DIR/$name.log" 2>&1 < /dev/null &
+	setsid "$@" "${extra[@]}" >> "$LOG_DIR/$name.log" 2>&1 < /dev/null &
 	echo $! > "$PID_DIR/$name.pid"
 }
 
@@ -90,9 +93,11 @@ preflight() {
 	[ ${#missing[@]} -eq 0 ] || die "missing: ${missing[*]}; run 'make deps' (apt packages) first"
 
 	# Kernel features, checked here so a failure names the feature rather than a symptom.
-	grep -qw overlay /proc/filesystems || die "the kernel lacks overlayfs (containerd's snapshotter needs it)"
-	[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] ||
-		die "the kernel lacks br_netfilter (/proc/sys/net/bridge missing); Services need bridged traffic to pass iptables"
+	# PROC_ROOT lets the tests show these messages without a kernel that lacks the feature.
+	local proc=${PROC_ROOT:-/proc}
+	grep -qw overlay "$proc/filesystems" || die "the kernel lacks overlayfs (containerd's snapshotter needs it)"
+	[ -e "$proc/sys/net/bridge/bridge-nf-call-iptables" ] ||
+		die "the kernel lacks br_netfilter ($proc/sys/net/bridge is missing); Services need bridged traffic to pass iptables"
 	for ctl in cpu memory pids; do
 		[ -d "/sys/fs/cgroup/$ctl" ] || [ -f /sys/fs/cgroup/cgroup.controllers ] ||
 			die "the cgroup controller '$ctl' is not mounted under /sys/fs/cgroup"
