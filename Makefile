@@ -7,7 +7,7 @@ BUILD := e2e/cluster/build.sh
 # Compiled dependencies are shared by every clone on this machine (see e2e/cluster/README.md).
 export CARGO_TARGET_DIR ?= /var/cache/faultline/cargo-target
 
-.PHONY: help deps build lint unit test e2e smoke cluster-up cluster-down cluster-status \
+.PHONY: help deps build generate lint unit test e2e smoke cluster-up cluster-down cluster-status \
 	tools images image image-pause image-demo image-coredns demo
 
 help: ## list the targets
@@ -18,6 +18,10 @@ deps: ## install the apt packages the project needs (root)
 
 build: ## build the faultline binary
 	cargo build --locked
+
+generate: ## regenerate crds/ and the chart's CRDs from src/api/
+	cargo run --quiet --locked -- crds > crds/faultline.yaml
+	cp crds/faultline.yaml charts/faultline/crds/faultline.yaml
 
 lint: ## rustfmt and clippy, warnings are errors
 	cargo fmt --check

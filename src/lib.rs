@@ -2,4 +2,5 @@
 //!
 //! The binary in `main.rs` parses the command line and hands over to the modules here.
 
+pub mod api;
 pub mod cli;

@@ -15,6 +15,8 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Print the CustomResourceDefinitions as YAML (for kubectl apply -f -).
+    Crds,
     /// Check that the cluster is reachable and that this identity can list pods.
     Check {
         /// Namespace to list pods in (default: the kubeconfig's or the pod's own).
@@ -27,6 +29,16 @@ enum Command {
 async fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
+        Command::Crds => match faultline::api::crds_yaml() {
+            Ok(yaml) => {
+                print!("{yaml}");
+                ExitCode::from(cli::exit::OK)
+            }
+            Err(err) => {
+                eprintln!("faultline: cannot render the CRDs: {err}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Check { namespace } => match cli::check::run(namespace).await {
             Ok(report) => {
                 print!("{report}");

@@ -1,0 +1,344 @@
+//! ChaosExperiment: what to break, where, for how long, and what must hold meanwhile.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, LabelSelector, Time};
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{Duration, ProbeMode, conditions_schema};
+use super::probe::ChaosProbeSpec;
+use super::result::{RunPhase, Verdict};
+
+/// A chaos experiment. Without a schedule it runs once per generation and again whenever the
+/// `chaos.faultline.dev/run-requested` annotation changes; with one, on its schedule only.
+#[derive(CustomResource, KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[kube(
+    group = "chaos.faultline.dev",
+    version = "v1alpha1",
+    kind = "ChaosExperiment",
+    namespaced,
+    status = "ChaosExperimentStatus",
+    shortname = "cexp",
+    category = "chaos",
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
+    printcolumn(name = "Score", type_ = "number", json_path = ".status.lastRun.score"),
+    printcolumn(name = "Schedule", type_ = "string", json_path = ".spec.schedule"),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[x_kube(
+    validation = Rule::new("self.faults.all(f, self.faults.exists_one(g, g.name == f.name))").message("fault names must be unique within an experiment"),
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ChaosExperimentSpec {
+    /// The faults, run one after another unless `parallel` is set.
+    #[schemars(length(min = 1, max = 20))]
+    pub faults: Vec<Fault>,
+    /// Run all faults at once.
+    #[serde(default)]
+    pub parallel: bool,
+    /// Probes checked before the first fault and after the last; a failure before chaos ends
+    /// the run in Error and injects nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steady_state: Option<SteadyState>,
+    /// The verdict is Pass when the run's score is at least this.
+    #[serde(default = "default_expected_score")]
+    #[schemars(range(min = 0, max = 100))]
+    pub expected_resilience_score: i32,
+    /// A cron schedule ("*/10 * * * *", or with a leading seconds field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 128))]
+    #[x_kube(validation = Rule::new(r"self.matches('^(@(yearly|annually|monthly|weekly|daily|hourly))$') || self.matches('^\\s*([0-9*/,?LW#-]+|[A-Za-z]{3}(-[A-Za-z]{3})?)(\\s+([0-9*/,?LW#-]+|[A-Za-z,]{3,}(-[A-Za-z]{3})?)){4,5}\\s*$')").message("schedule must be a cron expression such as \"*/10 * * * *\" (5 fields, or 6 with seconds) or @hourly, @daily, @weekly, @monthly, @yearly"))]
+    pub schedule: Option<String>,
+    /// What a schedule tick does while a run is still going: Forbid skips it, Allow starts
+    /// another run, Replace stops the running one first.
+    #[serde(default)]
+    pub concurrency_policy: ConcurrencyPolicy,
+    /// Pause the schedule.
+    #[serde(default)]
+    pub suspend: bool,
+    /// How many results to keep.
+    #[serde(default = "default_history_limit")]
+    #[schemars(range(min = 1, max = 100))]
+    pub history_limit: i32,
+    /// The whole run's deadline; past it the run ends in Timeout and everything is reverted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// How long a run may wait for its fault pod to start.
+    #[serde(default = "default_queue_timeout")]
+    pub queue_timeout: Duration,
+    /// Abort the current run and revert everything injected.
+    #[serde(default)]
+    pub stop: bool,
+    /// Resolve and record the targets, but inject nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+fn default_expected_score() -> i32 {
+    100
+}
+
+fn default_history_limit() -> i32 {
+    10
+}
+
+fn default_queue_timeout() -> Duration {
+    Duration::from_secs(300)
+}
+
+/// What a schedule tick does while a run is still going.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ConcurrencyPolicy {
+    #[default]
+    Forbid,
+    Allow,
+    Replace,
+}
+
+/// Probes checked before the first fault and after the last.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SteadyState {
+    #[serde(default)]
+    #[schemars(length(max = 10))]
+    pub probes: Vec<ProbeEntry>,
+}
+
+/// The fault types this version can inject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum FaultType {
+    /// Deletes target pods: Chaos Toolkit's terminate_pods, Litmus' pod-delete.
+    #[serde(rename = "pod-delete")]
+    PodDelete,
+}
+
+impl FaultType {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FaultType::PodDelete => "pod-delete",
+        }
+    }
+}
+
+/// One fault of an experiment.
+#[derive(KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fault {
+    /// Unique within the experiment; a DNS label.
+    #[schemars(
+        length(min = 1, max = 32),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    )]
+    pub name: String,
+    /// The fault type; this version supports pod-delete.
+    #[serde(rename = "type")]
+    pub fault_type: FaultType,
+    /// The fault's weight in the run's score, 1 to 10.
+    #[serde(default = "default_weight")]
+    #[schemars(range(min = 1, max = 10))]
+    pub weight: i32,
+    /// Which pods the fault acts on.
+    pub target: Target,
+    /// How long the fault lasts.
+    #[serde(default = "default_duration")]
+    pub duration: Duration,
+    /// Time between injections, e.g. kill one pod every interval for the duration.
+    #[serde(default = "default_interval")]
+    pub interval: Duration,
+    /// Fault-specific knobs (see docs/faults.md).
+    #[serde(default)]
+    pub parameters: FaultParameters,
+    /// Probes checked for this fault.
+    #[serde(default)]
+    #[schemars(length(max = 10))]
+    pub probes: Vec<ProbeEntry>,
+}
+
+fn default_weight() -> i32 {
+    10
+}
+
+fn default_duration() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn default_interval() -> Duration {
+    Duration::from_secs(10)
+}
+
+/// Fault-specific knobs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultParameters {
+    /// pod-delete: the deleted pod's grace period (default: the pod's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub grace_period_seconds: Option<i64>,
+    /// pod-delete: delete at once, with a grace period of 0.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// The kinds a target can name; a workload kind means its pods.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum TargetKind {
+    #[default]
+    Pod,
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+}
+
+/// How many of the matching pods a fault acts on at each injection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetMode {
+    #[default]
+    One,
+    All,
+    Fixed,
+    Percent,
+}
+
+/// Which pods a fault acts on.
+#[derive(KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[x_kube(
+    validation = Rule::new("self.mode != 'fixed' || (has(self.value) && self.value >= 1)").message("mode fixed needs value: the number of pods (at least 1)"),
+    validation = Rule::new("self.mode != 'percent' || (has(self.value) && self.value >= 1 && self.value <= 100)").message("mode percent needs value between 1 and 100"),
+    validation = Rule::new("self.kind == 'Pod' || has(self.name) || has(self.selector)").message("a workload target (Deployment, StatefulSet, DaemonSet, ReplicaSet) needs name or selector"),
+    validation = Rule::new("!has(self.namePattern) || ''.matches(self.namePattern) || !''.matches(self.namePattern)").message("namePattern must be a valid regular expression"),
+)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    /// Defaults to the experiment's namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Pod, or a workload whose pods are targeted.
+    #[serde(default)]
+    pub kind: TargetKind,
+    /// The pod's or workload's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A label selector for pods (kind Pod) or workloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<LabelSelector>,
+    /// A regular expression searched anywhere in the pod name (anchor it with ^ and $).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 256))]
+    pub name_pattern: Option<String>,
+    /// one, all, fixed (value pods) or percent (value percent).
+    #[serde(default)]
+    pub mode: TargetMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub value: Option<i32>,
+    /// Pick targets at random (otherwise by name order).
+    #[serde(default = "default_true")]
+    pub random: bool,
+    /// Only pods on nodes with these labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_selector: Option<BTreeMap<String, String>>,
+    /// Never act on more than this percent of the matching pods at once.
+    #[serde(default = "default_max_percent")]
+    #[schemars(range(min = 1, max = 100))]
+    pub max_percent: i32,
+    /// Refuse to inject when fewer than this many Ready pods would remain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub min_healthy: Option<i32>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_max_percent() -> i32 {
+    100
+}
+
+/// A probe used by an experiment: a reference to a ChaosProbe, or one written inline.
+#[derive(KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[x_kube(
+    validation = Rule::new("has(self.probeRef) != has(self.probe)").message("a probe entry has exactly one of probeRef or probe"),
+    validation = Rule::new("!has(self.probe) || has(self.name)").message("an inline probe needs a name"),
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeEntry {
+    /// The name of a ChaosProbe in the experiment's namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub probe_ref: Option<String>,
+    /// An inline probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ChaosProbeSpec>,
+    /// The inline probe's name (defaults to probeRef for references).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 63))]
+    pub name: Option<String>,
+    /// SOT, EOT, Edge, Continuous or OnChaos.
+    #[serde(default)]
+    pub mode: ProbeMode,
+}
+
+impl ProbeEntry {
+    /// The name this probe is reported under.
+    pub fn display_name(&self) -> &str {
+        self.name
+            .as_deref()
+            .or(self.probe_ref.as_deref())
+            .unwrap_or("probe")
+    }
+}
+
+/// A summary of the last run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LastRun {
+    /// The ChaosResult's name.
+    pub result: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_time: Option<Time>,
+}
+
+/// ChaosExperiment status.
+#[derive(KubeSchema, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChaosExperimentStatus {
+    /// The last run's phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<RunPhase>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run: Option<LastRun>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_schedule_time: Option<Time>,
+    /// How many runs this experiment has had; the next result is `<name>-<runs + 1>`.
+    #[serde(default)]
+    pub runs: i64,
+    /// The generation whose run has been started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_generation: Option<i64>,
+    /// The run-requested annotation value that has been acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled_request: Option<String>,
+    /// The schedule tick that last started a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_schedule_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}

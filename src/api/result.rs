@@ -1,0 +1,259 @@
+//! ChaosResult: the record of one run, immutable once it ends.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::common::{ProbeMode, ProbeVerdict, conditions_schema};
+use super::experiment::{ChaosExperimentSpec, FaultType};
+use super::probe::ChaosProbeSpec;
+
+/// The phase of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum RunPhase {
+    /// Waiting for its fault pod.
+    #[default]
+    Queued,
+    Running,
+    /// Every fault and probe passed.
+    Completed,
+    /// Every fault completed, none is Error, at least one is CompletedWithError.
+    CompletedWithError,
+    /// A fault or step is in error.
+    Error,
+    /// Not picked up or not started within queueTimeout, or past timeout.
+    Timeout,
+    /// Stopped by the user.
+    Stopped,
+}
+
+impl RunPhase {
+    pub fn is_terminal(&self) -> bool {
+        !matches!(self, RunPhase::Queued | RunPhase::Running)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RunPhase::Queued => "Queued",
+            RunPhase::Running => "Running",
+            RunPhase::Completed => "Completed",
+            RunPhase::CompletedWithError => "CompletedWithError",
+            RunPhase::Error => "Error",
+            RunPhase::Timeout => "Timeout",
+            RunPhase::Stopped => "Stopped",
+        }
+    }
+}
+
+/// The status of one fault within a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum FaultPhase {
+    Running,
+    /// Stopped by the user after it started.
+    Stopped,
+    /// Never executed, e.g. because the run was stopped before it.
+    Skipped,
+    /// Executed, and no probe is Failed or N/A.
+    Completed,
+    /// At least one probe Failed and none is N/A.
+    CompletedWithError,
+    /// A probe is N/A, the fault has no probe at all, or the injection failed.
+    Error,
+}
+
+impl FaultPhase {
+    pub fn is_terminal(&self) -> bool {
+        !matches!(self, FaultPhase::Running)
+    }
+}
+
+/// The verdict of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum Verdict {
+    #[default]
+    Awaited,
+    Pass,
+    Fail,
+    Stopped,
+    Error,
+}
+
+impl Verdict {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Awaited => "Awaited",
+            Verdict::Pass => "Pass",
+            Verdict::Fail => "Fail",
+            Verdict::Stopped => "Stopped",
+            Verdict::Error => "Error",
+        }
+    }
+}
+
+/// What started a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// The experiment was created.
+    Create,
+    /// The experiment's spec changed.
+    Generation,
+    /// The run-requested annotation changed.
+    Request,
+    /// A schedule tick.
+    Schedule,
+}
+
+/// One run of an experiment.
+#[derive(CustomResource, KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[kube(
+    group = "chaos.faultline.dev",
+    version = "v1alpha1",
+    kind = "ChaosResult",
+    namespaced,
+    status = "ChaosResultStatus",
+    shortname = "cres",
+    category = "chaos",
+    printcolumn(
+        name = "Experiment",
+        type_ = "string",
+        json_path = ".spec.experimentRef"
+    ),
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
+    printcolumn(name = "Verdict", type_ = "string", json_path = ".status.verdict"),
+    printcolumn(
+        name = "Score",
+        type_ = "number",
+        json_path = ".status.resilienceScore"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ChaosResultSpec {
+    /// The experiment this run belongs to.
+    #[x_kube(validation = Rule::new("self == oldSelf").message("experimentRef is immutable"))]
+    #[schemars(length(max = 253))]
+    pub experiment_ref: String,
+    /// 1 for the experiment's first run, and so on.
+    #[x_kube(validation = Rule::new("self == oldSelf").message("runNumber is immutable"))]
+    pub run_number: i64,
+    pub trigger: Trigger,
+    /// The experiment spec this run used.
+    pub experiment: ChaosExperimentSpec,
+    /// The referenced ChaosProbes as they were when the run started, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub probes: BTreeMap<String, ChaosProbeSpec>,
+}
+
+/// The outcome of one probe.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeStatus {
+    pub name: String,
+    pub mode: ProbeMode,
+    pub verdict: ProbeVerdict,
+    /// Checks that passed.
+    #[serde(default)]
+    pub passed: i32,
+    /// Checks that failed (after retries).
+    #[serde(default)]
+    pub failed: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message: Option<String>,
+}
+
+/// Steady-state probes before the first fault and after the last.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SteadyStateStatus {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub before: Vec<ProbeStatus>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<ProbeStatus>,
+}
+
+/// What was done to a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum TargetAction {
+    /// Selected but left alone (dryRun).
+    Selected,
+    Deleted,
+}
+
+/// One entry of the run's ledger: a change to a target, recorded before it is made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetRecord {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub action: TargetAction,
+    pub time: Time,
+    /// The change has been undone, or needs no undoing (a deleted pod is replaced by its owner).
+    #[serde(default)]
+    pub reverted: bool,
+}
+
+/// One fault of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultStatus {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub fault_type: FaultType,
+    pub status: FaultPhase,
+    pub weight: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// The fault pod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<ProbeStatus>,
+}
+
+/// ChaosResult status.
+#[derive(KubeSchema, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChaosResultStatus {
+    #[serde(default)]
+    pub phase: RunPhase,
+    #[serde(default)]
+    pub verdict: Verdict,
+    /// The run's score, 0 to 100, once it ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resilience_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_resilience_score: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub steady_state: SteadyStateStatus,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultStatus>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "conditions_schema")]
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}

@@ -1,0 +1,21 @@
+//! The CRD YAML in crds/ and charts/faultline/crds/ is generated from src/api/ by `faultline crds`
+//! (`make generate`); this test fails when either copy has drifted from the Rust types.
+
+use std::path::Path;
+
+#[test]
+fn generated_crds_match_the_rust_types() {
+    let expected = faultline::api::crds_yaml().expect("the CRDs render as YAML");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in [
+        "crds/faultline.yaml",
+        "charts/faultline/crds/faultline.yaml",
+    ] {
+        let on_disk = std::fs::read_to_string(root.join(file))
+            .unwrap_or_else(|e| panic!("cannot read {file}: {e}; run `make generate`"));
+        assert!(
+            on_disk == expected,
+            "{file} has drifted from src/api/; run `make generate` and commit the result"
+        );
+    }
+}
