@@ -1,0 +1,1 @@
+//! Pure decisions with no client: states, scores, target selection, schedules and run triggers.

@@ -1,0 +1,1 @@
+//! The probe engine: one file per probe type, behind one trait that returns an outcome.
