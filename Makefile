@@ -19,9 +19,10 @@ deps: ## install the apt packages the project needs (root)
 build: ## build the faultline binary
 	cargo build --locked
 
-generate: ## regenerate crds/ and the chart's CRDs from src/api/
+generate: ## regenerate crds/, the chart's and config/'s CRDs from src/api/
 	cargo run --quiet --locked -- crds > crds/faultline.yaml
 	cp crds/faultline.yaml charts/faultline/crds/faultline.yaml
+	cp crds/faultline.yaml config/crd/faultline.yaml
 
 lint: ## rustfmt and clippy, warnings are errors
 	cargo fmt --check

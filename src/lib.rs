@@ -5,4 +5,7 @@
 pub mod api;
 pub mod cli;
 pub mod domain;
+pub mod faults;
+pub mod operator;
 pub mod probes;
+pub mod telemetry;

@@ -15,6 +15,26 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the controllers, with /metrics, /healthz and /readyz.
+    Operator {
+        /// Address of the metrics and health endpoints.
+        #[arg(long, default_value = "0.0.0.0:8080")]
+        metrics_addr: std::net::SocketAddr,
+        /// Reconcile experiments only in these namespaces (comma-separated; default: all).
+        #[arg(long, value_delimiter = ',')]
+        watch_namespaces: Vec<String>,
+        /// The image fault pods run: the operator's own.
+        #[arg(long, env = "FAULTLINE_IMAGE")]
+        image: String,
+        /// The operator's namespace.
+        #[arg(long, env = "FAULTLINE_NAMESPACE", default_value = "faultline-system")]
+        namespace: String,
+    },
+    /// Execute a fault (what a fault pod runs).
+    Fault {
+        #[command(subcommand)]
+        fault: FaultCommand,
+    },
     /// Print the CustomResourceDefinitions as YAML (for kubectl apply -f -).
     Crds,
     /// Check that the cluster is reachable and that this identity can list pods.
@@ -25,10 +45,111 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum FaultCommand {
+    /// Delete target pods every interval for the duration.
+    PodDelete {
+        /// The ChaosResult of the run.
+        #[arg(long)]
+        result: String,
+        /// The fault's name within the experiment.
+        #[arg(long)]
+        fault: String,
+        /// The result's namespace (in a fault pod: its own).
+        #[arg(long, env = "FAULTLINE_NAMESPACE")]
+        namespace: String,
+    },
+}
+
+async fn fault_main(command: FaultCommand) -> ExitCode {
+    let FaultCommand::PodDelete {
+        result,
+        fault,
+        namespace,
+    } = command;
+    let outcome = async {
+        let client = kube::Client::try_default().await?;
+        let results: kube::Api<faultline::api::ChaosResult> =
+            kube::Api::namespaced(client.clone(), &namespace);
+        let snapshot = results.get(&result).await?;
+        let parameters = snapshot
+            .spec
+            .experiment
+            .faults
+            .iter()
+            .find(|f| f.name == fault)
+            .map(|f| f.parameters.clone())
+            .unwrap_or_default();
+        let executor = faultline::faults::pod_delete::PodDelete::new(client.clone(), &parameters);
+        faultline::faults::execute(client, &executor, &namespace, &result, &fault, terminated())
+            .await
+    }
+    .await;
+    match outcome {
+        Ok(report) => {
+            tracing::info!(
+                injected = report.injected,
+                refusals = report.refusals.len(),
+                "fault finished"
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            tracing::error!(%err, "fault failed");
+            let _ = std::fs::write(faultline::faults::TERMINATION_LOG, err.to_string());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn terminated() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    if matches!(
+        args.command,
+        Command::Operator { .. } | Command::Fault { .. }
+    ) {
+        faultline::telemetry::init(std::env::var("FAULTLINE_LOG_FORMAT").ok().as_deref());
+    }
     match args.command {
+        Command::Operator {
+            metrics_addr,
+            watch_namespaces,
+            image,
+            namespace,
+        } => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config = faultline::operator::Config {
+                image,
+                namespace,
+                watch_namespaces,
+                metrics_addr,
+            };
+            match faultline::operator::run(config).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    tracing::error!(%err, "operator failed");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Fault { fault } => fault_main(fault).await,
         Command::Crds => match faultline::api::crds_yaml() {
             Ok(yaml) => {
                 print!("{yaml}");

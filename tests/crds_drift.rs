@@ -1,4 +1,4 @@
-//! The CRD YAML in crds/ and charts/faultline/crds/ is generated from src/api/ by `faultline crds`
+//! The CRD YAML in crds/, charts/faultline/crds/ and config/crd/ is generated from src/api/ by `faultline crds`
 //! (`make generate`); this test fails when either copy has drifted from the Rust types.
 
 use std::path::Path;

@@ -48,15 +48,26 @@ build_coredns() {
 	mv "$tmp" "$COREDNS_BIN"
 }
 
-go_install() { # go_install BIN PACKAGE@VERSION
-	local bin=$1 pkg=$2
+go_install() { # go_install BIN PACKAGE@VERSION [LDFLAGS]
+	local bin=$1 pkg=$2 ldflags=${3:-}
 	[ -x "$bin" ] && return 0
 	require_go
 	log "building $pkg -> $bin"
 	local dir; dir=$(dirname "$bin")
 	rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
-	GOBIN="$dir.tmp" CGO_ENABLED=0 timed "$pkg" go install -trimpath -ldflags "-s -w" "$pkg"
+	GOBIN="$dir.tmp" CGO_ENABLED=0 timed "$pkg" go install -trimpath -ldflags "-s -w $ldflags" "$pkg"
 	rm -rf "$dir"; mv "$dir.tmp" "$dir"
+}
+
+build_helm() {
+	# Without these, a client-only helm (template, lint) assumes Kubernetes v1.20 and rejects the
+	# chart's kubeVersion constraint; upstream's Makefile sets them the same way.
+	local minor=${K8S_VERSION#v1.} flags=""
+	minor=${minor%%.*}
+	for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+		flags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$minor"
+	done
+	go_install "$HELM_BIN" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" "$flags"
 }
 
 image_archive() { # the cached OCI archive for an image reference
@@ -117,10 +128,10 @@ build_image_faultline() {
 
 mkdir -p "$FAULTLINE_CACHE/bin" "$IMAGE_DIR"
 case "${1:-tools}" in
-tools) build_kube; build_coredns; go_install "$HELM_BIN" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"; go_install "$KWOK_BIN" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" ;;
+tools) build_kube; build_coredns; build_helm; go_install "$KWOK_BIN" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" ;;
 kube) build_kube ;;
 coredns) build_coredns ;;
-helm) go_install "$HELM_BIN" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" ;;
+helm) build_helm ;;
 kwok) go_install "$KWOK_BIN" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" ;;
 image-pause) build_image_pause ;;
 image-coredns) build_image_coredns ;;

@@ -60,7 +60,7 @@ KUBE_KEY=kube-$K8S_VERSION-$(recipe_hash "$CLUSTER_SRC"/go/kube/{go.mod,go.sum,m
 COREDNS_KEY=coredns-$COREDNS_VERSION-$(recipe_hash "$CLUSTER_SRC"/go/coredns/{go.mod,go.sum,main.go})
 KUBE_BIN_DIR=$FAULTLINE_CACHE/bin/$KUBE_KEY
 COREDNS_BIN=$FAULTLINE_CACHE/bin/$COREDNS_KEY/coredns
-HELM_BIN=$FAULTLINE_CACHE/bin/helm-$HELM_VERSION/helm
+HELM_BIN=$FAULTLINE_CACHE/bin/helm-$HELM_VERSION-k8s${K8S_VERSION#v}/helm
 KWOK_BIN=$FAULTLINE_CACHE/bin/kwok-$KWOK_VERSION/kwok
 IMAGE_DIR=$FAULTLINE_CACHE/images
 

@@ -1,5 +1,8 @@
 //! ChaosExperiment: what to break, where, for how long, and what must hold meanwhile.
 
+// Each printcolumn(...) repeats `type_ = "string"`; clippy reads those as duplicated attributes.
+#![allow(clippy::duplicated_attributes)]
+
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, LabelSelector, Time};

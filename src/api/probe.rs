@@ -1,5 +1,8 @@
 //! ChaosProbe: a reusable health check, referenced by experiments or written inline.
 
+// Each printcolumn(...) repeats `type_ = "string"`; clippy reads those as duplicated attributes.
+#![allow(clippy::duplicated_attributes)]
+
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, LabelSelector};

@@ -1,5 +1,8 @@
 //! ChaosResult: the record of one run, immutable once it ends.
 
+// Each printcolumn(...) repeats `type_ = "string"`; clippy reads those as duplicated attributes.
+#![allow(clippy::duplicated_attributes)]
+
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
@@ -174,8 +177,10 @@ pub struct ProbeStatus {
 #[serde(rename_all = "camelCase")]
 pub struct SteadyStateStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "probe_statuses_schema")]
     pub before: Vec<ProbeStatus>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "probe_statuses_schema")]
     pub after: Vec<ProbeStatus>,
 }
 
@@ -222,9 +227,11 @@ pub struct FaultStatus {
     pub end_time: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The ledger of this fault's changes, written by its fault pod.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetRecord>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "probe_statuses_schema")]
     pub probes: Vec<ProbeStatus>,
 }
 
@@ -249,11 +256,31 @@ pub struct ChaosResultStatus {
     pub message: Option<String>,
     #[serde(default)]
     pub steady_state: SteadyStateStatus,
+    /// Faults in the order they ran; a list-map keyed by name, so the operator and each fault
+    /// pod (which owns its `targets`) apply their parts under their own field managers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "fault_statuses_schema")]
     pub faults: Vec<FaultStatus>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+}
+
+fn list_map_by_name(mut schema: schemars::Schema) -> schemars::Schema {
+    schema.insert("x-kubernetes-list-type".into(), "map".into());
+    schema.insert(
+        "x-kubernetes-list-map-keys".into(),
+        serde_json::json!(["name"]),
+    );
+    schema
+}
+
+fn fault_statuses_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    list_map_by_name(generator.subschema_for::<Vec<FaultStatus>>())
+}
+
+fn probe_statuses_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    list_map_by_name(generator.subschema_for::<Vec<ProbeStatus>>())
 }

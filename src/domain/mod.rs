@@ -1,1 +1,7 @@
 //! Pure decisions with no client: states, scores, target selection, schedules and run triggers.
+
+pub mod runs;
+pub mod schedule;
+pub mod scoring;
+pub mod selection;
+pub mod states;

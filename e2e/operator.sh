@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# The operator tier: Faultline installed by its Helm chart as a pod, experiments run against the
+# demo app on the real local cluster. One namespace per test, deleted afterwards.
+# Prints "N passed, N failed" last. Needs the cluster and the images (make e2e does both).
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/cluster/config.sh"
+export KUBECONFIG=$KUBECONFIG_ADMIN
+export PATH=$KUBE_BIN_DIR:$(dirname "$HELM_BIN"):$PATH
+OUT=${E2E_OUTPUT:-$REPO_ROOT/e2e/_output}/operator
+mkdir -p "$OUT"
+OPERATOR_NS=faultline-system
+
+passed=0 failed=0 failures=()
+
+run_test() {
+	local name=$1 started=$SECONDS
+	printf '=== %s\n' "$name"
+	if ("test_$name") > "$OUT/$name.log" 2>&1; then
+		passed=$((passed + 1)); printf -- '--- PASS %s (%ss)\n' "$name" $((SECONDS - started))
+	else
+		failed=$((failed + 1)); failures+=("$name")
+		printf -- '--- FAIL %s (%ss); its output:\n' "$name" $((SECONDS - started))
+		sed 's/^/    /' "$OUT/$name.log" | tail -n 40
+	fi
+}
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+new_namespace() { # new_namespace PREFIX [opt-in]: sets NS; deleted when the test ends
+	NS="$1-$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+	kubectl create namespace "$NS" >/dev/null || fail "cannot create namespace $NS"
+	trap "kubectl delete namespace $NS --wait=false >/dev/null 2>&1" EXIT
+	[ "${2:-opt-in}" = opt-in ] && kubectl label namespace "$NS" chaos.faultline.dev/allow=true >/dev/null
+	return 0
+}
+
+deploy_app() { # deploy_app NS REPLICAS: the demo app; it drains for 3 s before exiting, like a real service
+	kubectl -n "$1" apply -f - >/dev/null <<-EOF
+	apiVersion: apps/v1
+	kind: Deployment
+	metadata: {name: web, labels: {app: web}}
+	spec:
+	  replicas: $2
+	  selector: {matchLabels: {app: web}}
+	  template:
+	    metadata: {labels: {app: web}}
+	    spec:
+	      terminationGracePeriodSeconds: 10
+	      securityContext: {runAsNonRoot: true, runAsUser: 65534, seccompProfile: {type: RuntimeDefault}}
+	      containers:
+	      - name: web
+	        image: $DEMO_IMAGE
+	        imagePullPolicy: Never
+	        ports: [{containerPort: 8080, name: http}]
+	        readinessProbe: {httpGet: {path: /health, port: http}, periodSeconds: 1}
+	        lifecycle: {preStop: {exec: {command: [sleep, "3"]}}}
+	        securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+	---
+	apiVersion: v1
+	kind: Service
+	metadata: {name: web}
+	spec:
+	  selector: {app: web}
+	  ports: [{name: http, port: 80, targetPort: http}]
+	EOF
+	kubectl -n "$1" wait --for=condition=Available deployment/web --timeout=90s >/dev/null || fail "demo app not Available"
+}
+
+# experiment NS NAME FAULTS_YAML [EXTRA_SPEC_YAML]: applies a ChaosExperiment
+experiment() {
+	kubectl -n "$1" apply -f - <<-EOF
+	apiVersion: chaos.faultline.dev/v1alpha1
+	kind: ChaosExperiment
+	metadata: {name: $2}
+	spec:
+	$3
+	${4:-}
+	EOF
+}
+
+wait_result() { # wait_result NS RESULT [SECONDS]: waits for a terminal phase, prints it
+	local deadline=$((SECONDS + ${3:-180})) phase=""
+	while [ $SECONDS -lt $deadline ]; do
+		phase=$(kubectl -n "$1" get chaosresult "$2" -o jsonpath='{.status.phase}' 2>/dev/null)
+		case $phase in Completed | CompletedWithError | Error | Timeout | Stopped) echo "$phase"; return 0 ;; esac
+		sleep 1
+	done
+	echo "timeout waiting for $2 (last phase '$phase')"
+	return 1
+}
+
+field() { kubectl -n "$1" get "$2" "$3" -o jsonpath="$4"; }
+
+show() { kubectl -n "$1" get chaosresult "$2" -o yaml | sed -n '/^status:/,$p'; }
+
+install_operator() {
+	kubectl create namespace "$OPERATOR_NS" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+	helm upgrade --install faultline "$REPO_ROOT/charts/faultline" -n "$OPERATOR_NS" \
+		--set image.repository=localhost/faultline --set image.tag="$FAULTLINE_VERSION" \
+		--set logLevel=info,faultline=debug --wait --timeout 120s >/dev/null || {
+		kubectl -n "$OPERATOR_NS" describe pods | tail -20
+		echo "helm install failed" >&2; return 1
+	}
+	# A new image under the same tag needs new pods.
+	kubectl -n "$OPERATOR_NS" rollout restart deployment -l app.kubernetes.io/name=faultline >/dev/null
+	kubectl -n "$OPERATOR_NS" rollout status deployment -l app.kubernetes.io/name=faultline --timeout=120s >/dev/null
+}
+
+POD_DELETE='  faults:
+  - name: kill
+    type: pod-delete
+    duration: 15s
+    interval: 5s
+    target: {kind: Deployment, name: web, namePattern: "^web-", mode: one}
+    probes:
+    - name: available
+      mode: EOT
+      probe:
+        type: k8s
+        k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {state: Available}}
+        runProperties: {timeout: 5s, retries: 10, interval: 2s}
+    - name: health
+      mode: Continuous
+      probe:
+        type: http
+        http: {url: "http://web/health"}
+        runProperties: {timeout: 2s, interval: 1s, retries: 1}'
+
+# ---------------------------------------------------------------- tests
+
+test_a_healthy_service_passes() {
+	new_namespace e2e-healthy; local ns=$NS
+	deploy_app "$ns" 3
+	local before; before=$(kubectl -n "$ns" get pods -l app=web -o name | sort)
+	experiment "$ns" healthy "$POD_DELETE" || fail "experiment rejected"
+	local phase; phase=$(wait_result "$ns" healthy-1 120) || fail "$phase"
+	show "$ns" healthy-1
+	[ "$phase" = Completed ] || fail "phase $phase, expected Completed"
+	[ "$(field "$ns" chaosresult healthy-1 '{.status.verdict}')" = Pass ] || fail "verdict is not Pass"
+	[ "$(field "$ns" chaosresult healthy-1 '{.status.resilienceScore}')" = 100 ] || fail "score is not 100"
+	local deleted; deleted=$(field "$ns" chaosresult healthy-1 '{.status.faults[0].targets[*].name}' | wc -w)
+	[ "$deleted" -ge 3 ] || fail "expected at least 3 deleted pods in the ledger, got $deleted"
+	local after; after=$(kubectl -n "$ns" get pods -l app=web -o name | sort)
+	[ "$before" != "$after" ] || fail "no pod was actually replaced"
+	local reasons; reasons=$(kubectl -n "$ns" get events -o jsonpath='{.items[*].reason}')
+	for reason in RunStarted FaultInjected FaultReverted RunCompleted; do
+		grep -w "$reason" <<< "$reasons" >/dev/null || fail "no $reason event (got: $reasons)"
+	done
+	[ "$(field "$ns" chaosexperiment healthy '{.status.lastRun.verdict}')" = Pass ] || fail "experiment status lastRun not Pass"
+	local metrics; metrics=$(curl -s "http://$(field "$OPERATOR_NS" service faultline-metrics '{.spec.clusterIP}'):8080/metrics")
+	grep -E '^faultline_runs_total\{verdict="Pass"\} [1-9]' <<< "$metrics" >/dev/null || fail "faultline_runs_total has no Pass"
+	grep -E "^faultline_resilience_score\{.*experiment=\"healthy\".*\} 100" <<< "$metrics" >/dev/null || fail "no resilience score gauge for the experiment"
+	grep -E '^faultline_probe_checks_total\{.*mode="Continuous".*outcome="passed".*\}' <<< "$metrics" >/dev/null || fail "no probe check metrics"
+}
+
+test_b_fragile_service_fails() {
+	new_namespace e2e-fragile; local ns=$NS
+	deploy_app "$ns" 1
+	experiment "$ns" fragile '  faults:
+  - name: kill
+    type: pod-delete
+    duration: 15s
+    interval: 5s
+    target: {kind: Deployment, name: web, namePattern: "^web-", mode: one}
+    parameters: {force: true}
+    probes:
+    - name: health
+      mode: Continuous
+      probe:
+        type: http
+        http: {url: "http://web/health"}
+        runProperties: {timeout: 1s, interval: 1s}' || fail "experiment rejected"
+	local phase; phase=$(wait_result "$ns" fragile-1 120) || fail "$phase"
+	show "$ns" fragile-1
+	[ "$phase" = CompletedWithError ] || fail "phase $phase, expected CompletedWithError"
+	[ "$(field "$ns" chaosresult fragile-1 '{.status.verdict}')" = Fail ] || fail "verdict is not Fail"
+	local score; score=$(field "$ns" chaosresult fragile-1 '{.status.resilienceScore}')
+	python3 -c "import sys; sys.exit(0 if float('$score') < 100 else 1)" || fail "score $score is not below 100"
+}
+
+test_c_stop_skips_the_rest() {
+	new_namespace e2e-stop; local ns=$NS
+	deploy_app "$ns" 2
+	experiment "$ns" stopme '  faults:
+  - name: first
+    type: pod-delete
+    duration: 60s
+    interval: 10s
+    target: {kind: Deployment, name: web}
+    probes:
+    - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {minReady: 1}}}}
+  - name: second
+    type: pod-delete
+    duration: 10s
+    target: {kind: Deployment, name: web}
+    probes:
+    - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {minReady: 1}}}}' || fail "experiment rejected"
+	local deadline=$((SECONDS + 60))
+	until [ "$(field "$ns" chaosresult stopme-1 '{.status.phase}' 2>/dev/null)" = Running ]; do
+		[ $SECONDS -lt $deadline ] || fail "the run never reached Running"
+		sleep 1
+	done
+	kubectl -n "$ns" patch chaosexperiment stopme --type=merge -p '{"spec":{"stop":true}}'
+	local phase; phase=$(wait_result "$ns" stopme-1 60) || fail "$phase"
+	show "$ns" stopme-1
+	[ "$phase" = Stopped ] || fail "phase $phase, expected Stopped"
+	[ "$(field "$ns" chaosresult stopme-1 '{.status.faults[?(@.name=="first")].status}')" = Stopped ] || fail "first fault not Stopped"
+	[ "$(field "$ns" chaosresult stopme-1 '{.status.faults[?(@.name=="second")].status}')" = Skipped ] || fail "second fault not Skipped"
+	[ "$(field "$ns" chaosresult stopme-1 '{.status.verdict}')" = Stopped ] || fail "verdict not Stopped"
+	local running; running=$(kubectl -n "$ns" get pods -l chaos.faultline.dev/result=stopme-1 --field-selector=status.phase=Running -o name)
+	[ -z "$running" ] || fail "a fault pod is still running after stop: $running"
+}
+
+expect_rejected() { # expect_rejected NS MESSAGE FAULTS_YAML
+	local out; out=$(experiment "$1" bad "$3" 2>&1) && fail "accepted an invalid experiment: $3"
+	echo "$out"
+	grep -F -- "$2" <<< "$out" >/dev/null || fail "expected the message '$2'"
+}
+
+test_d_bad_manifests_are_rejected() {
+	new_namespace e2e-bad; local ns=$NS
+	local f='  faults:
+  - name: kill'
+	expect_rejected "$ns" 'Unsupported value: "pod-explode": supported values: "pod-delete"' "$f
+    type: pod-explode
+    target: {}"
+	expect_rejected "$ns" 'spec.faults[0].weight in body should be less than or equal to 10' "$f
+    type: pod-delete
+    weight: 11
+    target: {}"
+	expect_rejected "$ns" 'mode percent needs value between 1 and 100' "$f
+    type: pod-delete
+    target: {mode: percent, value: 150}"
+	expect_rejected "$ns" 'mode fixed needs value' "$f
+    type: pod-delete
+    target: {mode: fixed}"
+	expect_rejected "$ns" 'schedule must be a cron expression' "$f
+    type: pod-delete
+    target: {}
+  schedule: every minute"
+	expect_rejected "$ns" 'namePattern must be a valid regular expression' "$f
+    type: pod-delete
+    target: {namePattern: 'web-(['}"
+	expect_rejected "$ns" 'set exactly one probe block' "$f
+    type: pod-delete
+    target: {}
+    probes: [{name: p, probe: {type: http}}]"
+	expect_rejected "$ns" 'set exactly one probe block' "$f
+    type: pod-delete
+    target: {}
+    probes: [{name: p, probe: {type: http, http: {url: 'http://x'}, k8s: {apiVersion: v1, kind: Pod, name: x, check: {state: Present}}}}]"
+	local out
+	out=$(kubectl -n "$ns" apply -f - 2>&1 <<-EOF
+	apiVersion: chaos.faultline.dev/v1alpha1
+	kind: ChaosProbe
+	metadata: {name: two-blocks}
+	spec: {type: k8s, http: {url: "http://x"}}
+	EOF
+	) && fail "accepted a probe whose block does not match its type"
+	grep -F 'the probe block must match spec.type' <<< "$out" >/dev/null || fail "unexpected message: $out"
+}
+
+test_e_isolation_without_opt_in() {
+	new_namespace e2e-iso; local ns=$NS
+	local target="e2e-closed-$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+	kubectl create namespace "$target" >/dev/null
+	trap "kubectl delete namespace $ns $target --wait=false >/dev/null 2>&1" EXIT
+	deploy_app "$target" 2
+	local before; before=$(kubectl -n "$target" get pods -o jsonpath='{.items[*].metadata.uid}')
+	experiment "$ns" cross "  faults:
+  - name: kill
+    type: pod-delete
+    duration: 5s
+    target: {namespace: $target, kind: Deployment, name: web}
+    probes:
+    - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, namespace: $target, check: {minReady: 1}}}}" || fail "experiment rejected"
+	local phase; phase=$(wait_result "$ns" cross-1 60) || fail "$phase"
+	show "$ns" cross-1
+	[ "$phase" = Error ] || fail "phase $phase, expected Error"
+	field "$ns" chaosresult cross-1 '{.status.message}' | grep -F "needs the label chaos.faultline.dev/allow=true" >/dev/null || fail "message does not name the label"
+	[ "$(kubectl -n "$target" get pods -o jsonpath='{.items[*].metadata.uid}')" = "$before" ] || fail "pods in $target were touched"
+	[ -z "$(kubectl -n "$ns" get pods -o name)" ] || fail "a fault pod was created"
+	# Opted in, but cross-namespace needs allow-from too.
+	kubectl label namespace "$target" chaos.faultline.dev/allow=true >/dev/null
+	kubectl -n "$ns" annotate chaosexperiment cross chaos.faultline.dev/run-requested=again >/dev/null
+	phase=$(wait_result "$ns" cross-2 60) || fail "$phase"
+	[ "$phase" = Error ] || fail "second run: phase $phase, expected Error"
+	field "$ns" chaosresult cross-2 '{.status.message}' | grep -F "chaos.faultline.dev/allow-from must list $ns" >/dev/null || fail "message does not name the annotation"
+}
+
+test_f_operator_loss_mid_run() {
+	new_namespace e2e-loss; local ns=$NS
+	deploy_app "$ns" 3
+	experiment "$ns" loss "$(sed -e 's/duration: 15s/duration: 25s/' <<< "$POD_DELETE")" || fail "experiment rejected"
+	local deadline=$((SECONDS + 60))
+	until [ "$(field "$ns" chaosresult loss-1 '{.status.phase}' 2>/dev/null)" = Running ]; do
+		[ $SECONDS -lt $deadline ] || fail "the run never reached Running"
+		sleep 1
+	done
+	sleep 3
+	kubectl -n "$OPERATOR_NS" delete pod -l app.kubernetes.io/name=faultline --wait=false
+	local phase; phase=$(wait_result "$ns" loss-1 150) || fail "$phase"
+	show "$ns" loss-1
+	case $phase in Completed | CompletedWithError) ;; *) fail "phase $phase after operator loss" ;; esac
+	[ "$(field "$ns" chaosresult loss-1 '{.status.faults[0].status}')" != Running ] || fail "fault left Running"
+	local unreverted; unreverted=$(field "$ns" chaosresult loss-1 '{.status.faults[0].targets[?(@.reverted==false)].name}')
+	[ -z "$unreverted" ] || fail "ledger entries not reverted: $unreverted"
+	kubectl -n "$OPERATOR_NS" rollout status deployment -l app.kubernetes.io/name=faultline --timeout=60s
+}
+
+test_g_schedule_produces_pruned_results() {
+	new_namespace e2e-cron; local ns=$NS
+	deploy_app "$ns" 2
+	experiment "$ns" cron '  faults:
+  - name: kill
+    type: pod-delete
+    duration: 2s
+    target: {kind: Deployment, name: web}
+    probes:
+    - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {minReady: 1}}}}' '  schedule: "*/10 * * * * *"
+  historyLimit: 2' || fail "experiment rejected"
+	local deadline=$((SECONDS + 90)) runs=0
+	while [ $SECONDS -lt $deadline ]; do
+		runs=$(field "$ns" chaosexperiment cron '{.status.runs}')
+		[ "${runs:-0}" -ge 4 ] && break
+		sleep 2
+	done
+	[ "${runs:-0}" -ge 4 ] || fail "only ${runs:-0} scheduled runs in 90s"
+	sleep 3
+	kubectl -n "$ns" get chaosresults
+	local kept; kept=$(kubectl -n "$ns" get chaosresults -o name | wc -l)
+	[ "$kept" -le 3 ] || fail "$kept results kept, historyLimit is 2 (plus at most one active)"
+	kubectl -n "$ns" get chaosresult "cron-1" >/dev/null 2>&1 && fail "cron-1 was not pruned"
+	[ -n "$(field "$ns" chaosexperiment cron '{.status.nextScheduleTime}')" ] || fail "no nextScheduleTime"
+	kubectl -n "$ns" patch chaosexperiment cron --type=merge -p '{"spec":{"suspend":true}}' >/dev/null
+}
+
+"$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
+install_operator || { echo "operator: 0 passed, 1 failed"; exit 1; }
+for t in a_healthy_service_passes b_fragile_service_fails c_stop_skips_the_rest d_bad_manifests_are_rejected \
+	e_isolation_without_opt_in f_operator_loss_mid_run g_schedule_produces_pruned_results; do
+	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
+	run_test "$t"
+done
+kubectl -n "$OPERATOR_NS" logs -l app.kubernetes.io/name=faultline --tail=-1 > "$OUT/operator.log" 2>&1 || true
+echo
+[ $failed = 0 ] || echo "failed: ${failures[*]} (logs in $OUT)"
+echo "operator: $passed passed, $failed failed"
+[ $failed = 0 ]

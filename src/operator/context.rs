@@ -1,0 +1,92 @@
+//! What every reconcile and run needs: the client, stores, recorder, metrics and settings.
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use kube::{
+    Client, Resource,
+    runtime::{
+        events::{Event, EventType, Recorder, Reporter},
+        reflector::Store,
+    },
+};
+
+use super::metrics::Metrics;
+use crate::api::{ChaosExperiment, ChaosResult};
+
+/// Settings parsed once at start; nothing reads the environment inside a reconcile.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The image fault pods and cmd-probe pods run: the operator's own.
+    pub image: String,
+    /// The operator's namespace.
+    pub namespace: String,
+    /// Namespaces whose experiments are reconciled; empty means all.
+    pub watch_namespaces: Vec<String>,
+    pub metrics_addr: SocketAddr,
+}
+
+impl Config {
+    pub fn watches(&self, namespace: &str) -> bool {
+        self.watch_namespaces.is_empty() || self.watch_namespaces.iter().any(|n| n == namespace)
+    }
+}
+
+/// Shared by the controllers and the run drivers.
+pub struct Context {
+    pub client: Client,
+    pub config: Config,
+    pub metrics: Arc<Metrics>,
+    pub recorder: Recorder,
+    pub experiments: Store<ChaosExperiment>,
+    pub results: Store<ChaosResult>,
+    /// The run drivers in flight, by result namespace/name.
+    pub runners: Mutex<HashMap<(String, String), tokio::task::AbortHandle>>,
+}
+
+impl Context {
+    pub fn new(
+        client: Client,
+        config: Config,
+        metrics: Arc<Metrics>,
+        experiments: Store<ChaosExperiment>,
+        results: Store<ChaosResult>,
+    ) -> Self {
+        let reporter = Reporter {
+            controller: "faultline-operator".into(),
+            instance: std::env::var("HOSTNAME").ok(),
+        };
+        Context {
+            recorder: Recorder::new(client.clone(), reporter),
+            client,
+            config,
+            metrics,
+            experiments,
+            results,
+            runners: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Publishes a Kubernetes Event about `object`; a failure is logged, never fatal.
+    pub async fn event<K: Resource<DynamicType = ()>>(
+        &self,
+        object: &K,
+        type_: EventType,
+        reason: &str,
+        note: String,
+    ) {
+        let event = Event {
+            type_,
+            reason: reason.into(),
+            note: Some(note),
+            action: reason.into(),
+            secondary: None,
+        };
+        if let Err(err) = self.recorder.publish(&event, &object.object_ref(&())).await {
+            tracing::warn!(%err, reason, "could not publish an event");
+        }
+    }
+}

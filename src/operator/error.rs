@@ -1,0 +1,66 @@
+//! The operator layer's errors, sorted into kinds for `error_policy` and the metrics.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("Kubernetes API error: {0}")]
+    Kube(#[source] kube::Error),
+    #[error("finalizer error: {0}")]
+    Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
+    #[error("invalid spec: {0}")]
+    InvalidSpec(String),
+    #[error("object has no {0}")]
+    MissingField(&'static str),
+    #[error("cannot serialize: {0}")]
+    Serialize(#[source] serde_json::Error),
+}
+
+impl From<kube::Error> for Error {
+    fn from(err: kube::Error) -> Self {
+        Error::Kube(err)
+    }
+}
+
+/// How `error_policy` treats an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The spec cannot work as written; wait for a change.
+    InvalidSpec,
+    /// Throttled (429) or a transient server error; back off with jitter.
+    Transient,
+    /// Anything else; requeue.
+    Other,
+}
+
+impl ErrorKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorKind::InvalidSpec => "invalid_spec",
+            ErrorKind::Transient => "transient",
+            ErrorKind::Other => "other",
+        }
+    }
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidSpec(_) => ErrorKind::InvalidSpec,
+            Error::Kube(kube::Error::Api(status)) if status.code == 429 || status.code >= 500 => {
+                ErrorKind::Transient
+            }
+            Error::Kube(kube::Error::HyperError(_) | kube::Error::Service(_)) => {
+                ErrorKind::Transient
+            }
+            Error::Finalizer(inner) => match inner.as_ref() {
+                kube::runtime::finalizer::Error::ApplyFailed(e)
+                | kube::runtime::finalizer::Error::CleanupFailed(e) => e.kind(),
+                _ => ErrorKind::Other,
+            },
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

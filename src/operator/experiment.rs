@@ -1,0 +1,494 @@
+//! The ChaosExperiment controller: decides when a run starts, creates its ChaosResult (with a
+//! snapshot of the spec and the probes it references), prunes old results, requests stops, and
+//! writes the experiment's status. The run itself is driven by `run.rs`.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::{
+    apimachinery::pkg::apis::meta::v1::{Condition, OwnerReference, Time},
+    jiff::Timestamp,
+};
+use kube::{
+    Api, Resource, ResourceExt,
+    api::{DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams},
+    runtime::{
+        controller::Action,
+        events::EventType,
+        finalizer::{Event as Finalizer, finalizer},
+    },
+};
+use serde_json::json;
+
+use super::{
+    context::Context,
+    error::{Error, Result},
+};
+use crate::{
+    api::{
+        ChaosExperiment, ChaosExperimentStatus, ChaosProbe, ChaosResult, ChaosResultSpec,
+        EXPERIMENT_LABEL, LastRun, RUN_REQUESTED_ANNOTATION, Trigger,
+    },
+    domain::{
+        runs::{RunDecision, RunInputs, decide_run},
+        schedule::parse_schedule,
+    },
+};
+
+pub const FINALIZER: &str = "chaos.faultline.dev/cleanup";
+pub const FIELD_MANAGER: &str = "faultline-operator";
+/// Annotation the controller puts on a result to ask its run driver to stop it.
+pub const STOP_ANNOTATION: &str = "chaos.faultline.dev/stop-requested";
+/// How long deletion waits for active runs to stop before giving up on them.
+const CLEANUP_DEADLINE: Duration = Duration::from_secs(90);
+
+/// Reconciles one experiment.
+pub async fn reconcile(experiment: Arc<ChaosExperiment>, ctx: Arc<Context>) -> Result<Action> {
+    let _timer = ctx
+        .metrics
+        .reconcile_duration
+        .with_label_values(&["experiment"])
+        .start_timer();
+    let namespace = experiment
+        .namespace()
+        .ok_or(Error::MissingField("namespace"))?;
+    if !ctx.config.watches(&namespace) {
+        return Ok(Action::await_change());
+    }
+    let api: Api<ChaosExperiment> = Api::namespaced(ctx.client.clone(), &namespace);
+    finalizer(&api, FINALIZER, experiment, |event| async {
+        match event {
+            Finalizer::Apply(experiment) => apply(&experiment, &ctx).await,
+            Finalizer::Cleanup(experiment) => cleanup(&experiment, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| Error::Finalizer(Box::new(e)))
+}
+
+/// Sorts reconcile errors into kinds: invalid specs wait, transient errors back off.
+pub fn error_policy(_experiment: Arc<ChaosExperiment>, error: &Error, ctx: Arc<Context>) -> Action {
+    let kind = error.kind();
+    ctx.metrics
+        .reconcile_errors
+        .with_label_values(&["experiment", kind.as_str()])
+        .inc();
+    tracing::warn!(%error, kind = kind.as_str(), "experiment reconcile failed");
+    match kind {
+        super::error::ErrorKind::InvalidSpec => Action::await_change(),
+        super::error::ErrorKind::Transient => {
+            Action::requeue(Duration::from_millis(2000 + rand::random_range(0..3000)))
+        }
+        super::error::ErrorKind::Other => Action::requeue(Duration::from_secs(10)),
+    }
+}
+
+async fn results_of(ctx: &Context, experiment: &ChaosExperiment) -> Result<Vec<ChaosResult>> {
+    let namespace = experiment.namespace().unwrap_or_default();
+    let api: Api<ChaosResult> = Api::namespaced(ctx.client.clone(), &namespace);
+    let mut results = api
+        .list(
+            &ListParams::default().labels(&format!("{EXPERIMENT_LABEL}={}", experiment.name_any())),
+        )
+        .await?
+        .items;
+    results.sort_by_key(|r| r.spec.run_number);
+    Ok(results)
+}
+
+fn is_active(result: &ChaosResult) -> bool {
+    !result
+        .status
+        .as_ref()
+        .is_some_and(|s| s.phase.is_terminal())
+}
+
+async fn apply(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
+    let now = Utc::now();
+    let namespace = experiment.namespace().unwrap_or_default();
+    let status = experiment.status.clone().unwrap_or_default();
+    let mut results = results_of(ctx, experiment).await?;
+    let active: Vec<&ChaosResult> = results.iter().filter(|r| is_active(r)).collect();
+
+    let schedule = match experiment.spec.schedule.as_deref().map(parse_schedule) {
+        Some(Ok(schedule)) => Some(schedule),
+        Some(Err(err)) => {
+            let message = format!("spec.schedule: {err}");
+            write_status(
+                ctx,
+                experiment,
+                &results,
+                &status,
+                Some(("InvalidSchedule", message.clone())),
+            )
+            .await?;
+            return Err(Error::InvalidSpec(message));
+        }
+        None => None,
+    };
+
+    let mut new_status = status.clone();
+    let mut requeue = if active.is_empty() {
+        None
+    } else {
+        Some(Duration::from_secs(30))
+    };
+    if experiment.spec.stop {
+        for result in &active {
+            request_stop(ctx, result, "spec.stop").await?;
+        }
+    } else {
+        let requested = experiment
+            .annotations()
+            .get(RUN_REQUESTED_ANNOTATION)
+            .map(String::as_str);
+        let inputs = RunInputs {
+            generation: experiment.metadata.generation.unwrap_or(1),
+            run_generation: status.run_generation,
+            requested,
+            handled_request: status.handled_request.as_deref(),
+            schedule: schedule.as_ref(),
+            suspend: experiment.spec.suspend,
+            concurrency: experiment.spec.concurrency_policy,
+            last_schedule_time: status.last_schedule_time.as_ref().map(to_chrono),
+            created: experiment
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .map(to_chrono)
+                .unwrap_or(now),
+            active_run: !active.is_empty(),
+            now,
+        };
+        match decide_run(&inputs) {
+            RunDecision::Start {
+                trigger,
+                schedule_tick,
+            } => {
+                let run_number = status.runs + 1;
+                let result = create_result(ctx, experiment, run_number, trigger).await?;
+                ctx.event(
+                    experiment,
+                    EventType::Normal,
+                    "RunCreated",
+                    format!(
+                        "run {run_number} ({trigger:?}) recorded in ChaosResult {}",
+                        result.name_any()
+                    ),
+                )
+                .await;
+                // A start covers both a pending generation and a pending request, so applying a
+                // changed spec together with the annotation (as `faultline run -f` does) runs once.
+                new_status.runs = run_number;
+                new_status.run_generation = experiment.metadata.generation;
+                if requested.is_some() {
+                    new_status.handled_request = requested.map(str::to_string);
+                }
+                if let Some(tick) = schedule_tick {
+                    new_status.last_schedule_time = Some(from_chrono(tick));
+                }
+                results.push(result);
+                requeue = Some(Duration::from_secs(30));
+            }
+            RunDecision::ReplaceActive { .. } => {
+                for result in &active {
+                    request_stop(ctx, result, "concurrencyPolicy Replace").await?;
+                }
+                requeue = Some(Duration::from_secs(2));
+            }
+            RunDecision::SkipTick { schedule_tick } => {
+                ctx.event(
+                    experiment,
+                    EventType::Normal,
+                    "ScheduleSkipped",
+                    format!(
+                        "a run is still active at {schedule_tick} and concurrencyPolicy is Forbid"
+                    ),
+                )
+                .await;
+                new_status.last_schedule_time = Some(from_chrono(schedule_tick));
+            }
+            RunDecision::Nothing { next_check } => {
+                if let Some(next) = next_check {
+                    let wait = (next - now).to_std().unwrap_or(Duration::from_secs(1));
+                    requeue = Some(requeue.map_or(wait, |r| r.min(wait)));
+                }
+            }
+        }
+        // Nothing new to do for this generation once it has a run (or a schedule).
+        if new_status.run_generation.is_none() && schedule.is_some() {
+            new_status.run_generation = experiment.metadata.generation;
+        }
+    }
+
+    prune(ctx, &namespace, &mut results, experiment.spec.history_limit).await?;
+    let next_schedule = schedule
+        .as_ref()
+        .filter(|_| !experiment.spec.suspend)
+        .and_then(|s| s.next_after(now));
+    new_status.next_schedule_time = next_schedule.map(from_chrono);
+    if let Some(next) = next_schedule {
+        let wait = (next - now).to_std().unwrap_or(Duration::from_secs(1));
+        requeue = Some(requeue.map_or(wait, |r| r.min(wait)));
+    }
+    write_status(ctx, experiment, &results, &new_status, None).await?;
+    Ok(requeue.map_or_else(Action::await_change, Action::requeue))
+}
+
+/// Deletion: stop active runs (their drivers revert), then let the finalizer go.
+async fn cleanup(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
+    let results = results_of(ctx, experiment).await?;
+    let active: Vec<&ChaosResult> = results.iter().filter(|r| is_active(r)).collect();
+    if active.is_empty() {
+        return Ok(Action::await_change());
+    }
+    let deleting_since = experiment
+        .metadata
+        .deletion_timestamp
+        .as_ref()
+        .map(to_chrono)
+        .unwrap_or_else(Utc::now);
+    if (Utc::now() - deleting_since).to_std().unwrap_or_default() > CLEANUP_DEADLINE {
+        let names: Vec<String> = active.iter().map(|r| r.name_any()).collect();
+        ctx.event(
+            experiment,
+            EventType::Warning,
+            "CleanupDeadline",
+            format!("runs {names:?} did not stop within {CLEANUP_DEADLINE:?}; releasing the experiment anyway"),
+        )
+        .await;
+        return Ok(Action::await_change());
+    }
+    for result in &active {
+        request_stop(ctx, result, "experiment deleted").await?;
+    }
+    Ok(Action::requeue(Duration::from_secs(1)))
+}
+
+async fn request_stop(ctx: &Context, result: &ChaosResult, why: &str) -> Result<()> {
+    if result.annotations().contains_key(STOP_ANNOTATION) {
+        return Ok(());
+    }
+    let api: Api<ChaosResult> =
+        Api::namespaced(ctx.client.clone(), &result.namespace().unwrap_or_default());
+    let patch = json!({"metadata": {"annotations": {STOP_ANNOTATION: why}}});
+    api.patch(
+        &result.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Creates the ChaosResult of run `run_number`, with the referenced probes snapshotted.
+async fn create_result(
+    ctx: &Context,
+    experiment: &ChaosExperiment,
+    run_number: i64,
+    trigger: Trigger,
+) -> Result<ChaosResult> {
+    let namespace = experiment.namespace().unwrap_or_default();
+    let name = format!("{}-{run_number}", experiment.name_any());
+    let probes_api: Api<ChaosProbe> = Api::namespaced(ctx.client.clone(), &namespace);
+    let mut probes = BTreeMap::new();
+    let references = experiment
+        .spec
+        .faults
+        .iter()
+        .flat_map(|f| f.probes.iter())
+        .chain(
+            experiment
+                .spec
+                .steady_state
+                .iter()
+                .flat_map(|s| s.probes.iter()),
+        )
+        .filter_map(|p| p.probe_ref.clone());
+    for reference in references {
+        if probes.contains_key(&reference) {
+            continue;
+        }
+        // A missing probe is left out; the run driver ends the run in Error naming it.
+        if let Some(probe) = probes_api.get_opt(&reference).await? {
+            probes.insert(reference, probe.spec);
+        }
+    }
+    let owner = OwnerReference {
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+        ..experiment
+            .controller_owner_ref(&())
+            .ok_or(Error::MissingField("metadata.uid"))?
+    };
+    let result = ChaosResult {
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            namespace: Some(namespace.clone()),
+            labels: Some(BTreeMap::from([
+                (EXPERIMENT_LABEL.to_string(), experiment.name_any()),
+                (
+                    "app.kubernetes.io/managed-by".to_string(),
+                    "faultline".to_string(),
+                ),
+            ])),
+            owner_references: Some(vec![owner]),
+            ..ObjectMeta::default()
+        },
+        spec: ChaosResultSpec {
+            experiment_ref: experiment.name_any(),
+            run_number,
+            trigger,
+            experiment: experiment.spec.clone(),
+            probes,
+        },
+        status: None,
+    };
+    let api: Api<ChaosResult> = Api::namespaced(ctx.client.clone(), &namespace);
+    match api.create(&PostParams::default(), &result).await {
+        Ok(created) => Ok(created),
+        // Created by an earlier reconcile whose status write did not land: reuse it.
+        Err(kube::Error::Api(status)) if status.code == 409 => Ok(api.get(&name).await?),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Deletes the oldest finished results beyond `limit`; active runs are never pruned.
+async fn prune(
+    ctx: &Context,
+    namespace: &str,
+    results: &mut Vec<ChaosResult>,
+    limit: i32,
+) -> Result<()> {
+    let limit = usize::try_from(limit.max(1)).unwrap_or(1);
+    let finished: Vec<String> = results
+        .iter()
+        .filter(|r| !is_active(r))
+        .map(|r| r.name_any())
+        .collect();
+    if results.len() <= limit {
+        return Ok(());
+    }
+    let excess = results.len() - limit;
+    let api: Api<ChaosResult> = Api::namespaced(ctx.client.clone(), namespace);
+    for name in finished.iter().take(excess) {
+        match api.delete(name, &DeleteParams::background()).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.code == 404 => {}
+            Err(err) => return Err(err.into()),
+        }
+        results.retain(|r| &r.name_any() != name);
+    }
+    Ok(())
+}
+
+/// Writes the experiment's status from its latest result, skipping the write when nothing changed.
+async fn write_status(
+    ctx: &Context,
+    experiment: &ChaosExperiment,
+    results: &[ChaosResult],
+    base: &ChaosExperimentStatus,
+    invalid: Option<(&str, String)>,
+) -> Result<()> {
+    let mut status = base.clone();
+    if let Some(latest) = results.iter().max_by_key(|r| r.spec.run_number) {
+        let result_status = latest.status.clone().unwrap_or_default();
+        status.phase = Some(result_status.phase);
+        status.last_run = Some(LastRun {
+            result: latest.name_any(),
+            score: result_status.resilience_score,
+            verdict: Some(result_status.verdict),
+            start_time: result_status.start_time.clone(),
+            completion_time: result_status.completion_time.clone(),
+        });
+        if result_status.phase.is_terminal()
+            && let Some(score) = result_status.resilience_score
+        {
+            ctx.metrics
+                .resilience_score
+                .with_label_values(&[
+                    &experiment.namespace().unwrap_or_default(),
+                    &experiment.name_any(),
+                ])
+                .set(score);
+        }
+    }
+    status.observed_generation = experiment.metadata.generation;
+    let (ready, reason, message) = match invalid {
+        Some((reason, message)) => ("False", reason.to_string(), message),
+        None => (
+            "True",
+            "Valid".to_string(),
+            "the experiment is valid".to_string(),
+        ),
+    };
+    status.conditions = vec![condition(
+        base.conditions.iter().find(|c| c.type_ == "Ready"),
+        "Ready",
+        ready,
+        &reason,
+        &message,
+        experiment.metadata.generation,
+    )];
+    if experiment.status.as_ref() == Some(&status) {
+        return Ok(());
+    }
+    let api: Api<ChaosExperiment> = Api::namespaced(
+        ctx.client.clone(),
+        &experiment.namespace().unwrap_or_default(),
+    );
+    let patch = json!({
+        "apiVersion": "chaos.faultline.dev/v1alpha1",
+        "kind": "ChaosExperiment",
+        "status": status,
+    });
+    api.patch_status(
+        &experiment.name_any(),
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A condition that keeps its lastTransitionTime unless its status changes.
+pub fn condition(
+    previous: Option<&Condition>,
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+) -> Condition {
+    let last_transition_time = previous
+        .filter(|p| p.status == status)
+        .map(|p| p.last_transition_time.clone())
+        .unwrap_or_else(|| Time(Timestamp::now()));
+    Condition {
+        type_: type_.into(),
+        status: status.into(),
+        reason: reason.into(),
+        message: message.into(),
+        observed_generation: generation,
+        last_transition_time,
+    }
+}
+
+pub fn to_chrono(time: &Time) -> DateTime<Utc> {
+    DateTime::from_timestamp(time.0.as_second(), time.0.subsec_nanosecond().max(0) as u32)
+        .unwrap_or_default()
+}
+
+pub fn from_chrono(time: DateTime<Utc>) -> Time {
+    Time(Timestamp::from_second(time.timestamp()).unwrap_or(Timestamp::UNIX_EPOCH))
+}
+
+/// Maps a result change to its experiment, for `.owns()`-like triggering by label.
+pub fn experiment_of(
+    result: &ChaosResult,
+) -> Option<kube::runtime::reflector::ObjectRef<ChaosExperiment>> {
+    Some(
+        kube::runtime::reflector::ObjectRef::new(&result.spec.experiment_ref)
+            .within(&result.namespace()?),
+    )
+}

@@ -1,0 +1,103 @@
+//! The operator: the ChaosExperiment and ChaosResult controllers, the run drivers, and the
+//! /metrics, /healthz and /readyz endpoints.
+
+pub mod context;
+pub mod error;
+pub mod experiment;
+pub mod http;
+pub mod metrics;
+pub mod pods;
+pub mod result;
+pub mod run;
+
+use std::sync::{Arc, atomic::AtomicBool};
+
+use futures::StreamExt;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::{
+    Api, Client,
+    runtime::{Controller, conditions, wait::await_condition, watcher},
+};
+use thiserror::Error;
+
+pub use context::{Config, Context};
+use metrics::Metrics;
+
+use crate::api::{ChaosExperiment, ChaosResult};
+
+/// Why the operator could not start or keep running.
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error("cannot build a Kubernetes client: {0}")]
+    Client(#[source] kube::Error),
+    #[error("waiting for CRD {0} to be established: {1}")]
+    Crd(String, #[source] kube::runtime::wait::Error),
+    #[error("the metrics endpoint failed: {0}")]
+    Http(#[source] std::io::Error),
+}
+
+/// Runs the controllers until SIGTERM/SIGINT.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let client = Client::try_default().await.map_err(StartError::Client)?;
+    let metrics = Arc::new(Metrics::new());
+    let ready = Arc::new(AtomicBool::new(false));
+    let server = tokio::spawn(http::serve(
+        config.metrics_addr,
+        metrics.clone(),
+        ready.clone(),
+    ));
+
+    // Start the controllers only once the CRDs are established.
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for name in [
+        "chaosexperiments.chaos.faultline.dev",
+        "chaosresults.chaos.faultline.dev",
+        "chaosprobes.chaos.faultline.dev",
+    ] {
+        tracing::info!(crd = name, "waiting for CRD");
+        await_condition(crds.clone(), name, conditions::is_crd_established())
+            .await
+            .map_err(|e| StartError::Crd(name.into(), e))?;
+    }
+
+    let experiments: Api<ChaosExperiment> = Api::all(client.clone());
+    let results: Api<ChaosResult> = Api::all(client.clone());
+    let experiment_controller =
+        Controller::new(experiments, watcher::Config::default().any_semantic());
+    let result_controller =
+        Controller::new(results.clone(), watcher::Config::default().any_semantic());
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        config,
+        metrics,
+        experiment_controller.store(),
+        result_controller.store(),
+    ));
+    let experiment_loop = experiment_controller
+        .watches(
+            results,
+            watcher::Config::default().any_semantic(),
+            |result: ChaosResult| experiment::experiment_of(&result),
+        )
+        .shutdown_on_signal()
+        .run(experiment::reconcile, experiment::error_policy, ctx.clone())
+        .for_each(|_| futures::future::ready(()));
+    let result_loop = result_controller
+        .shutdown_on_signal()
+        .run(result::reconcile, result::error_policy, ctx.clone())
+        .for_each(|_| futures::future::ready(()));
+    ready.store(true, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!("controllers started");
+    tokio::select! {
+        _ = futures::future::join(experiment_loop, result_loop) => {}
+        served = server => {
+            if let Ok(Err(err)) = served {
+                return Err(StartError::Http(err));
+            }
+        }
+    }
+    // Runs in flight are left as they are: their status says where they were, and the next
+    // operator resumes them.
+    tracing::info!("controllers stopped");
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! Fault pods: their spec, and the ServiceAccount and RoleBindings they run under.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::{
+    api::{
+        core::v1::{
+            Capabilities, Container, EnvVar, EnvVarSource, ObjectFieldSelector, Pod,
+            PodSecurityContext, PodSpec, SeccompProfile, SecurityContext, ServiceAccount,
+        },
+        rbac::v1::{RoleBinding, RoleRef, Subject},
+    },
+    apimachinery::pkg::apis::meta::v1::OwnerReference,
+};
+use kube::{
+    Api, Resource, ResourceExt,
+    api::{ObjectMeta, PostParams},
+};
+
+use super::{context::Context, error::Result};
+use crate::api::{ChaosResult, EXPERIMENT_LABEL, Fault, RESULT_LABEL};
+
+/// The ServiceAccount and ClusterRole (shipped by the chart) of pod-delete fault pods.
+pub const POD_DELETE_IDENTITY: &str = "faultline-fault-pod-delete";
+
+/// `<result>-<fault>`, cut to a valid pod name.
+pub fn fault_pod_name(result: &str, fault: &str) -> String {
+    let mut name = format!("{result}-{fault}");
+    name.truncate(63);
+    name.trim_end_matches('-').to_string()
+}
+
+async fn create_if_missing<K>(api: &Api<K>, object: &K) -> Result<()>
+where
+    K: Resource + Clone + serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    match api.create(&PostParams::default(), object).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 409 => Ok(()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Ensures the fault's ServiceAccount in `namespace` and RoleBindings to the fault ClusterRole in
+/// `namespace` (to write the ledger) and in the target namespace (to act on pods).
+pub async fn ensure_fault_rbac(ctx: &Context, namespace: &str, fault: &Fault) -> Result<()> {
+    let labels = BTreeMap::from([(
+        "app.kubernetes.io/managed-by".to_string(),
+        "faultline".to_string(),
+    )]);
+    let accounts: Api<ServiceAccount> = Api::namespaced(ctx.client.clone(), namespace);
+    let account = ServiceAccount {
+        metadata: ObjectMeta {
+            name: Some(POD_DELETE_IDENTITY.into()),
+            labels: Some(labels.clone()),
+            ..ObjectMeta::default()
+        },
+        automount_service_account_token: Some(true),
+        ..ServiceAccount::default()
+    };
+    create_if_missing(&accounts, &account).await?;
+    let target = fault
+        .target
+        .namespace
+        .clone()
+        .unwrap_or_else(|| namespace.to_string());
+    let mut namespaces = vec![namespace.to_string()];
+    if target != namespace {
+        namespaces.push(target);
+    }
+    for binding_namespace in namespaces {
+        let name = if binding_namespace == namespace {
+            POD_DELETE_IDENTITY.to_string()
+        } else {
+            format!("{POD_DELETE_IDENTITY}-{namespace}")
+        };
+        let bindings: Api<RoleBinding> = Api::namespaced(ctx.client.clone(), &binding_namespace);
+        let binding = RoleBinding {
+            metadata: ObjectMeta {
+                name: Some(name),
+                labels: Some(labels.clone()),
+                ..ObjectMeta::default()
+            },
+            role_ref: RoleRef {
+                api_group: "rbac.authorization.k8s.io".into(),
+                kind: "ClusterRole".into(),
+                name: POD_DELETE_IDENTITY.into(),
+            },
+            subjects: Some(vec![Subject {
+                kind: "ServiceAccount".into(),
+                name: POD_DELETE_IDENTITY.into(),
+                namespace: Some(namespace.into()),
+                ..Subject::default()
+            }]),
+        };
+        create_if_missing(&bindings, &binding).await?;
+    }
+    Ok(())
+}
+
+/// The fault pod: `faultline fault <type>`, owned by the result, locked down.
+pub fn fault_pod(image: &str, result: &ChaosResult, fault: &Fault, name: &str) -> Option<Pod> {
+    let owner = OwnerReference {
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+        ..result.controller_owner_ref(&())?
+    };
+    let labels = BTreeMap::from([
+        (RESULT_LABEL.to_string(), result.name_any()),
+        (
+            EXPERIMENT_LABEL.to_string(),
+            result.spec.experiment_ref.clone(),
+        ),
+        (
+            "app.kubernetes.io/name".to_string(),
+            "faultline".to_string(),
+        ),
+        (
+            "app.kubernetes.io/component".to_string(),
+            "fault".to_string(),
+        ),
+    ]);
+    Some(Pod {
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            namespace: result.namespace(),
+            labels: Some(labels),
+            owner_references: Some(vec![owner]),
+            ..ObjectMeta::default()
+        },
+        spec: Some(PodSpec {
+            restart_policy: Some("Never".into()),
+            service_account_name: Some(POD_DELETE_IDENTITY.into()),
+            enable_service_links: Some(false),
+            termination_grace_period_seconds: Some(10),
+            security_context: Some(PodSecurityContext {
+                run_as_non_root: Some(true),
+                run_as_user: Some(65532),
+                run_as_group: Some(65532),
+                seccomp_profile: Some(SeccompProfile {
+                    type_: "RuntimeDefault".into(),
+                    ..SeccompProfile::default()
+                }),
+                ..PodSecurityContext::default()
+            }),
+            containers: vec![Container {
+                name: "fault".into(),
+                image: Some(image.into()),
+                image_pull_policy: Some("IfNotPresent".into()),
+                args: Some(vec![
+                    "fault".into(),
+                    fault.fault_type.as_str().into(),
+                    format!("--result={}", result.name_any()),
+                    format!("--fault={}", fault.name),
+                ]),
+                env: Some(vec![
+                    EnvVar {
+                        name: "FAULTLINE_NAMESPACE".into(),
+                        value_from: Some(EnvVarSource {
+                            field_ref: Some(ObjectFieldSelector {
+                                field_path: "metadata.namespace".into(),
+                                ..ObjectFieldSelector::default()
+                            }),
+                            ..EnvVarSource::default()
+                        }),
+                        ..EnvVar::default()
+                    },
+                    EnvVar {
+                        name: "FAULTLINE_LOG_FORMAT".into(),
+                        value: Some("json".into()),
+                        ..EnvVar::default()
+                    },
+                ]),
+                security_context: Some(SecurityContext {
+                    allow_privilege_escalation: Some(false),
+                    read_only_root_filesystem: Some(true),
+                    capabilities: Some(Capabilities {
+                        drop: Some(vec!["ALL".into()]),
+                        ..Capabilities::default()
+                    }),
+                    ..SecurityContext::default()
+                }),
+                termination_message_policy: Some("FallbackToLogsOnError".into()),
+                ..Container::default()
+            }],
+            ..PodSpec::default()
+        }),
+        status: None,
+    })
+}
+
+pub async fn create_fault_pod(
+    ctx: &Context,
+    result: &ChaosResult,
+    fault: &Fault,
+    name: &str,
+) -> Result<()> {
+    let pod = fault_pod(&ctx.config.image, result, fault, name)
+        .ok_or(super::error::Error::MissingField("metadata.uid"))?;
+    let pods: Api<Pod> =
+        Api::namespaced(ctx.client.clone(), &result.namespace().unwrap_or_default());
+    create_if_missing(&pods, &pod).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_pod_names_fit_and_never_end_in_a_dash() {
+        assert_eq!(fault_pod_name("web-chaos-3", "kill"), "web-chaos-3-kill");
+        let long = fault_pod_name(&"a".repeat(60), "kill-some-pods");
+        assert!(long.len() <= 63 && !long.ends_with('-'));
+    }
+}

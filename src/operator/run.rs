@@ -1,0 +1,944 @@
+//! The run driver: takes one ChaosResult from Queued to a terminal phase. Everything it needs to
+//! resume lives in the result's status, so a restarted operator picks a run up where it was:
+//! finished faults stay finished, a running fault pod is watched again, a lost one is an Error.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use futures::future::join_all;
+use k8s_openapi::{
+    api::core::v1::{Namespace, Pod},
+    apimachinery::pkg::apis::meta::v1::Time,
+    jiff::Timestamp,
+};
+use kube::{
+    Api, Resource, ResourceExt,
+    api::{DeleteParams, Patch, PatchParams},
+    runtime::events::EventType,
+};
+use serde_json::json;
+use tokio::sync::Mutex;
+
+use super::{
+    context::Context,
+    error::{Error, Result},
+    experiment::{FIELD_MANAGER, STOP_ANNOTATION, to_chrono},
+    pods,
+};
+use crate::{
+    api::{
+        ALLOW_FROM_ANNOTATION, ALLOW_LABEL, ChaosProbeSpec, ChaosResult, ChaosResultStatus,
+        FaultPhase, FaultStatus, ProbeEntry, ProbeMode, ProbeStatus, ProbeVerdict, RESULT_LABEL,
+        RunPhase, Verdict,
+    },
+    domain::{
+        scoring::{fault_score, run_score, verdict},
+        states::{RunEnd, fault_phase, run_phase},
+    },
+    probes::{Outcome, ProbeContext, check_with_retries},
+};
+
+/// How often the driver looks at its fault pod and at stop requests.
+const TICK: Duration = Duration::from_millis(500);
+
+/// Why a fault ended.
+#[derive(Debug, Clone, PartialEq)]
+enum FaultEnd {
+    /// The fault pod finished; `Some(message)` if the injection failed.
+    Finished(Option<String>),
+    Stopped,
+    TimedOut,
+    /// A probe with stopOnFailure failed.
+    ProbeStop(String),
+}
+
+/// The driver's state: the status it owns (everything but the fault pods' ledgers).
+struct Run {
+    ctx: Arc<Context>,
+    result: ChaosResult,
+    status: Mutex<ChaosResultStatus>,
+    namespace: String,
+    name: String,
+}
+
+/// Drives `result` to a terminal phase. Errors are API failures; the caller retries the drive.
+pub async fn drive(ctx: Arc<Context>, result: ChaosResult) -> Result<()> {
+    let namespace = result.namespace().ok_or(Error::MissingField("namespace"))?;
+    let name = result.name_any();
+    let mut status = result.status.clone().unwrap_or_default();
+    if status.phase.is_terminal() {
+        return Ok(());
+    }
+    let fresh = status.start_time.is_none();
+    if fresh {
+        status.start_time = Some(now());
+        status.phase = RunPhase::Queued;
+        status.verdict = Verdict::Awaited;
+        status.expected_resilience_score = Some(result.spec.experiment.expected_resilience_score);
+    }
+    // Ledgers belong to the fault pods; the driver never applies them.
+    let run = Arc::new(Run {
+        ctx: ctx.clone(),
+        status: Mutex::new(status),
+        result,
+        namespace,
+        name,
+    });
+    if fresh {
+        run.flush().await?;
+        run.event(
+            EventType::Normal,
+            "RunStarted",
+            format!("run {} started", run.result.spec.run_number),
+        )
+        .await;
+    }
+
+    if let Some(message) = run.preflight().await? {
+        return run.finish_early(RunPhase::Error, message).await;
+    }
+    if let Some(message) = run.steady_state_before().await? {
+        return run.finish_early(RunPhase::Error, message).await;
+    }
+
+    let faults = run.result.spec.experiment.faults.clone();
+    let mut end = RunEnd::Normal;
+    let mut message = None;
+    if run.result.spec.experiment.parallel {
+        let ends = join_all(faults.iter().map(|f| run.clone().run_fault(f.name.clone()))).await;
+        for fault_end in ends {
+            merge_end(&mut end, &mut message, fault_end?);
+        }
+    } else {
+        for fault in &faults {
+            if end != RunEnd::Normal {
+                run.skip_fault(&fault.name).await;
+                continue;
+            }
+            let fault_end = run.clone().run_fault(fault.name.clone()).await?;
+            merge_end(&mut end, &mut message, fault_end);
+        }
+    }
+    if end == RunEnd::Normal {
+        run.steady_state_after().await?;
+    }
+    run.finish(end, message).await
+}
+
+fn merge_end(end: &mut RunEnd, message: &mut Option<String>, fault_end: FaultEnd) {
+    let (candidate, why) = match fault_end {
+        FaultEnd::Finished(_) => return,
+        FaultEnd::Stopped => (RunEnd::Stopped, "stopped by the user".to_string()),
+        FaultEnd::TimedOut => (RunEnd::TimedOut, "the run passed its timeout".to_string()),
+        FaultEnd::ProbeStop(why) => (RunEnd::Errored, why),
+    };
+    if *end == RunEnd::Normal {
+        *end = candidate;
+        *message = Some(why);
+    }
+}
+
+fn now() -> Time {
+    Time(Timestamp::now())
+}
+
+impl Run {
+    fn api(&self) -> Api<ChaosResult> {
+        Api::namespaced(self.ctx.client.clone(), &self.namespace)
+    }
+
+    async fn event(&self, type_: EventType, reason: &str, note: String) {
+        self.ctx.event(&self.result, type_, reason, note).await;
+    }
+
+    /// Applies the driver's part of the status (ledgers excluded) under its field manager.
+    async fn flush(&self) -> Result<()> {
+        let mut status = self.status.lock().await.clone();
+        for fault in &mut status.faults {
+            fault.targets.clear();
+        }
+        status.observed_generation = self.result.metadata.generation;
+        let patch = json!({
+            "apiVersion": "chaos.faultline.dev/v1alpha1",
+            "kind": "ChaosResult",
+            "status": status,
+        });
+        self.api()
+            .patch_status(
+                &self.name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&patch),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// A stop request, a deleted or stopped experiment, or the run's timeout.
+    fn should_stop(&self) -> Option<FaultEnd> {
+        if let Some(deadline) = self.deadline()
+            && Timestamp::now() >= deadline
+        {
+            return Some(FaultEnd::TimedOut);
+        }
+        let key = kube::runtime::reflector::ObjectRef::<ChaosResult>::new(&self.name)
+            .within(&self.namespace);
+        if self
+            .ctx
+            .results
+            .get(&key)
+            .is_some_and(|r| r.annotations().contains_key(STOP_ANNOTATION))
+        {
+            return Some(FaultEnd::Stopped);
+        }
+        let experiment = kube::runtime::reflector::ObjectRef::new(&self.result.spec.experiment_ref)
+            .within(&self.namespace);
+        match self.ctx.experiments.get(&experiment) {
+            Some(e) if e.spec.stop || e.metadata.deletion_timestamp.is_some() => {
+                Some(FaultEnd::Stopped)
+            }
+            _ => None,
+        }
+    }
+
+    fn deadline(&self) -> Option<Timestamp> {
+        let timeout = self.result.spec.experiment.timeout?;
+        let start = self
+            .result
+            .status
+            .as_ref()
+            .and_then(|s| s.start_time.clone())
+            .map(|t| t.0)
+            .unwrap_or_else(Timestamp::now);
+        start.checked_add(jiff_span(timeout.as_std())).ok()
+    }
+
+    /// Namespace opt-in and probe references, checked before anything is touched.
+    async fn preflight(&self) -> Result<Option<String>> {
+        let namespaces: Api<Namespace> = Api::all(self.ctx.client.clone());
+        let mut targets: Vec<String> = self
+            .result
+            .spec
+            .experiment
+            .faults
+            .iter()
+            .map(|f| {
+                f.target
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| self.namespace.clone())
+            })
+            .collect();
+        targets.sort();
+        targets.dedup();
+        for target in targets {
+            let Some(ns) = namespaces.get_opt(&target).await? else {
+                return Ok(Some(format!("target namespace {target} does not exist")));
+            };
+            if ns.labels().get(ALLOW_LABEL).map(String::as_str) != Some("true") {
+                return Ok(Some(format!(
+                    "namespace {target} is not a chaos target: it needs the label {ALLOW_LABEL}=true"
+                )));
+            }
+            if target != self.namespace {
+                let allowed = ns
+                    .annotations()
+                    .get(ALLOW_FROM_ANNOTATION)
+                    .map(String::as_str)
+                    .unwrap_or("");
+                if !allowed
+                    .split(',')
+                    .map(str::trim)
+                    .any(|n| n == "*" || n == self.namespace)
+                {
+                    return Ok(Some(format!(
+                        "namespace {target} does not allow chaos from namespace {}: its annotation {ALLOW_FROM_ANNOTATION} must list {} (or *)",
+                        self.namespace, self.namespace
+                    )));
+                }
+            }
+        }
+        for entry in self.all_probe_entries() {
+            if let Some(reference) = &entry.probe_ref
+                && !self.result.spec.probes.contains_key(reference)
+            {
+                return Ok(Some(format!(
+                    "ChaosProbe {reference} was not found in namespace {} when the run started",
+                    self.namespace
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    fn all_probe_entries(&self) -> impl Iterator<Item = &ProbeEntry> {
+        let experiment = &self.result.spec.experiment;
+        experiment
+            .faults
+            .iter()
+            .flat_map(|f| f.probes.iter())
+            .chain(experiment.steady_state.iter().flat_map(|s| s.probes.iter()))
+    }
+
+    fn probe_spec(&self, entry: &ProbeEntry) -> Option<ChaosProbeSpec> {
+        match (&entry.probe, &entry.probe_ref) {
+            (Some(spec), _) => Some(spec.clone()),
+            (None, Some(reference)) => self.result.spec.probes.get(reference).cloned(),
+            _ => None,
+        }
+    }
+
+    fn probe_context(&self) -> ProbeContext {
+        ProbeContext {
+            client: self.ctx.client.clone(),
+            namespace: self.namespace.clone(),
+            owner: self.result.controller_owner_ref(&()).map(|mut o| {
+                o.controller = Some(false);
+                o
+            }),
+            default_image: self.ctx.config.image.clone(),
+            labels: BTreeMap::from([(RESULT_LABEL.to_string(), self.name.clone())]),
+        }
+    }
+
+    /// One check of `entry` (after its initialDelay when `first`), counted in the metrics.
+    async fn check(
+        &self,
+        entry: &ProbeEntry,
+        spec: &ChaosProbeSpec,
+        mode: &str,
+        first: bool,
+    ) -> Outcome {
+        if first && !spec.run_properties.initial_delay.as_std().is_zero() {
+            tokio::time::sleep(spec.run_properties.initial_delay.as_std()).await;
+        }
+        let (outcome, _) = check_with_retries(spec, &self.probe_context()).await;
+        let label = match &outcome {
+            Outcome::Passed(_) => "passed",
+            Outcome::Failed(_) => "failed",
+            Outcome::Unknown(_) => "unknown",
+        };
+        self.ctx
+            .metrics
+            .probe_checks
+            .with_label_values(&[spec.probe_type.as_str(), mode, label])
+            .inc();
+        if !matches!(outcome, Outcome::Passed(_)) {
+            tracing::info!(result = %self.name, probe = entry.display_name(), ?outcome, "probe check did not pass");
+        }
+        outcome
+    }
+
+    async fn steady_state_before(&self) -> Result<Option<String>> {
+        let entries: Vec<ProbeEntry> = self
+            .result
+            .spec
+            .experiment
+            .steady_state
+            .iter()
+            .flat_map(|s| s.probes.clone())
+            .collect();
+        if entries.is_empty() || !self.status.lock().await.steady_state.before.is_empty() {
+            return Ok(None);
+        }
+        let mut failure = None;
+        let mut statuses = Vec::new();
+        for entry in &entries {
+            let spec = self.probe_spec(entry).ok_or(Error::InvalidSpec(format!(
+                "probe {} has no spec",
+                entry.display_name()
+            )))?;
+            let outcome = self.check(entry, &spec, "SteadyState", true).await;
+            let status = single_status(entry, &outcome);
+            if status.verdict != ProbeVerdict::Passed && failure.is_none() {
+                failure = Some(format!(
+                    "steady state before chaos failed: probe {}: {}",
+                    entry.display_name(),
+                    outcome_message(&outcome)
+                ));
+            }
+            statuses.push(status);
+        }
+        self.status.lock().await.steady_state.before = statuses;
+        self.flush().await?;
+        Ok(failure)
+    }
+
+    async fn steady_state_after(&self) -> Result<()> {
+        let entries: Vec<ProbeEntry> = self
+            .result
+            .spec
+            .experiment
+            .steady_state
+            .iter()
+            .flat_map(|s| s.probes.clone())
+            .collect();
+        let mut statuses = Vec::new();
+        for entry in &entries {
+            if let Some(spec) = self.probe_spec(entry) {
+                let outcome = self.check(entry, &spec, "SteadyState", false).await;
+                statuses.push(single_status(entry, &outcome));
+            }
+        }
+        self.status.lock().await.steady_state.after = statuses;
+        self.flush().await
+    }
+
+    async fn skip_fault(&self, name: &str) {
+        let Some(fault) = self
+            .result
+            .spec
+            .experiment
+            .faults
+            .iter()
+            .find(|f| f.name == name)
+        else {
+            return;
+        };
+        let mut status = self.status.lock().await;
+        match status.faults.iter_mut().find(|f| f.name == name) {
+            Some(existing) if existing.status.is_terminal() => {}
+            Some(existing) => existing.status = FaultPhase::Skipped,
+            None => status.faults.push(FaultStatus {
+                name: fault.name.clone(),
+                fault_type: fault.fault_type,
+                status: FaultPhase::Skipped,
+                weight: fault.weight,
+                score: Some(0.0),
+                pod: None,
+                start_time: None,
+                end_time: None,
+                message: Some("not executed".into()),
+                targets: vec![],
+                probes: vec![],
+            }),
+        }
+    }
+
+    /// Runs one fault: probes before, the fault pod, probes during and after.
+    async fn run_fault(self: Arc<Self>, name: String) -> Result<FaultEnd> {
+        let fault = self
+            .result
+            .spec
+            .experiment
+            .faults
+            .iter()
+            .find(|f| f.name == name)
+            .cloned()
+            .ok_or(Error::InvalidSpec(format!("no fault named {name}")))?;
+        let pod_name = pods::fault_pod_name(&self.name, &fault.name);
+        {
+            let status = self.status.lock().await;
+            if let Some(done) = status
+                .faults
+                .iter()
+                .find(|f| f.name == name && f.status.is_terminal())
+            {
+                return Ok(match done.status {
+                    FaultPhase::Stopped => FaultEnd::Stopped,
+                    _ => FaultEnd::Finished(None),
+                });
+            }
+        }
+        let resumed = self
+            .status
+            .lock()
+            .await
+            .faults
+            .iter()
+            .any(|f| f.name == name);
+        let probes: Vec<(ProbeEntry, ChaosProbeSpec)> = fault
+            .probes
+            .iter()
+            .filter_map(|e| self.probe_spec(e).map(|s| (e.clone(), s)))
+            .collect();
+        let tracker = Arc::new(Mutex::new(ProbeTracker::new(
+            &probes,
+            &*self.status.lock().await,
+            &name,
+        )));
+
+        if !resumed {
+            // Before injection: SOT, the first half of Edge.
+            for (entry, spec) in &probes {
+                if matches!(entry.mode, ProbeMode::Sot | ProbeMode::Edge) {
+                    let outcome = self.check(entry, spec, mode_str(entry.mode), true).await;
+                    tracker.lock().await.record(entry.display_name(), &outcome);
+                }
+            }
+            pods::ensure_fault_rbac(&self.ctx, &self.namespace, &fault).await?;
+            let mut status = self.status.lock().await;
+            status.faults.push(FaultStatus {
+                name: fault.name.clone(),
+                fault_type: fault.fault_type,
+                status: FaultPhase::Running,
+                weight: fault.weight,
+                score: None,
+                pod: Some(pod_name.clone()),
+                start_time: Some(now()),
+                end_time: None,
+                message: None,
+                targets: vec![],
+                probes: tracker.lock().await.statuses(),
+            });
+            drop(status);
+            self.flush().await?;
+            pods::create_fault_pod(&self.ctx, &self.result, &fault, &pod_name).await?;
+        }
+
+        // Samplers for Continuous (whole window) and OnChaos (while injected) probes.
+        let (stop_tx, _) = tokio::sync::watch::channel(false);
+        let (chaos_tx, chaos_rx) = tokio::sync::watch::channel(false);
+        let mut samplers = Vec::new();
+        for (entry, spec) in probes.iter().cloned() {
+            if !matches!(entry.mode, ProbeMode::Continuous | ProbeMode::OnChaos) {
+                continue;
+            }
+            let run = self.clone();
+            let tracker = tracker.clone();
+            let mut stop = stop_tx.subscribe();
+            let mut chaos = chaos_rx.clone();
+            samplers.push(tokio::spawn(async move {
+                let mut first = true;
+                loop {
+                    if entry.mode == ProbeMode::OnChaos && !*chaos.borrow() {
+                        tokio::select! {
+                            _ = chaos.changed() => continue,
+                            _ = stop.changed() => break,
+                        }
+                    }
+                    let outcome = run.check(&entry, &spec, mode_str(entry.mode), first).await;
+                    first = false;
+                    let stop_now = {
+                        let mut t = tracker.lock().await;
+                        t.record(entry.display_name(), &outcome);
+                        spec.run_properties.stop_on_failure && matches!(outcome, Outcome::Failed(_))
+                    };
+                    if stop_now {
+                        tracker.lock().await.stop_requested = Some(format!(
+                            "probe {} failed and has stopOnFailure: {}",
+                            entry.display_name(),
+                            outcome_message(&outcome)
+                        ));
+                    }
+                    if *stop.borrow() {
+                        break;
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(spec.run_properties.interval.as_std()) => {}
+                        _ = stop.changed() => break,
+                    }
+                }
+            }));
+        }
+
+        let end = self
+            .watch_fault_pod(&fault.name, &pod_name, &tracker, &chaos_tx)
+            .await?;
+        let _ = chaos_tx.send(false);
+        let _ = stop_tx.send(true);
+        for sampler in samplers {
+            let _ = sampler.await;
+        }
+        // After the fault: EOT, the second half of Edge, a last Continuous sample.
+        if matches!(end, FaultEnd::Finished(_)) {
+            for (entry, spec) in &probes {
+                if matches!(
+                    entry.mode,
+                    ProbeMode::Eot | ProbeMode::Edge | ProbeMode::Continuous
+                ) {
+                    let outcome = self
+                        .check(
+                            entry,
+                            spec,
+                            mode_str(entry.mode),
+                            entry.mode == ProbeMode::Eot,
+                        )
+                        .await;
+                    tracker.lock().await.record(entry.display_name(), &outcome);
+                }
+            }
+        }
+        let tracker = tracker.lock().await;
+        let mut status = self.status.lock().await;
+        if let Some(fs) = status.faults.iter_mut().find(|f| f.name == name) {
+            fs.probes = tracker.final_statuses(&end);
+            fs.end_time = Some(now());
+            match &end {
+                FaultEnd::Finished(Some(failure)) => {
+                    fs.message = Some(format!("injection failed: {failure}"))
+                }
+                FaultEnd::Finished(None) => {}
+                FaultEnd::Stopped => {
+                    fs.status = FaultPhase::Stopped;
+                    fs.message = Some("stopped by the user".into());
+                }
+                FaultEnd::TimedOut => {
+                    fs.status = FaultPhase::Error;
+                    fs.message = Some("the run passed its timeout".into());
+                }
+                FaultEnd::ProbeStop(why) => fs.message = Some(why.clone()),
+            }
+        }
+        drop(status);
+        drop(tracker);
+        self.flush().await?;
+        Ok(end)
+    }
+
+    /// Waits for the fault pod to finish, honouring queueTimeout, stops and the run's timeout.
+    async fn watch_fault_pod(
+        &self,
+        fault: &str,
+        pod_name: &str,
+        tracker: &Arc<Mutex<ProbeTracker>>,
+        chaos: &tokio::sync::watch::Sender<bool>,
+    ) -> Result<FaultEnd> {
+        let pods: Api<Pod> = Api::namespaced(self.ctx.client.clone(), &self.namespace);
+        let queue_timeout = self.result.spec.experiment.queue_timeout.as_std();
+        let mut injected = false;
+        let mut last_flush = tokio::time::Instant::now();
+        let end = loop {
+            if let Some(end) = self.should_stop() {
+                let _ = pods
+                    .delete(pod_name, &DeleteParams::default().grace_period(5))
+                    .await;
+                break end;
+            }
+            if let Some(why) = tracker.lock().await.stop_requested.clone() {
+                let _ = pods
+                    .delete(pod_name, &DeleteParams::default().grace_period(5))
+                    .await;
+                break FaultEnd::ProbeStop(why);
+            }
+            let Some(pod) = pods.get_opt(pod_name).await? else {
+                break FaultEnd::Finished(Some(format!(
+                    "fault pod {pod_name} was lost before it finished"
+                )));
+            };
+            let phase = pod
+                .status
+                .as_ref()
+                .and_then(|s| s.phase.clone())
+                .unwrap_or_default();
+            match phase.as_str() {
+                "Succeeded" => break FaultEnd::Finished(None),
+                "Failed" => break FaultEnd::Finished(Some(termination_message(&pod))),
+                "Running" if !injected => {
+                    injected = true;
+                    let _ = chaos.send(true);
+                    self.ctx.metrics.active_injections.inc();
+                    self.status.lock().await.phase = RunPhase::Running;
+                    self.flush().await?;
+                    self.event(
+                        EventType::Normal,
+                        "FaultInjected",
+                        format!("fault {fault} is running in pod {pod_name}"),
+                    )
+                    .await;
+                }
+                "Pending" | "" => {
+                    let created = pod
+                        .metadata
+                        .creation_timestamp
+                        .as_ref()
+                        .map(to_chrono)
+                        .unwrap_or_else(chrono::Utc::now);
+                    if (chrono::Utc::now() - created).to_std().unwrap_or_default() > queue_timeout {
+                        let _ = pods.delete(pod_name, &DeleteParams::default()).await;
+                        break FaultEnd::TimedOut;
+                    }
+                }
+                _ => {}
+            }
+            if last_flush.elapsed() >= Duration::from_secs(2) {
+                let statuses = tracker.lock().await.statuses();
+                let changed = {
+                    let mut status = self.status.lock().await;
+                    match status.faults.iter_mut().find(|f| f.name == fault) {
+                        Some(fs) if fs.probes != statuses => {
+                            fs.probes = statuses;
+                            true
+                        }
+                        _ => false,
+                    }
+                };
+                if changed {
+                    self.flush().await?;
+                }
+                last_flush = tokio::time::Instant::now();
+            }
+            tokio::time::sleep(TICK).await;
+        };
+        if injected {
+            self.ctx.metrics.active_injections.dec();
+        }
+        let fault_type = self
+            .result
+            .spec
+            .experiment
+            .faults
+            .iter()
+            .find(|f| f.name == fault)
+            .map(|f| f.fault_type.as_str())
+            .unwrap_or("unknown");
+        let outcome = match &end {
+            FaultEnd::Finished(None) => "injected",
+            FaultEnd::Finished(Some(_)) => "failed",
+            FaultEnd::Stopped | FaultEnd::ProbeStop(_) => "stopped",
+            FaultEnd::TimedOut => "timeout",
+        };
+        self.ctx
+            .metrics
+            .injections
+            .with_label_values(&[fault_type, outcome])
+            .inc();
+        self.ctx
+            .metrics
+            .reverts
+            .with_label_values(&[fault_type, "reverted"])
+            .inc();
+        self.event(EventType::Normal, "FaultReverted", format!("fault {fault} ended ({outcome}); pod-delete needs no revert: owners replace deleted pods")).await;
+        Ok(end)
+    }
+
+    /// Ends a run before any fault ran: every fault Skipped, nothing touched.
+    async fn finish_early(&self, phase: RunPhase, message: String) -> Result<()> {
+        for fault in &self.result.spec.experiment.faults {
+            self.skip_fault(&fault.name).await;
+        }
+        let end = if phase == RunPhase::Error {
+            RunEnd::Errored
+        } else {
+            RunEnd::Normal
+        };
+        self.event(EventType::Warning, "RunFailed", message.clone())
+            .await;
+        self.finish(end, Some(message)).await
+    }
+
+    /// Computes fault statuses, scores, the run's phase and verdict, and writes them.
+    async fn finish(&self, end: RunEnd, message: Option<String>) -> Result<()> {
+        let mut status = self.status.lock().await;
+        let steady: Vec<ProbeVerdict> = steady_verdicts(&status);
+        let stopped = end == RunEnd::Stopped;
+        for fault in &mut status.faults {
+            let mut verdicts: Vec<ProbeVerdict> = fault.probes.iter().map(|p| p.verdict).collect();
+            verdicts.extend(steady.iter().copied());
+            let injection_failed = fault
+                .message
+                .as_deref()
+                .is_some_and(|m| m.starts_with("injection failed"));
+            if fault.status == FaultPhase::Running {
+                fault.status = fault_phase(&verdicts, injection_failed);
+            }
+            if fault.status == FaultPhase::Running && stopped {
+                fault.status = FaultPhase::Stopped;
+            }
+            fault.score = Some(fault_score(fault.status, &verdicts));
+        }
+        let phases: Vec<FaultPhase> = status.faults.iter().map(|f| f.status).collect();
+        let phase = run_phase(&phases, end);
+        let weighted: Vec<(i32, f64)> = status
+            .faults
+            .iter()
+            .map(|f| (f.weight, f.score.unwrap_or(0.0)))
+            .collect();
+        let score = run_score(&weighted);
+        let expected = self.result.spec.experiment.expected_resilience_score;
+        status.phase = phase;
+        status.resilience_score = Some(score);
+        status.verdict = verdict(phase, score, expected);
+        status.completion_time = Some(now());
+        status.message = Some(message.unwrap_or_else(|| match status.verdict {
+            Verdict::Pass => format!("score {score} meets the expected {expected}"),
+            Verdict::Fail => format!("score {score} is below the expected {expected}"),
+            other => format!("run ended: {}", other.as_str()),
+        }));
+        let verdict = status.verdict;
+        let note = status.message.clone().unwrap_or_default();
+        drop(status);
+        self.flush().await?;
+        self.ctx
+            .metrics
+            .runs
+            .with_label_values(&[verdict.as_str()])
+            .inc();
+        let type_ = if verdict == Verdict::Pass {
+            EventType::Normal
+        } else {
+            EventType::Warning
+        };
+        self.event(
+            type_,
+            "RunCompleted",
+            format!("{} {verdict:?}, score {score}: {note}", phase.as_str()),
+        )
+        .await;
+        Ok(())
+    }
+}
+
+fn steady_verdicts(status: &ChaosResultStatus) -> Vec<ProbeVerdict> {
+    status
+        .steady_state
+        .before
+        .iter()
+        .map(|before| {
+            let after = status
+                .steady_state
+                .after
+                .iter()
+                .find(|a| a.name == before.name);
+            match (before.verdict, after.map(|a| a.verdict)) {
+                (ProbeVerdict::Passed, None | Some(ProbeVerdict::Passed)) => ProbeVerdict::Passed,
+                (ProbeVerdict::Passed, Some(other)) => other,
+                (other, _) => other,
+            }
+        })
+        .collect()
+}
+
+fn single_status(entry: &ProbeEntry, outcome: &Outcome) -> ProbeStatus {
+    let (verdict, passed, failed) = match outcome {
+        Outcome::Passed(_) => (ProbeVerdict::Passed, 1, 0),
+        Outcome::Failed(_) => (ProbeVerdict::Failed, 0, 1),
+        Outcome::Unknown(_) => (ProbeVerdict::NotApplicable, 0, 0),
+    };
+    ProbeStatus {
+        name: entry.display_name().to_string(),
+        mode: entry.mode,
+        verdict,
+        passed,
+        failed,
+        last_message: Some(outcome_message(outcome).to_string()),
+    }
+}
+
+fn outcome_message(outcome: &Outcome) -> &str {
+    match outcome {
+        Outcome::Passed(m) | Outcome::Failed(m) | Outcome::Unknown(m) => m,
+    }
+}
+
+fn mode_str(mode: ProbeMode) -> &'static str {
+    match mode {
+        ProbeMode::Sot => "SOT",
+        ProbeMode::Eot => "EOT",
+        ProbeMode::Edge => "Edge",
+        ProbeMode::Continuous => "Continuous",
+        ProbeMode::OnChaos => "OnChaos",
+    }
+}
+
+fn termination_message(pod: &Pod) -> String {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|c| c.first())
+        .and_then(|c| c.state.as_ref())
+        .and_then(|s| s.terminated.as_ref())
+        .map(|t| {
+            t.message
+                .clone()
+                .map(|m| m.trim().to_string())
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| format!("the fault pod exited with code {}", t.exit_code))
+        })
+        .unwrap_or_else(|| "the fault pod failed".into())
+}
+
+fn jiff_span(d: Duration) -> k8s_openapi::jiff::SignedDuration {
+    k8s_openapi::jiff::SignedDuration::try_from(d).unwrap_or(k8s_openapi::jiff::SignedDuration::MAX)
+}
+
+/// Per-probe tallies of one fault, restored from status when a run resumes.
+struct ProbeTracker {
+    probes: Vec<ProbeStatus>,
+    unknown: BTreeMap<String, u32>,
+    stop_requested: Option<String>,
+}
+
+impl ProbeTracker {
+    fn new(
+        probes: &[(ProbeEntry, ChaosProbeSpec)],
+        status: &ChaosResultStatus,
+        fault: &str,
+    ) -> Self {
+        let existing = status
+            .faults
+            .iter()
+            .find(|f| f.name == fault)
+            .map(|f| f.probes.clone())
+            .unwrap_or_default();
+        let probes = probes
+            .iter()
+            .map(|(entry, _)| {
+                existing
+                    .iter()
+                    .find(|p| p.name == entry.display_name())
+                    .cloned()
+                    .unwrap_or(ProbeStatus {
+                        name: entry.display_name().to_string(),
+                        mode: entry.mode,
+                        verdict: ProbeVerdict::Awaited,
+                        passed: 0,
+                        failed: 0,
+                        last_message: None,
+                    })
+            })
+            .collect();
+        ProbeTracker {
+            probes,
+            unknown: BTreeMap::new(),
+            stop_requested: None,
+        }
+    }
+
+    fn record(&mut self, name: &str, outcome: &Outcome) {
+        let Some(probe) = self.probes.iter_mut().find(|p| p.name == name) else {
+            return;
+        };
+        match outcome {
+            Outcome::Passed(_) => probe.passed += 1,
+            Outcome::Failed(_) => probe.failed += 1,
+            Outcome::Unknown(_) => *self.unknown.entry(name.to_string()).or_default() += 1,
+        }
+        probe.last_message = Some(outcome_message(outcome).to_string());
+        // The verdict so far: a failure is final; otherwise Awaited until the fault ends.
+        if probe.failed > 0 {
+            probe.verdict = ProbeVerdict::Failed;
+        }
+    }
+
+    fn statuses(&self) -> Vec<ProbeStatus> {
+        self.probes.clone()
+    }
+
+    /// Verdicts once the fault is over: Failed if any check failed, N/A if a check could not be
+    /// determined or none ran, Passed otherwise.
+    fn final_statuses(&self, end: &FaultEnd) -> Vec<ProbeStatus> {
+        self.probes
+            .iter()
+            .map(|p| {
+                let mut p = p.clone();
+                let unknown = self.unknown.get(&p.name).copied().unwrap_or(0);
+                p.verdict = if p.failed > 0 {
+                    ProbeVerdict::Failed
+                } else if unknown > 0 || p.passed == 0 {
+                    if matches!(end, FaultEnd::Finished(_)) {
+                        ProbeVerdict::NotApplicable
+                    } else {
+                        ProbeVerdict::Awaited
+                    }
+                } else if p.mode == ProbeMode::Edge
+                    && p.passed < 2
+                    && matches!(end, FaultEnd::Finished(_))
+                {
+                    ProbeVerdict::NotApplicable
+                } else {
+                    ProbeVerdict::Passed
+                };
+                p
+            })
+            .collect()
+    }
+}
