@@ -7,7 +7,7 @@ BUILD := e2e/cluster/build.sh
 # Compiled dependencies are shared by every clone on this machine (see e2e/cluster/README.md).
 export CARGO_TARGET_DIR ?= /var/cache/faultline/cargo-target
 
-.PHONY: help deps build generate lint unit test e2e smoke cluster-up cluster-down cluster-status \
+.PHONY: help deps build generate lint unit test e2e smoke operator-e2e cluster-up cluster-down cluster-status \
 	tools images image image-pause image-demo image-coredns demo
 
 help: ## list the targets
@@ -31,9 +31,12 @@ lint: ## rustfmt and clippy, warnings are errors
 unit: ## fast unit tests, no cluster
 	cargo test --locked
 
-test: deps lint unit smoke ## every test tier: lint, unit, and the cluster smoke tier
+test: deps lint unit smoke operator-e2e ## every test tier: lint, unit, cluster smoke, operator end-to-end
 
-e2e: smoke ## end-to-end tiers on the local cluster
+e2e: smoke operator-e2e ## end-to-end tiers on the local cluster
+
+operator-e2e: cluster-up images tools ## the operator tier (a)-(g): Helm-installed operator, real experiments
+	e2e/operator.sh
 
 smoke: cluster-up images ## the cluster smoke tier (brings the cluster up if needed)
 	e2e/smoke.sh

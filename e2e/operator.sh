@@ -94,10 +94,10 @@ field() { kubectl -n "$1" get "$2" "$3" -o jsonpath="$4"; }
 show() { kubectl -n "$1" get chaosresult "$2" -o yaml | sed -n '/^status:/,$p'; }
 
 install_operator() {
-	kubectl create namespace "$OPERATOR_NS" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+	kubectl get namespace "$OPERATOR_NS" >/dev/null 2>&1 || kubectl create namespace "$OPERATOR_NS" >/dev/null
 	helm upgrade --install faultline "$REPO_ROOT/charts/faultline" -n "$OPERATOR_NS" \
 		--set image.repository=localhost/faultline --set image.tag="$FAULTLINE_VERSION" \
-		--set logLevel=info,faultline=debug --wait --timeout 120s >/dev/null || {
+		--wait --timeout 120s >/dev/null || {
 		kubectl -n "$OPERATOR_NS" describe pods | tail -20
 		echo "helm install failed" >&2; return 1
 	}
@@ -123,7 +123,7 @@ POD_DELETE='  faults:
       mode: Continuous
       probe:
         type: http
-        http: {url: "http://web/health"}
+        http: {url: "http://web.@NS@.svc.cluster.local/health"}
         runProperties: {timeout: 2s, interval: 1s, retries: 1}'
 
 # ---------------------------------------------------------------- tests
@@ -132,7 +132,7 @@ test_a_healthy_service_passes() {
 	new_namespace e2e-healthy; local ns=$NS
 	deploy_app "$ns" 3
 	local before; before=$(kubectl -n "$ns" get pods -l app=web -o name | sort)
-	experiment "$ns" healthy "$POD_DELETE" || fail "experiment rejected"
+	experiment "$ns" healthy "${POD_DELETE//@NS@/$ns}" || fail "experiment rejected"
 	local phase; phase=$(wait_result "$ns" healthy-1 120) || fail "$phase"
 	show "$ns" healthy-1
 	[ "$phase" = Completed ] || fail "phase $phase, expected Completed"
@@ -168,7 +168,7 @@ test_b_fragile_service_fails() {
       mode: Continuous
       probe:
         type: http
-        http: {url: "http://web/health"}
+        http: {url: "http://web.'"$ns"'.svc.cluster.local/health"}
         runProperties: {timeout: 1s, interval: 1s}' || fail "experiment rejected"
 	local phase; phase=$(wait_result "$ns" fragile-1 120) || fail "$phase"
 	show "$ns" fragile-1
@@ -291,7 +291,7 @@ test_e_isolation_without_opt_in() {
 test_f_operator_loss_mid_run() {
 	new_namespace e2e-loss; local ns=$NS
 	deploy_app "$ns" 3
-	experiment "$ns" loss "$(sed -e 's/duration: 15s/duration: 25s/' <<< "$POD_DELETE")" || fail "experiment rejected"
+	experiment "$ns" loss "$(sed -e 's/duration: 15s/duration: 25s/' -e "s/@NS@/$ns/" <<< "$POD_DELETE")" || fail "experiment rejected"
 	local deadline=$((SECONDS + 60))
 	until [ "$(field "$ns" chaosresult loss-1 '{.status.phase}' 2>/dev/null)" = Running ]; do
 		[ $SECONDS -lt $deadline ] || fail "the run never reached Running"
