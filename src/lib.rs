@@ -6,6 +6,7 @@ pub mod api;
 pub mod cli;
 pub mod domain;
 pub mod faults;
+pub mod kubeclient;
 pub mod operator;
 pub mod probes;
 pub mod telemetry;

@@ -67,8 +67,13 @@ async fn fault_main(command: FaultCommand) -> ExitCode {
         fault,
         namespace,
     } = command;
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = requests.clone();
     let outcome = async {
-        let client = kube::Client::try_default().await?;
+        let client = faultline::kubeclient::counted_client(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })
+        .await?;
         let results: kube::Api<faultline::api::ChaosResult> =
             kube::Api::namespaced(client.clone(), &namespace);
         let snapshot = results.get(&result).await?;
@@ -85,17 +90,19 @@ async fn fault_main(command: FaultCommand) -> ExitCode {
             .await
     }
     .await;
+    let kube_requests = requests.load(std::sync::atomic::Ordering::Relaxed);
     match outcome {
         Ok(report) => {
             tracing::info!(
                 injected = report.injected,
                 refusals = report.refusals.len(),
+                kube_requests,
                 "fault finished"
             );
             ExitCode::SUCCESS
         }
         Err(err) => {
-            tracing::error!(%err, "fault failed");
+            tracing::error!(%err, kube_requests, "fault failed");
             let _ = std::fs::write(faultline::faults::TERMINATION_LOG, err.to_string());
             ExitCode::from(2)
         }

@@ -24,6 +24,8 @@ pub struct Metrics {
     pub reconcile_duration: HistogramVec,
     /// Reconcile errors by controller and error kind.
     pub reconcile_errors: IntCounterVec,
+    /// Requests the operator sent to the Kubernetes API, by HTTP verb.
+    pub kube_requests: IntCounterVec,
 }
 
 impl Metrics {
@@ -88,8 +90,17 @@ impl Metrics {
             &["controller", "kind"],
         )
         .expect("valid metric");
+        let kube_requests = IntCounterVec::new(
+            Opts::new(
+                "faultline_kube_requests_total",
+                "Requests the operator sent to the Kubernetes API, by HTTP verb",
+            ),
+            &["verb"],
+        )
+        .expect("valid metric");
         for collector in [
-            Box::new(runs.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(kube_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(runs.clone()),
             Box::new(resilience_score.clone()),
             Box::new(injections.clone()),
             Box::new(reverts.clone()),
@@ -112,6 +123,7 @@ impl Metrics {
             active_injections,
             reconcile_duration,
             reconcile_errors,
+            kube_requests,
         }
     }
 

@@ -15,7 +15,7 @@ use std::sync::{Arc, atomic::AtomicBool};
 use futures::StreamExt;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::{
-    Api, Client,
+    Api,
     runtime::{Controller, conditions, wait::await_condition, watcher},
 };
 use thiserror::Error;
@@ -38,8 +38,13 @@ pub enum StartError {
 
 /// Runs the controllers until SIGTERM/SIGINT.
 pub async fn run(config: Config) -> Result<(), StartError> {
-    let client = Client::try_default().await.map_err(StartError::Client)?;
     let metrics = Arc::new(Metrics::new());
+    let counter = metrics.kube_requests.clone();
+    let client = crate::kubeclient::counted_client(move |verb| {
+        counter.with_label_values(&[verb.as_str()]).inc();
+    })
+    .await
+    .map_err(StartError::Client)?;
     let ready = Arc::new(AtomicBool::new(false));
     let server = tokio::spawn(http::serve(
         config.metrics_addr,
