@@ -8,7 +8,7 @@ BUILD := e2e/cluster/build.sh
 export CARGO_TARGET_DIR ?= /var/cache/faultline/cargo-target
 
 .PHONY: help deps build generate lint unit test e2e smoke operator-e2e cluster-up cluster-down cluster-status \
-	tools images image image-pause image-demo image-coredns demo
+	tools images image image-pause image-demo image-coredns demo bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -23,6 +23,7 @@ generate: ## regenerate crds/, the chart's and config/'s CRDs from src/api/
 	cargo run --quiet --locked -- crds > crds/faultline.yaml
 	cp crds/faultline.yaml charts/faultline/crds/faultline.yaml
 	cp crds/faultline.yaml config/crd/faultline.yaml
+	cargo run --quiet --locked -- crds --format markdown > docs/reference.md
 
 lint: ## rustfmt and clippy, warnings are errors
 	cargo fmt --check
@@ -37,6 +38,9 @@ e2e: smoke operator-e2e ## end-to-end tiers on the local cluster
 
 operator-e2e: cluster-up images tools ## the operator tier (a)-(g): Helm-installed operator, real experiments
 	e2e/operator.sh
+
+bench: cluster-up images tools ## the benchmark tier: measures the operator, writes bench/results/ and docs/benchmarks.md
+	bench/run.sh
 
 smoke: cluster-up images ## the cluster smoke tier (brings the cluster up if needed)
 	e2e/smoke.sh
@@ -67,5 +71,5 @@ image-coredns: ## build the CoreDNS image and import it
 image-demo: ## build the demo app image (busybox httpd) and import it
 	@$(BUILD) image-demo && $(CLUSTER) load
 
-demo: cluster-up images ## bring up the cluster and deploy the demo app
+demo: cluster-up images tools ## the cluster, Faultline via Helm, the demo app and a sample experiment with its score
 	@e2e/demo.sh

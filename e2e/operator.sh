@@ -95,6 +95,8 @@ show() { kubectl -n "$1" get chaosresult "$2" -o yaml | sed -n '/^status:/,$p'; 
 
 install_operator() {
 	kubectl get namespace "$OPERATOR_NS" >/dev/null 2>&1 || kubectl create namespace "$OPERATOR_NS" >/dev/null
+	# helm upgrade never updates CRDs from a chart's crds/ folder; apply them as the docs say.
+	kubectl apply --server-side --force-conflicts -f "$REPO_ROOT/crds/faultline.yaml" >/dev/null
 	helm upgrade --install faultline "$REPO_ROOT/charts/faultline" -n "$OPERATOR_NS" \
 		--set image.repository=localhost/faultline --set image.tag="$FAULTLINE_VERSION" \
 		--wait --timeout 120s >/dev/null || {
@@ -143,7 +145,7 @@ test_a_healthy_service_passes() {
 	local after; after=$(kubectl -n "$ns" get pods -l app=web -o name | sort)
 	[ "$before" != "$after" ] || fail "no pod was actually replaced"
 	local reasons; reasons=$(kubectl -n "$ns" get events -o jsonpath='{.items[*].reason}')
-	for reason in RunStarted FaultInjected FaultReverted RunCompleted; do
+	for reason in RunStarted TargetsSelected FaultInjected FaultReverted RunCompleted; do
 		grep -w "$reason" <<< "$reasons" >/dev/null || fail "no $reason event (got: $reasons)"
 	done
 	[ "$(field "$ns" chaosexperiment healthy '{.status.lastRun.verdict}')" = Pass ] || fail "experiment status lastRun not Pass"
@@ -176,6 +178,7 @@ test_b_fragile_service_fails() {
 	[ "$(field "$ns" chaosresult fragile-1 '{.status.verdict}')" = Fail ] || fail "verdict is not Fail"
 	local score; score=$(field "$ns" chaosresult fragile-1 '{.status.resilienceScore}')
 	python3 -c "import sys; sys.exit(0 if float('$score') < 100 else 1)" || fail "score $score is not below 100"
+	kubectl -n "$ns" get events -o jsonpath='{.items[*].reason}' | grep -w ProbeFailed >/dev/null || fail "no ProbeFailed event"
 }
 
 test_c_stop_skips_the_rest() {

@@ -35,8 +35,12 @@ enum Command {
         #[command(subcommand)]
         fault: FaultCommand,
     },
-    /// Print the CustomResourceDefinitions as YAML (for kubectl apply -f -).
-    Crds,
+    /// Print the CustomResourceDefinitions as YAML (for kubectl apply -f -), or a Markdown field reference.
+    Crds {
+        /// yaml, or markdown for the field reference (docs/reference.md).
+        #[arg(long, default_value = "yaml", value_parser = ["yaml", "markdown"])]
+        format: String,
+    },
     /// Check that the cluster is reachable and that this identity can list pods.
     Check {
         /// Namespace to list pods in (default: the kubeconfig's or the pod's own).
@@ -157,7 +161,14 @@ async fn main() -> ExitCode {
             }
         }
         Command::Fault { fault } => fault_main(fault).await,
-        Command::Crds => match faultline::api::crds_yaml() {
+        Command::Crds { format } if format == "markdown" => {
+            print!(
+                "{}",
+                faultline::api::reference::reference_markdown(&faultline::api::crds())
+            );
+            ExitCode::from(cli::exit::OK)
+        }
+        Command::Crds { .. } => match faultline::api::crds_yaml() {
             Ok(yaml) => {
                 print!("{yaml}");
                 ExitCode::from(cli::exit::OK)

@@ -19,3 +19,15 @@ fn generated_crds_match_the_rust_types() {
         );
     }
 }
+
+#[test]
+fn the_field_reference_matches_the_rust_types() {
+    let expected = faultline::api::reference::reference_markdown(&faultline::api::crds());
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/reference.md");
+    let on_disk = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("cannot read docs/reference.md: {e}; run `make generate`"));
+    assert!(
+        on_disk == expected,
+        "docs/reference.md has drifted from src/api/; run `make generate` and commit the result"
+    );
+}

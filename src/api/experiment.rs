@@ -306,6 +306,7 @@ impl ProbeEntry {
 pub struct LastRun {
     /// The ChaosResult's name.
     pub result: String,
+    /// The run's resilience score, 0 to 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -339,9 +340,11 @@ pub struct ChaosExperimentStatus {
     /// The schedule tick that last started a run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_schedule_time: Option<Time>,
+    /// Standard conditions; `Ready` says the spec is valid (e.g. the schedule parses).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,
+    /// The generation this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
 }

@@ -4,6 +4,7 @@
 pub mod common;
 pub mod experiment;
 pub mod probe;
+pub mod reference;
 pub mod result;
 
 pub use common::*;

@@ -175,6 +175,7 @@ pub struct K8sProbe {
     pub api_version: String,
     /// e.g. Deployment.
     pub kind: String,
+    /// The object's name (or use selector).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -204,8 +205,10 @@ pub struct CmdProbe {
     /// The image to run (defaults to the operator's own image).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// The command to run (the container's entrypoint).
     #[schemars(length(min = 1))]
     pub command: Vec<String>,
+    /// Its arguments.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
     #[serde(default)]
@@ -273,9 +276,11 @@ impl Default for RunProperties {
 #[derive(KubeSchema, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChaosProbeStatus {
+    /// Standard conditions; `Ready` says the spec is valid.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,
+    /// The generation this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
 }

@@ -159,6 +159,7 @@ pub struct ChaosResultSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProbeStatus {
+    /// The probe's name in the experiment.
     pub name: String,
     pub mode: ProbeMode,
     pub verdict: ProbeVerdict,
@@ -168,6 +169,7 @@ pub struct ProbeStatus {
     /// Checks that failed (after retries).
     #[serde(default)]
     pub failed: i32,
+    /// What the last check saw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_message: Option<String>,
 }
@@ -176,9 +178,11 @@ pub struct ProbeStatus {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SteadyStateStatus {
+    /// Checked before the first fault.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "probe_statuses_schema")]
     pub before: Vec<ProbeStatus>,
+    /// Checked after the last fault.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "probe_statuses_schema")]
     pub after: Vec<ProbeStatus>,
@@ -197,8 +201,11 @@ pub enum TargetAction {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetRecord {
+    /// The target's kind (Pod).
     pub kind: String,
+    /// The target's namespace.
     pub namespace: String,
+    /// The target's name.
     pub name: String,
     pub action: TargetAction,
     pub time: Time,
@@ -211,11 +218,14 @@ pub struct TargetRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FaultStatus {
+    /// The fault's name in the experiment.
     pub name: String,
     #[serde(rename = "type")]
     pub fault_type: FaultType,
     pub status: FaultPhase,
+    /// The fault's weight in the run's score.
     pub weight: i32,
+    /// The percentage of its probes (own and steady-state) that passed; 0 for Error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
     /// The fault pod.
@@ -225,11 +235,13 @@ pub struct FaultStatus {
     pub start_time: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<Time>,
+    /// Why the fault ended as it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// The ledger of this fault's changes, written by its fault pod.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetRecord>,
+    /// The fault's own probes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "probe_statuses_schema")]
     pub probes: Vec<ProbeStatus>,
@@ -246,14 +258,17 @@ pub struct ChaosResultStatus {
     /// The run's score, 0 to 100, once it ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resilience_score: Option<f64>,
+    /// The experiment's expectedResilienceScore when the run started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_resilience_score: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_time: Option<Time>,
+    /// A sentence on the outcome: what failed, or how the score compares.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Steady-state probes before and after the chaos.
     #[serde(default)]
     pub steady_state: SteadyStateStatus,
     /// Faults in the order they ran; a list-map keyed by name, so the operator and each fault
@@ -261,9 +276,11 @@ pub struct ChaosResultStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "fault_statuses_schema")]
     pub faults: Vec<FaultStatus>,
+    /// Standard conditions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "conditions_schema")]
     pub conditions: Vec<Condition>,
+    /// The generation this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
 }

@@ -461,7 +461,9 @@ impl Run {
             for (entry, spec) in &probes {
                 if matches!(entry.mode, ProbeMode::Sot | ProbeMode::Edge) {
                     let outcome = self.check(entry, spec, mode_str(entry.mode), true).await;
-                    tracker.lock().await.record(entry.display_name(), &outcome);
+                    if tracker.lock().await.record(entry.display_name(), &outcome) {
+                        self.probe_failed(&name, entry, &outcome).await;
+                    }
                 }
             }
             pods::ensure_fault_rbac(&self.ctx, &self.namespace, &fault).await?;
@@ -494,6 +496,7 @@ impl Run {
             }
             let run = self.clone();
             let tracker = tracker.clone();
+            let fault_name = name.clone();
             let mut stop = stop_tx.subscribe();
             let mut chaos = chaos_rx.clone();
             samplers.push(tokio::spawn(async move {
@@ -507,11 +510,16 @@ impl Run {
                     }
                     let outcome = run.check(&entry, &spec, mode_str(entry.mode), first).await;
                     first = false;
-                    let stop_now = {
+                    let (first_failure, stop_now) = {
                         let mut t = tracker.lock().await;
-                        t.record(entry.display_name(), &outcome);
-                        spec.run_properties.stop_on_failure && matches!(outcome, Outcome::Failed(_))
+                        let first = t.record(entry.display_name(), &outcome);
+                        let stop = spec.run_properties.stop_on_failure
+                            && matches!(outcome, Outcome::Failed(_));
+                        (first, stop)
                     };
+                    if first_failure {
+                        run.probe_failed(&fault_name, &entry, &outcome).await;
+                    }
                     if stop_now {
                         tracker.lock().await.stop_requested = Some(format!(
                             "probe {} failed and has stopOnFailure: {}",
@@ -553,7 +561,9 @@ impl Run {
                             entry.mode == ProbeMode::Eot,
                         )
                         .await;
-                    tracker.lock().await.record(entry.display_name(), &outcome);
+                    if tracker.lock().await.record(entry.display_name(), &outcome) {
+                        self.probe_failed(&name, entry, &outcome).await;
+                    }
                 }
             }
         }
@@ -584,6 +594,34 @@ impl Run {
         Ok(end)
     }
 
+    async fn probe_failed(&self, fault: &str, entry: &ProbeEntry, outcome: &Outcome) {
+        let note = format!(
+            "probe {} ({}) of fault {fault} failed: {}",
+            entry.display_name(),
+            mode_str(entry.mode),
+            outcome_message(outcome)
+        );
+        self.event(EventType::Warning, "ProbeFailed", note).await;
+    }
+
+    /// Ledger entries the fault pod has written for `fault`, from the watch cache.
+    fn ledger_names(&self, fault: &str) -> Vec<String> {
+        let key = kube::runtime::reflector::ObjectRef::<ChaosResult>::new(&self.name)
+            .within(&self.namespace);
+        self.ctx
+            .results
+            .get(&key)
+            .and_then(|r| r.status.clone())
+            .and_then(|s| s.faults.into_iter().find(|f| f.name == fault))
+            .map(|f| {
+                f.targets
+                    .into_iter()
+                    .map(|t| format!("{}/{}", t.namespace, t.name))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Waits for the fault pod to finish, honouring queueTimeout, stops and the run's timeout.
     async fn watch_fault_pod(
         &self,
@@ -596,7 +634,15 @@ impl Run {
         let queue_timeout = self.result.spec.experiment.queue_timeout.as_std();
         let mut injected = false;
         let mut last_flush = tokio::time::Instant::now();
+        let mut announced_targets = self.ledger_names(fault).len();
         let end = loop {
+            let targets = self.ledger_names(fault);
+            if targets.len() > announced_targets {
+                let new = targets[announced_targets..].join(", ");
+                announced_targets = targets.len();
+                let note = format!("fault {fault} acted on {new}");
+                self.event(EventType::Normal, "TargetsSelected", note).await;
+            }
             if let Some(end) = self.should_stop() {
                 let _ = pods
                     .delete(pod_name, &DeleteParams::default().grace_period(5))
@@ -855,6 +901,8 @@ struct ProbeTracker {
     probes: Vec<ProbeStatus>,
     unknown: BTreeMap<String, u32>,
     stop_requested: Option<String>,
+    /// Probes whose first failure has been announced with a ProbeFailed event.
+    announced: std::collections::BTreeSet<String>,
 }
 
 impl ProbeTracker {
@@ -890,12 +938,14 @@ impl ProbeTracker {
             probes,
             unknown: BTreeMap::new(),
             stop_requested: None,
+            announced: Default::default(),
         }
     }
 
-    fn record(&mut self, name: &str, outcome: &Outcome) {
+    /// Tallies one check; true when it is this probe's first failure (worth an Event).
+    fn record(&mut self, name: &str, outcome: &Outcome) -> bool {
         let Some(probe) = self.probes.iter_mut().find(|p| p.name == name) else {
-            return;
+            return false;
         };
         match outcome {
             Outcome::Passed(_) => probe.passed += 1,
@@ -907,6 +957,7 @@ impl ProbeTracker {
         if probe.failed > 0 {
             probe.verdict = ProbeVerdict::Failed;
         }
+        matches!(outcome, Outcome::Failed(_)) && self.announced.insert(name.to_string())
     }
 
     fn statuses(&self) -> Vec<ProbeStatus> {
