@@ -338,10 +338,29 @@ test_g_schedule_produces_pruned_results() {
 	kubectl -n "$ns" patch chaosexperiment cron --type=merge -p '{"spec":{"suspend":true}}' >/dev/null
 }
 
+test_h_timeout_ends_the_run() {
+	new_namespace e2e-timeout; local ns=$NS
+	deploy_app "$ns" 2
+	experiment "$ns" slow '  faults:
+  - name: kill
+    type: pod-delete
+    duration: 60s
+    interval: 5s
+    target: {kind: Deployment, name: web}
+    probes:
+    - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {minReady: 1}}}}' '  timeout: 8s' || fail "experiment rejected"
+	local phase; phase=$(wait_result "$ns" slow-1 60) || fail "$phase"
+	show "$ns" slow-1
+	[ "$phase" = Timeout ] || fail "phase $phase, expected Timeout"
+	[ "$(field "$ns" chaosresult slow-1 '{.status.verdict}')" = Error ] || fail "verdict is not Error"
+	local running; running=$(kubectl -n "$ns" get pods -l chaos.faultline.dev/result=slow-1 --field-selector=status.phase=Running -o name)
+	[ -z "$running" ] || fail "the fault pod still runs after the timeout: $running"
+}
+
 "$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
 install_operator || { echo "operator: 0 passed, 1 failed"; exit 1; }
 for t in a_healthy_service_passes b_fragile_service_fails c_stop_skips_the_rest d_bad_manifests_are_rejected \
-	e_isolation_without_opt_in f_operator_loss_mid_run g_schedule_produces_pruned_results; do
+	e_isolation_without_opt_in f_operator_loss_mid_run g_schedule_produces_pruned_results h_timeout_ends_the_run; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done

@@ -55,6 +55,8 @@ enum FaultEnd {
 struct Run {
     ctx: Arc<Context>,
     result: ChaosResult,
+    /// When the run started (from its status, so a resumed run keeps its deadline).
+    started: Timestamp,
     status: Mutex<ChaosResultStatus>,
     namespace: String,
     name: String,
@@ -76,8 +78,14 @@ pub async fn drive(ctx: Arc<Context>, result: ChaosResult) -> Result<()> {
         status.expected_resilience_score = Some(result.spec.experiment.expected_resilience_score);
     }
     // Ledgers belong to the fault pods; the driver never applies them.
+    let started = status
+        .start_time
+        .as_ref()
+        .map(|t| t.0)
+        .unwrap_or_else(Timestamp::now);
     let run = Arc::new(Run {
         ctx: ctx.clone(),
+        started,
         status: Mutex::new(status),
         result,
         namespace,
@@ -201,14 +209,7 @@ impl Run {
 
     fn deadline(&self) -> Option<Timestamp> {
         let timeout = self.result.spec.experiment.timeout?;
-        let start = self
-            .result
-            .status
-            .as_ref()
-            .and_then(|s| s.start_time.clone())
-            .map(|t| t.0)
-            .unwrap_or_else(Timestamp::now);
-        start.checked_add(jiff_span(timeout.as_std())).ok()
+        self.started.checked_add(jiff_span(timeout.as_std())).ok()
     }
 
     /// Namespace opt-in and probe references, checked before anything is touched.
@@ -466,7 +467,7 @@ impl Run {
                     }
                 }
             }
-            pods::ensure_fault_rbac(&self.ctx, &self.namespace, &fault).await?;
+            let setup = pods::ensure_fault_rbac(&self.ctx, &self.namespace, &fault).await;
             let mut status = self.status.lock().await;
             status.faults.push(FaultStatus {
                 name: fault.name.clone(),
@@ -483,7 +484,30 @@ impl Run {
             });
             drop(status);
             self.flush().await?;
-            pods::create_fault_pod(&self.ctx, &self.result, &fault, &pod_name).await?;
+            let created = match setup {
+                Ok(()) => pods::create_fault_pod(&self.ctx, &self.result, &fault, &pod_name).await,
+                Err(err) => Err(err),
+            };
+            // Refused for good (quota, RBAC, admission): the fault is in Error, not retried forever.
+            if let Err(Error::Kube(kube::Error::Api(status))) = &created
+                && (400..500).contains(&status.code)
+                && status.code != 429
+            {
+                let why = format!("cannot create fault pod {pod_name}: {}", status.message);
+                let mut run_status = self.status.lock().await;
+                if let Some(fs) = run_status.faults.iter_mut().find(|f| f.name == name) {
+                    fs.message = Some(format!("injection failed: {why}"));
+                    fs.end_time = Some(now());
+                    fs.probes = tracker
+                        .lock()
+                        .await
+                        .final_statuses(&FaultEnd::Finished(Some(why.clone())));
+                }
+                drop(run_status);
+                self.flush().await?;
+                return Ok(FaultEnd::Finished(Some(why)));
+            }
+            created?;
         }
 
         // Samplers for Continuous (whole window) and OnChaos (while injected) probes.
