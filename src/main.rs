@@ -78,20 +78,7 @@ async fn fault_main(command: FaultCommand) -> ExitCode {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         })
         .await?;
-        let results: kube::Api<faultline::api::ChaosResult> =
-            kube::Api::namespaced(client.clone(), &namespace);
-        let snapshot = results.get(&result).await?;
-        let parameters = snapshot
-            .spec
-            .experiment
-            .faults
-            .iter()
-            .find(|f| f.name == fault)
-            .map(|f| f.parameters.clone())
-            .unwrap_or_default();
-        let executor = faultline::faults::pod_delete::PodDelete::new(client.clone(), &parameters);
-        faultline::faults::execute(client, &executor, &namespace, &result, &fault, terminated())
-            .await
+        faultline::faults::run(client, &namespace, &result, &fault, terminated()).await
     }
     .await;
     let kube_requests = requests.load(std::sync::atomic::Ordering::Relaxed);

@@ -73,10 +73,10 @@ pub struct Report {
     pub refusals: Vec<String>,
 }
 
-/// Runs `fault` for the fault named `fault_name` of ChaosResult `result` in `namespace`.
-pub async fn execute<F: Fault>(
+/// What a fault pod runs: reads its run's ChaosResult once, builds the executor its fault
+/// type names, and runs it until the fault's duration ends or `stop` resolves.
+pub async fn run(
     client: Client,
-    fault: &F,
     namespace: &str,
     result_name: &str,
     fault_name: &str,
@@ -92,6 +92,26 @@ pub async fn execute<F: Fault>(
         .find(|f| f.name == fault_name)
         .cloned()
         .ok_or_else(|| FaultError::UnknownFault(result_name.into(), fault_name.into()))?;
+    match spec.fault_type {
+        api::FaultType::PodDelete => {
+            let fault = pod_delete::PodDelete::new(client.clone(), &spec.parameters);
+            execute(client, &fault, results, &result, &spec, stop).await
+        }
+    }
+}
+
+/// The loop every fault type shares, for the fault `spec` of `result`.
+async fn execute<F: Fault>(
+    client: Client,
+    fault: &F,
+    results: Api<ChaosResult>,
+    result: &ChaosResult,
+    spec: &api::Fault,
+    stop: impl Future<Output = ()>,
+) -> Result<Report, FaultError> {
+    let namespace = result.metadata.namespace.as_deref().unwrap_or_default();
+    let result_name = result.metadata.name.as_deref().unwrap_or_default();
+    let fault_name = spec.name.as_str();
     if spec.fault_type.as_str() != fault.name() {
         return Err(FaultError::WrongType {
             fault: fault_name.into(),
@@ -100,7 +120,11 @@ pub async fn execute<F: Fault>(
         });
     }
     let dry_run = result.spec.experiment.dry_run;
-    let target_namespace = spec.target.namespace.clone().unwrap_or(namespace.into());
+    let target_namespace = spec
+        .target
+        .namespace
+        .clone()
+        .unwrap_or_else(|| namespace.into());
     let mut ledger = Ledger {
         api: results,
         result: result_name.into(),
