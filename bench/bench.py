@@ -251,8 +251,14 @@ def latency_runs(work):
             for cs in pods[0].get("status", {}).get("containerStatuses", []):
                 state = cs.get("state", {})
                 started_at = ts((state.get("terminated") or state.get("running") or {}).get("startedAt"))
-        fault_log_requests = None
+        fault_log_requests = first_log = None
         log = (d / "faultpod.log").read_text() if (d / "faultpod.log").exists() else ""
+        for line in log.splitlines():
+            try:
+                first_log = ts(json.loads(line).get("timestamp"))
+                break
+            except (json.JSONDecodeError, AttributeError, ValueError):
+                continue
         for line in reversed(log.splitlines()):
             try:
                 entry = json.loads(line)
@@ -285,7 +291,7 @@ def latency_runs(work):
             "apply_to_fault_pod_added_s": sub(pod_added, t0),
             "fault_pod_added_to_running_seen_s": sub(pod_running, pod_added),
             "fault_pod_created_to_started_s": sub(started_at, created_at),
-            "fault_pod_running_seen_to_first_deletion_s": sub(first_deletion, pod_running),
+            "fault_pod_added_to_first_log_line_s": sub(first_log, pod_added),
             "result_overhead_s": None if start is None or completion is None else round(completion - start - duration, 3),
             "apply_overhead_s": None if completion is None else round(completion - t0 - duration, 3),
             "apply_to_terminal_seen_overhead_s": None if terminal_seen is None else round(terminal_seen - t0 - duration, 3),
@@ -352,6 +358,21 @@ def load_summary(work):
             elif block is not None and kind in ("R", "P"):
                 block[kind].append(value)
         close(block)
+    before, after = read_metrics(load / "metrics-before.txt"), read_metrics(load / "metrics-after.txt")
+    requests = None
+    if kube_requests(before) is not None and kube_requests(after) is not None:
+        b, a = kube_requests(before), kube_requests(after)
+        by_verb = {v: int(a.get(v, 0) - b.get(v, 0)) for v in sorted(set(a) | set(b))}
+        requests = {"by_verb": by_verb, "total": sum(by_verb.values()),
+                    "per_experiment": round(sum(by_verb.values()) / int(env["count"]), 1)}
+    rec = lambda m, s: m.get((f"faultline_reconcile_duration_seconds_{s}", '{controller="experiment"}'), 0)
+    reconciles = int(rec(after, "count") - rec(before, "count"))
+    reconcile = {
+        "count": reconciles,
+        "mean_s": round((rec(after, "sum") - rec(before, "sum")) / reconciles, 3) if reconciles else None,
+        "over_1s": int(reconciles - (after.get(("faultline_reconcile_duration_seconds_bucket", '{controller="experiment",le="1"}'), 0)
+                                     - before.get(("faultline_reconcile_duration_seconds_bucket", '{controller="experiment",le="1"}'), 0))),
+    }
     return {
         "experiments": int(env["count"]),
         "namespaces": int(env["namespaces"]),
@@ -369,6 +390,8 @@ def load_summary(work):
         "all_results_created_after_s": None if first_all_created is None else round(first_all_created, 1),
         "peaks_2s_polls": peaks,
         "polls": polls,
+        "operator_requests_during_window": requests,
+        "experiment_reconciles_during_window": reconcile,
     }
 
 
@@ -396,8 +419,9 @@ def summarize(work, results_dir, docs):
     meta = read_env(work / "meta.env")
     common = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "git_commit": git(repo, "rev-parse", "HEAD"),
-        "git_dirty": bool(git(repo, "status", "--porcelain", "--untracked-files=no")),
+        "git_commit": meta.get("git_commit") or git(repo, "rev-parse", "HEAD"),
+        # Uncommitted changes in what the image and the install are built from, when the bench started.
+        "git_dirty": meta.get("git_dirty", "false") == "true",
         "faultline_version": meta.get("version"),
         "operator_image": meta.get("image_id"),
         "kubernetes": meta.get("kubernetes"),
@@ -437,7 +461,7 @@ def summarize(work, results_dir, docs):
                   "kubectl_apply_s": dist(col("kubectl_apply_s"), "s"),
                   "breakdown_apply_to_fault_pod_added_s": dist(col("apply_to_fault_pod_added_s"), "s"),
                   "breakdown_fault_pod_added_to_running_seen_s": dist(col("fault_pod_added_to_running_seen_s"), "s"),
-                  "breakdown_fault_pod_running_seen_to_first_deletion_s": dist(col("fault_pod_running_seen_to_first_deletion_s"), "s"),
+                  "breakdown_fault_pod_added_to_first_log_line_s": dist(col("fault_pod_added_to_first_log_line_s"), "s"),
               },
               warmup={k: warmup[0][k] for k in ("apply_to_first_deletion_seen_s", "apply_to_ledger_time_s")} if warmup else None,
               runs_with_other_active_chaos_runs_in_cluster=foreign,
@@ -504,11 +528,11 @@ def summarize(work, results_dir, docs):
               "over the window. Idle: 30 s with no experiment of the bench, after a fresh operator "
               "start plus a settle period (VmHWM then includes start-up). Load: "
               f"{load['experiments'] if load else '?'} experiments applied in one `kubectl apply`, spread "
-              f"over {load['namespaces'] if load else '?'} namespaces that each run a 2-replica demo app; "
-              "each has one pod-delete fault (20 s, interval 20 s, mode one, dryRun false) and one k8s "
-              "EOT minReady 1 probe; the window runs from the apply until every result is terminal, "
-              "polled every 2 s. node_cpu_busy is the whole machine (control plane, kubelet, pods "
-              "included), from /proc/stat.",
+              f"over {load['namespaces'] if load else '?'} namespaces, each against its own 1-replica demo "
+              "app Deployment (so no two compete for a target); each has one pod-delete fault (20 s, "
+              "interval 20 s, so one deletion, mode one, dryRun false) and one k8s EOT minReady 1 probe; "
+              "the window runs from the apply until every result is terminal, polled every 2 s. "
+              "node_cpu_busy is the whole machine (control plane, kubelet, pods included), from /proc/stat.",
               (idle or {}).get("samples", 0) + ((load or {}).get("usage", {}).get("samples", 0)),
               {"idle": idle, "load": load},
               operator_log_during_bench=operator_log(work / "operator.log"))
@@ -516,16 +540,20 @@ def summarize(work, results_dir, docs):
     startup_fig = {}
     if runs:
         startup_fig["created_to_started_s"] = dist(col("fault_pod_created_to_started_s"), "s")
+        startup_fig["precise_added_to_first_log_line_s"] = dist(col("fault_pod_added_to_first_log_line_s"), "s")
         startup_fig["precise_added_to_running_seen_s"] = dist(col("fault_pod_added_to_running_seen_s"), "s")
     if load:
         startup_fig["under_load_created_to_started_s"] = load["fault_pod_created_to_started_s"]
     if startup_fig:
         write("fault-pod-startup", "fault pod start-up time",
               "created_to_started: pod metadata.creationTimestamp -> containerStatuses[0].state.*.startedAt "
-              "(both 1 s resolution) of each latency run's fault pod. precise: host-clock arrival of the "
-              "pod's ADDED watch event -> arrival of the first event with status.phase Running (this "
-              "includes the kubelet's status-update delay). under_load: created_to_started of the fault "
-              "pods of the concurrent-experiments phase.",
+              "(both 1 s resolution) of each latency run's fault pod. precise_added_to_first_log_line: "
+              "host-clock arrival of the pod's ADDED watch event -> timestamp of the fault process's first "
+              "log line ('targets selected', written once it has read the ChaosResult, the target workload and its pods; same host clock). "
+              "precise_added_to_running_seen: ADDED -> arrival of the first event with status.phase Running; "
+              "this includes the kubelet's status-update delay, which is longer than the start-up itself "
+              "(the first deletion usually happens before the pod is reported Running). under_load: "
+              "created_to_started of the fault pods of the concurrent-experiments phase.",
               len(measured), startup_fig)
 
     images = []
@@ -555,7 +583,7 @@ def render_docs(docs, written, common):
     m = common["machine"]
     lines = [begin, "",
              f"Last run: {common['date']}, commit `{(common['git_commit'] or '?')[:12]}`"
-             f"{' (working tree had uncommitted changes)' if common['git_dirty'] else ''}, "
+             f"{' (src/, Cargo files or charts/ had uncommitted changes)' if common['git_dirty'] else ''}, "
              f"Faultline {common['faultline_version']}, Kubernetes {common['kubernetes']}; "
              f"machine: {m['nproc']} cores ({m['cpu_model']}), {m['mem_total_gib']} GiB memory, "
              f"Linux {m['kernel']}.", "",
@@ -596,8 +624,8 @@ def render_docs(docs, written, common):
         if "created_to_started_s" in f:
             row("fault pod start-up (created -> startedAt)", f["created_to_started_s"],
                 "pod status times, 1 s resolution", "fault-pod-startup")
-            row("fault pod start-up (ADDED -> Running seen)", f["precise_added_to_running_seen_s"],
-                "pod watch events, host clock", "fault-pod-startup")
+            row("fault pod start-up (created -> first log line)", f["precise_added_to_first_log_line_s"],
+                "pod watch ADDED -> the fault's first log line (after it has read the result, the workload and its pods)", "fault-pod-startup")
         if "under_load_created_to_started_s" in f:
             row("fault pod start-up under load", f["under_load_created_to_started_s"],
                 "created -> startedAt, concurrent phase", "fault-pod-startup")
@@ -638,6 +666,12 @@ def render_docs(docs, written, common):
                    f"phases: {phases}{'; TIMED OUT' if load['timed_out'] else ''}", "operator-resources")
             row(f"apply -> first delete, {n} concurrent (ledger)", load["apply_to_ledger_time_s"],
                 "ledger time, 1 s resolution", "operator-resources")
+            req = load.get("operator_requests_during_window")
+            if req:
+                verbs = ", ".join(f"{k} {v}" for k, v in req["by_verb"].items())
+                single(f"operator API requests per experiment, {n} concurrent", req["per_experiment"],
+                       "requests", n, f"`faultline_kube_requests_total` delta over the window / {n} ({verbs})",
+                       "operator-resources")
     im = written.get("image-size")
     if im:
         for a_ in im["figures"]["archives"]:

@@ -53,16 +53,17 @@ create_namespace() { # create_namespace NS: opted in, deleted by cleanup
 	kubectl label namespace "$1" chaos.faultline.dev/allow=true >/dev/null
 }
 
-deploy_app() { # deploy_app NS REPLICAS: e2e/operator.sh's demo app (it drains for 3 s before exiting)
+deploy_app() { # deploy_app NS REPLICAS [NAME]: e2e/operator.sh's demo app (it drains for 3 s before exiting)
+	local app=${3:-web}
 	kubectl -n "$1" apply -f - >/dev/null <<-EOF
 	apiVersion: apps/v1
 	kind: Deployment
-	metadata: {name: web, labels: {app: web}}
+	metadata: {name: $app, labels: {app: $app}}
 	spec:
 	  replicas: $2
-	  selector: {matchLabels: {app: web}}
+	  selector: {matchLabels: {app: $app}}
 	  template:
-	    metadata: {labels: {app: web}}
+	    metadata: {labels: {app: $app}}
 	    spec:
 	      terminationGracePeriodSeconds: 10
 	      securityContext: {runAsNonRoot: true, runAsUser: 65534, seccompProfile: {type: RuntimeDefault}}
@@ -77,14 +78,14 @@ deploy_app() { # deploy_app NS REPLICAS: e2e/operator.sh's demo app (it drains f
 	---
 	apiVersion: v1
 	kind: Service
-	metadata: {name: web}
+	metadata: {name: $app}
 	spec:
-	  selector: {app: web}
+	  selector: {app: $app}
 	  ports: [{name: http, port: 80, targetPort: http}]
 	EOF
 }
 
-experiment_yaml() { # experiment_yaml NAME DURATION INTERVAL [NS]: one pod-delete fault, one EOT probe
+experiment_yaml() { # experiment_yaml NAME DURATION INTERVAL [NS [APP]]: one pod-delete fault, one EOT probe
 	cat <<-EOF
 	---
 	apiVersion: chaos.faultline.dev/v1alpha1
@@ -97,9 +98,9 @@ experiment_yaml() { # experiment_yaml NAME DURATION INTERVAL [NS]: one pod-delet
 	    type: pod-delete
 	    duration: $2
 	    interval: $3
-	    target: {kind: Deployment, name: web, mode: one}
+	    target: {kind: Deployment, name: ${5:-web}, mode: one}
 	    probes:
-	    - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {minReady: 1}}}}
+	    - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: ${5:-web}, check: {minReady: 1}}}}
 	EOF
 }
 
@@ -175,7 +176,7 @@ stop_sampler() { kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null; }
 # ---------------------------------------------------------------- phases
 
 idle_phase() {
-	local dir=$WORK/idle t0 t_end others
+	local dir=$WORK/idle t0 t_end others later
 	mkdir -p "$dir"
 	log "idle: sampling the operator for ${IDLE_SECONDS} s"
 	start_sampler "$dir/proc.txt" || return 1
@@ -184,7 +185,8 @@ idle_phase() {
 	sleep "$IDLE_SECONDS"
 	t_end=$EPOCHREALTIME
 	stop_sampler
-	others=$(( $(foreign_active) > others ? $(foreign_active) : others ))
+	later=$(foreign_active)
+	others=$((later > others ? later : others))
 	printf 't0=%s\nt_end=%s\nothers=%s\n' "$t0" "$t_end" "$others" > "$dir/window.env"
 }
 
@@ -236,22 +238,24 @@ latency_phase() {
 	kubectl delete namespace "$LAT_NS" --wait=false >/dev/null 2>&1
 }
 
-load_phase() {
-	local dir=$WORK/load i ns nss=() t0 t_end="" timed_out=1 deadline terminal before after
+load_phase() { # CONCURRENT experiments at once, each against its own 1-replica demo app, so they never
+	# compete for a target: with a shared app, single-tick faults find every pod already terminating.
+	local dir=$WORK/load i ns app nss=() t0 t_end="" timed_out=1 deadline terminal before after
 	mkdir -p "$dir"
-	log "load: $LOAD_NAMESPACES namespaces with a 2-replica demo app, $CONCURRENT experiments"
+	log "load: $CONCURRENT experiments, each with its own 1-replica demo app, in $LOAD_NAMESPACES namespaces"
 	for i in $(seq "$LOAD_NAMESPACES"); do
 		ns=$LOAD_PREFIX-$i
 		create_namespace "$ns"
-		deploy_app "$ns" 2
 		nss+=("$ns")
 	done
-	for ns in "${nss[@]}"; do
-		kubectl -n "$ns" wait --for=condition=Available deployment/web --timeout=120s >/dev/null || log "load: demo app in $ns not Available"
-	done
 	for i in $(seq "$CONCURRENT"); do
-		experiment_yaml "$(printf 'load-%02d' "$i")" 20s 20s "${nss[$(((i - 1) % LOAD_NAMESPACES))]}"
-	done > "$dir/experiments.yaml"
+		ns=${nss[$(((i - 1) % LOAD_NAMESPACES))]} app=$(printf 'web-%02d' "$i")
+		deploy_app "$ns" 1 "$app"
+		experiment_yaml "$(printf 'load-%02d' "$i")" 20s 20s "$ns" "$app" >> "$dir/experiments.yaml"
+	done
+	for ns in "${nss[@]}"; do
+		kubectl -n "$ns" wait --for=condition=Available deployment --all --timeout=300s >/dev/null || log "load: demo apps in $ns not Available"
+	done
 	before=$(operator_pod)
 	scrape "$dir/metrics-before.txt"
 	start_sampler "$dir/proc.txt" || return 1
@@ -282,7 +286,7 @@ load_phase() {
 	kubectl get pods -A -l app.kubernetes.io/component=fault -o json | python3 -c "import json, sys; d = json.load(sys.stdin); d['items'] = [i for i in d['items'] if i['metadata']['namespace'].startswith('$LOAD_PREFIX-')]; json.dump(d, sys.stdout)" > "$dir/faultpods.json"
 	{
 		printf 't0=%s\nt_end=%s\ncount=%s\nnamespaces=%s\ntimed_out=%s\n' "$t0" "$t_end" "$CONCURRENT" "$LOAD_NAMESPACES" "$timed_out"
-		printf 'fault=pod-delete 20s interval 20s mode one\n'
+		printf 'fault=pod-delete 20s interval 20s mode one, own 1-replica app each\n'
 		printf 'pod_before=%s\npod_after=%s\n' "$(cut -d' ' -f1 <<< "$before")" "$(cut -d' ' -f1 <<< "$after")"
 		printf 'restarts_before=%s\nrestarts_after=%s\nlast_termination=%s\n' \
 			"$(cut -d' ' -f2 <<< "$before")" "$(cut -d' ' -f2 <<< "$after")" "$(cut -d' ' -f3 <<< "$after")"
@@ -299,6 +303,8 @@ install_operator || die "cannot install the operator"
 METRICS_URL="http://$(kubectl -n "$OPERATOR_NS" get service faultline-metrics -o jsonpath='{.spec.clusterIP}'):8080/metrics"
 {
 	echo "version=$FAULTLINE_VERSION"
+	echo "git_commit=$(git -C "$REPO_ROOT" rev-parse HEAD)"
+	echo "git_dirty=$([ -n "$(git -C "$REPO_ROOT" status --porcelain -- src Cargo.toml Cargo.lock charts)" ] && echo true || echo false)"
 	echo "image_id=$(kubectl -n "$OPERATOR_NS" get pods -l "$OPERATOR_PODS" -o jsonpath='{.items[0].status.containerStatuses[0].imageID}')"
 	echo "kubernetes=$(kubectl version -o json 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["serverVersion"]["gitVersion"])')"
 } > "$WORK/meta.env"
