@@ -14,6 +14,8 @@ use kube::{
     },
 };
 
+use k8s_openapi::api::core::v1::Pod;
+
 use super::metrics::Metrics;
 use crate::api::{ChaosExperiment, ChaosResult};
 
@@ -43,6 +45,8 @@ pub struct Context {
     pub recorder: Recorder,
     pub experiments: Store<ChaosExperiment>,
     pub results: Store<ChaosResult>,
+    /// Fault pods (label app.kubernetes.io/component=fault), so drivers watch instead of polling.
+    pub fault_pods: Store<Pod>,
     /// The run drivers in flight, by result namespace/name.
     pub runners: Mutex<HashMap<(String, String), tokio::task::AbortHandle>>,
 }
@@ -54,6 +58,7 @@ impl Context {
         metrics: Arc<Metrics>,
         experiments: Store<ChaosExperiment>,
         results: Store<ChaosResult>,
+        fault_pods: Store<Pod>,
     ) -> Self {
         let reporter = Reporter {
             controller: "faultline-operator".into(),
@@ -66,6 +71,7 @@ impl Context {
             metrics,
             experiments,
             results,
+            fault_pods,
             runners: Mutex::new(HashMap::new()),
         }
     }

@@ -11,7 +11,7 @@ use k8s_openapi::{
 };
 use kube::{
     Api, Resource, ResourceExt,
-    api::{DeleteParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams},
+    api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams},
     runtime::{
         controller::Action,
         events::EventType,
@@ -83,17 +83,20 @@ pub fn error_policy(_experiment: Arc<ChaosExperiment>, error: &Error, ctx: Arc<C
     }
 }
 
-async fn results_of(ctx: &Context, experiment: &ChaosExperiment) -> Result<Vec<ChaosResult>> {
-    let namespace = experiment.namespace().unwrap_or_default();
-    let api: Api<ChaosResult> = Api::namespaced(ctx.client.clone(), &namespace);
-    let mut results = api
-        .list(
-            &ListParams::default().labels(&format!("{EXPERIMENT_LABEL}={}", experiment.name_any())),
-        )
-        .await?
-        .items;
+/// The experiment's results, from the watch cache (no API request). A result created a moment
+/// ago may be missing; creating it again is harmless (its name is fixed: 409 reuses it).
+fn results_of(ctx: &Context, experiment: &ChaosExperiment) -> Vec<ChaosResult> {
+    let namespace = experiment.namespace();
+    let name = experiment.name_any();
+    let mut results: Vec<ChaosResult> = ctx
+        .results
+        .state()
+        .into_iter()
+        .filter(|r| r.namespace() == namespace && r.labels().get(EXPERIMENT_LABEL) == Some(&name))
+        .map(|r| (*r).clone())
+        .collect();
     results.sort_by_key(|r| r.spec.run_number);
-    Ok(results)
+    results
 }
 
 fn is_active(result: &ChaosResult) -> bool {
@@ -107,7 +110,7 @@ async fn apply(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
     let now = Utc::now();
     let namespace = experiment.namespace().unwrap_or_default();
     let status = experiment.status.clone().unwrap_or_default();
-    let mut results = results_of(ctx, experiment).await?;
+    let mut results = results_of(ctx, experiment);
     let active: Vec<&ChaosResult> = results.iter().filter(|r| is_active(r)).collect();
 
     let schedule = match experiment.spec.schedule.as_deref().map(parse_schedule) {
@@ -237,7 +240,12 @@ async fn apply(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
 
 /// Deletion: stop active runs (their drivers revert), then let the finalizer go.
 async fn cleanup(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
-    let results = results_of(ctx, experiment).await?;
+    // Its score series goes with it, so the gauge's label set stays bounded.
+    let _ = ctx.metrics.resilience_score.remove_label_values(&[
+        &experiment.namespace().unwrap_or_default(),
+        &experiment.name_any(),
+    ]);
+    let results = results_of(ctx, experiment);
     let active: Vec<&ChaosResult> = results.iter().filter(|r| is_active(r)).collect();
     if active.is_empty() {
         return Ok(Action::await_change());

@@ -13,10 +13,16 @@ pub mod run;
 use std::sync::{Arc, atomic::AtomicBool};
 
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::{
     Api,
-    runtime::{Controller, conditions, wait::await_condition, watcher},
+    runtime::{
+        Controller, WatchStreamExt, conditions,
+        reflector::{self, reflector},
+        wait::await_condition,
+        watcher::{self, watcher},
+    },
 };
 use thiserror::Error;
 
@@ -65,6 +71,19 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             .map_err(|e| StartError::Crd(name.into(), e))?;
     }
 
+    // Fault pods, cached by a reflector: run drivers read their pod from here every tick.
+    let (fault_pods, pod_writer) = reflector::store();
+    let pod_watch = reflector(
+        pod_writer,
+        watcher(
+            Api::<Pod>::all(client.clone()),
+            watcher::Config::default().labels("app.kubernetes.io/component=fault"),
+        ),
+    )
+    .default_backoff()
+    .for_each(|_| futures::future::ready(()));
+    tokio::spawn(pod_watch);
+
     let experiments: Api<ChaosExperiment> = Api::all(client.clone());
     let results: Api<ChaosResult> = Api::all(client.clone());
     let experiment_controller =
@@ -77,6 +96,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         metrics,
         experiment_controller.store(),
         result_controller.store(),
+        fault_pods,
     ));
     let experiment_loop = experiment_controller
         .watches(

@@ -679,7 +679,17 @@ impl Run {
                     .await;
                 break FaultEnd::ProbeStop(why);
             }
-            let Some(pod) = pods.get_opt(pod_name).await? else {
+            let cached = self
+                .ctx
+                .fault_pods
+                .get(&kube::runtime::reflector::ObjectRef::new(pod_name).within(&self.namespace))
+                .map(|p| (*p).clone());
+            // Missing from the cache: not seen yet (just created) or gone; only a GET can tell.
+            let pod = match cached {
+                Some(pod) => Some(pod),
+                None => pods.get_opt(pod_name).await?,
+            };
+            let Some(pod) = pod else {
                 break FaultEnd::Finished(Some(format!(
                     "fault pod {pod_name} was lost before it finished"
                 )));
