@@ -10,29 +10,7 @@ OUT=${E2E_OUTPUT:-$REPO_ROOT/e2e/_output}/operator
 mkdir -p "$OUT"
 OPERATOR_NS=faultline-system
 
-passed=0 failed=0 failures=()
-
-run_test() {
-	local name=$1 started=$SECONDS
-	printf '=== %s\n' "$name"
-	if ("test_$name") > "$OUT/$name.log" 2>&1; then
-		passed=$((passed + 1)); printf -- '--- PASS %s (%ss)\n' "$name" $((SECONDS - started))
-	else
-		failed=$((failed + 1)); failures+=("$name")
-		printf -- '--- FAIL %s (%ss); its output:\n' "$name" $((SECONDS - started))
-		sed 's/^/    /' "$OUT/$name.log" | tail -n 40
-	fi
-}
-
-fail() { echo "FAIL: $*"; exit 1; }
-
-new_namespace() { # new_namespace PREFIX [opt-in]: sets NS; deleted when the test ends
-	NS="$1-$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-	kubectl create namespace "$NS" >/dev/null || fail "cannot create namespace $NS"
-	trap "kubectl delete namespace $NS --wait=false >/dev/null 2>&1" EXIT
-	[ "${2:-opt-in}" = opt-in ] && kubectl label namespace "$NS" chaos.faultline.dev/allow=true >/dev/null
-	return 0
-}
+source "$REPO_ROOT/e2e/lib.sh"
 
 deploy_app() { # deploy_app NS REPLICAS: the demo app; it drains for 3 s before exiting, like a real service
 	kubectl -n "$1" apply -f - >/dev/null <<-EOF
@@ -131,7 +109,7 @@ POD_DELETE='  faults:
 # ---------------------------------------------------------------- tests
 
 test_a_healthy_service_passes() {
-	new_namespace e2e-healthy; local ns=$NS
+	new_namespace e2e-healthy opt-in; local ns=$NS
 	deploy_app "$ns" 3
 	local before; before=$(kubectl -n "$ns" get pods -l app=web -o name | sort)
 	experiment "$ns" healthy "${POD_DELETE//@NS@/$ns}" || fail "experiment rejected"
@@ -156,7 +134,7 @@ test_a_healthy_service_passes() {
 }
 
 test_b_fragile_service_fails() {
-	new_namespace e2e-fragile; local ns=$NS
+	new_namespace e2e-fragile opt-in; local ns=$NS
 	deploy_app "$ns" 1
 	experiment "$ns" fragile '  faults:
   - name: kill
@@ -182,7 +160,7 @@ test_b_fragile_service_fails() {
 }
 
 test_c_stop_skips_the_rest() {
-	new_namespace e2e-stop; local ns=$NS
+	new_namespace e2e-stop opt-in; local ns=$NS
 	deploy_app "$ns" 2
 	experiment "$ns" stopme '  faults:
   - name: first
@@ -221,7 +199,7 @@ expect_rejected() { # expect_rejected NS MESSAGE FAULTS_YAML
 }
 
 test_d_bad_manifests_are_rejected() {
-	new_namespace e2e-bad; local ns=$NS
+	new_namespace e2e-bad opt-in; local ns=$NS
 	local f='  faults:
   - name: kill'
 	expect_rejected "$ns" 'Unsupported value: "pod-explode": supported values: "pod-delete"' "$f
@@ -264,7 +242,7 @@ test_d_bad_manifests_are_rejected() {
 }
 
 test_e_isolation_without_opt_in() {
-	new_namespace e2e-iso; local ns=$NS
+	new_namespace e2e-iso opt-in; local ns=$NS
 	local target="e2e-closed-$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 	kubectl create namespace "$target" >/dev/null
 	trap "kubectl delete namespace $ns $target --wait=false >/dev/null 2>&1" EXIT
@@ -292,7 +270,7 @@ test_e_isolation_without_opt_in() {
 }
 
 test_f_operator_loss_mid_run() {
-	new_namespace e2e-loss; local ns=$NS
+	new_namespace e2e-loss opt-in; local ns=$NS
 	deploy_app "$ns" 3
 	experiment "$ns" loss "$(sed -e 's/duration: 15s/duration: 25s/' -e "s/@NS@/$ns/" <<< "$POD_DELETE")" || fail "experiment rejected"
 	local deadline=$((SECONDS + 60))
@@ -312,7 +290,7 @@ test_f_operator_loss_mid_run() {
 }
 
 test_g_schedule_produces_pruned_results() {
-	new_namespace e2e-cron; local ns=$NS
+	new_namespace e2e-cron opt-in; local ns=$NS
 	deploy_app "$ns" 2
 	experiment "$ns" cron '  faults:
   - name: kill
@@ -339,7 +317,7 @@ test_g_schedule_produces_pruned_results() {
 }
 
 test_h_timeout_ends_the_run() {
-	new_namespace e2e-timeout; local ns=$NS
+	new_namespace e2e-timeout opt-in; local ns=$NS
 	deploy_app "$ns" 2
 	experiment "$ns" slow '  faults:
   - name: kill
@@ -365,7 +343,4 @@ for t in a_healthy_service_passes b_fragile_service_fails c_stop_skips_the_rest 
 	run_test "$t"
 done
 kubectl -n "$OPERATOR_NS" logs -l app.kubernetes.io/name=faultline --tail=-1 > "$OUT/operator.log" 2>&1 || true
-echo
-[ $failed = 0 ] || echo "failed: ${failures[*]} (logs in $OUT)"
-echo "operator: $passed passed, $failed failed"
-[ $failed = 0 ]
+summary operator

@@ -10,32 +10,7 @@ export PATH=$KUBE_BIN_DIR:$PATH
 OUT=${E2E_OUTPUT:-$REPO_ROOT/e2e/_output}/smoke
 mkdir -p "$OUT"
 
-passed=0 failed=0 failures=()
-
-run_test() { # run_test NAME: runs the function test_NAME and records the outcome
-	local name=$1 started=$SECONDS
-	printf '=== %s\n' "$name"
-	if ("test_$name") > "$OUT/$name.log" 2>&1; then
-		passed=$((passed + 1)); printf -- '--- PASS %s (%ss)\n' "$name" $((SECONDS - started))
-	else
-		failed=$((failed + 1)); failures+=("$name")
-		printf -- '--- FAIL %s (%ss); its output:\n' "$name" $((SECONDS - started))
-		sed 's/^/    /' "$OUT/$name.log" | tail -n 40
-	fi
-}
-
-fail() { echo "FAIL: $*"; exit 1; }
-
-new_namespace() { # new_namespace PREFIX: sets NS to a fresh namespace, deleted when the test's subshell exits
-	NS="$1-$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-	kubectl create namespace "$NS" >/dev/null || fail "cannot create namespace $NS"
-	trap "kubectl delete namespace $NS --wait=false >/dev/null 2>&1" EXIT
-	local deadline=$((SECONDS + 30))
-	until kubectl -n "$NS" get serviceaccount default >/dev/null 2>&1; do
-		[ $SECONDS -lt $deadline ] || fail "namespace $NS has no default ServiceAccount after 30s"
-		sleep 0.2
-	done
-}
+source "$REPO_ROOT/e2e/lib.sh"
 
 run_pod() { # run_pod NS NAME IMAGE SERVICEACCOUNT CMD...: runs a pod to completion, prints its log; fails if it failed
 	local ns=$1 name=$2 image=$3 sa=$4; shift 4
@@ -238,7 +213,4 @@ tests+=(fake_nodes)
 [ "${SKIP_RESTART:-0}" = 1 ] || tests+=(failure_modes_have_clear_messages cluster_down_then_up)
 for t in "${tests[@]}"; do run_test "$t"; done
 
-echo
-[ $failed = 0 ] || echo "failed: ${failures[*]} (logs in $OUT)"
-echo "smoke: $passed passed, $failed failed"
-[ $failed = 0 ]
+summary smoke

@@ -1,0 +1,39 @@
+# Shared by the end-to-end tiers: a test runner that gives each test a log file, a namespace per
+# test, and the closing "N passed, N failed" line. Source it after cluster/config.sh and set OUT.
+
+passed=0 failed=0 failures=()
+
+run_test() { # run_test NAME: runs the function test_NAME in a subshell and records the outcome
+	local name=$1 started=$SECONDS
+	printf '=== %s\n' "$name"
+	if ("test_$name") > "$OUT/$name.log" 2>&1; then
+		passed=$((passed + 1)); printf -- '--- PASS %s (%ss)\n' "$name" $((SECONDS - started))
+	else
+		failed=$((failed + 1)); failures+=("$name")
+		printf -- '--- FAIL %s (%ss); its output:\n' "$name" $((SECONDS - started))
+		sed 's/^/    /' "$OUT/$name.log" | tail -n 40
+	fi
+}
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+# new_namespace PREFIX [opt-in]: sets NS to a fresh namespace (labelled as a chaos target with
+# opt-in), deleted when the test's subshell exits.
+new_namespace() {
+	NS="$1-$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+	kubectl create namespace "$NS" >/dev/null || fail "cannot create namespace $NS"
+	trap "kubectl delete namespace $NS --wait=false >/dev/null 2>&1" EXIT
+	[ "${2:-}" != opt-in ] || kubectl label namespace "$NS" chaos.faultline.dev/allow=true >/dev/null
+	local deadline=$((SECONDS + 30))
+	until kubectl -n "$NS" get serviceaccount default >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || fail "namespace $NS has no default ServiceAccount after 30s"
+		sleep 0.2
+	done
+}
+
+summary() { # summary TIER: the closing lines; exit status 0 only if nothing failed
+	echo
+	[ $failed = 0 ] || echo "failed: ${failures[*]} (logs in $OUT)"
+	echo "$1: $passed passed, $failed failed"
+	[ $failed = 0 ]
+}
