@@ -36,7 +36,7 @@ test: deps lint unit smoke operator-e2e ## every test tier: lint, unit, cluster 
 
 e2e: smoke operator-e2e ## end-to-end tiers on the local cluster
 
-operator-e2e: cluster-up images tools ## the operator tier (a)-(g): Helm-installed operator, real experiments
+operator-e2e: cluster-up images tools ## the operator tier (a)-(k): Helm-installed operator, real experiments
 	e2e/operator.sh
 
 bench: cluster-up images tools ## the benchmark tier: measures the operator, writes bench/results/ and docs/benchmarks.md

@@ -335,10 +335,139 @@ test_h_timeout_ends_the_run() {
 	[ -z "$running" ] || fail "the fault pod still runs after the timeout: $running"
 }
 
+test_i_probe_types_modes_and_parallel_faults() {
+	new_namespace e2e-probes opt-in; local ns=$NS
+	deploy_app "$ns" 3
+	# A tiny Prometheus: busybox httpd answering /api/v1/query with a scalar 3.
+	kubectl -n "$ns" apply -f - >/dev/null <<-EOF
+	apiVersion: v1
+	kind: ConfigMap
+	metadata: {name: prom}
+	data:
+	  query: '{"status":"success","data":{"resultType":"scalar","result":[1700000000,"3"]}}'
+	---
+	apiVersion: v1
+	kind: Pod
+	metadata: {name: prom, labels: {app: prom}}
+	spec:
+	  securityContext: {runAsNonRoot: true, runAsUser: 65534, seccompProfile: {type: RuntimeDefault}}
+	  containers:
+	  - name: prom
+	    image: $DEMO_IMAGE
+	    imagePullPolicy: Never
+	    args: [httpd, -f, -p, "9090", -h, /www]
+	    ports: [{containerPort: 9090}]
+	    readinessProbe: {tcpSocket: {port: 9090}, periodSeconds: 1}
+	    volumeMounts: [{name: api, mountPath: /www/api/v1}]
+	    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+	  volumes: [{name: api, configMap: {name: prom}}]
+	---
+	apiVersion: v1
+	kind: Service
+	metadata: {name: prom}
+	spec: {selector: {app: prom}, ports: [{port: 9090}]}
+	EOF
+	kubectl -n "$ns" wait --for=condition=Ready pod/prom --timeout=60s >/dev/null || fail "prom pod not Ready"
+	experiment "$ns" modes "  parallel: true
+  faults:
+  - name: first
+    type: pod-delete
+    duration: 10s
+    interval: 5s
+    target: {kind: Deployment, name: web}
+    probes:
+    - name: prometheus
+      mode: SOT
+      probe:
+        type: prometheus
+        prometheus: {endpoint: 'http://prom.$ns.svc.cluster.local:9090', query: 'sum(up)', comparator: {op: '>=', value: 3}}
+    - name: cmd
+      mode: Edge
+      probe:
+        type: cmd
+        cmd: {image: '$DEMO_IMAGE', command: [sh, -c, 'echo all good'], expect: {exitCode: 0, output: {op: contains, value: good}}}
+        runProperties: {timeout: 20s}
+    - name: during
+      mode: OnChaos
+      probe:
+        type: http
+        http: {url: 'http://web.$ns.svc.cluster.local/', bodyMatches: 'demo app'}
+        runProperties: {interval: 1s, retries: 2}
+  - name: second
+    type: pod-delete
+    duration: 10s
+    interval: 5s
+    target: {kind: Deployment, name: web}
+    probes:
+    - name: replicas
+      mode: Continuous
+      probe:
+        type: k8s
+        k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {jsonPath: '{.spec.replicas}', comparator: {op: '==', value: 3}}}
+        runProperties: {interval: 2s}" || fail "experiment rejected"
+	local phase; phase=$(wait_result "$ns" modes-1 150) || fail "$phase"
+	show "$ns" modes-1
+	[ "$phase" = Completed ] || fail "phase $phase, expected Completed"
+	[ "$(field "$ns" chaosresult modes-1 '{.status.resilienceScore}')" = 100 ] || fail "score is not 100"
+	local probe
+	for probe in prometheus cmd during; do
+		[ "$(field "$ns" chaosresult modes-1 "{.status.faults[?(@.name==\"first\")].probes[?(@.name==\"$probe\")].verdict}")" = Passed ] ||
+			fail "probe $probe did not pass"
+	done
+	[ "$(field "$ns" chaosresult modes-1 '{.status.faults[?(@.name=="first")].probes[?(@.name=="cmd")].passed}')" = 2 ] ||
+		fail "the Edge probe was not checked before and after"
+	local samples; samples=$(field "$ns" chaosresult modes-1 '{.status.faults[?(@.name=="second")].probes[0].passed}')
+	[ "${samples:-0}" -ge 3 ] || fail "the Continuous probe took only ${samples:-0} samples"
+	# Parallel: the second fault started while the first was running.
+	local first second
+	first=$(field "$ns" chaosresult modes-1 '{.status.faults[?(@.name=="first")].endTime}')
+	second=$(field "$ns" chaosresult modes-1 '{.status.faults[?(@.name=="second")].startTime}')
+	[[ "$second" < "$first" ]] || fail "faults did not overlap: second started $second, first ended $first"
+	[ -z "$(kubectl -n "$ns" get pods -l app.kubernetes.io/component=probe -o name)" ] || fail "a cmd probe pod was left behind"
+}
+
+test_j_dry_run_touches_nothing() {
+	new_namespace e2e-dry opt-in; local ns=$NS
+	deploy_app "$ns" 2
+	local before; before=$(kubectl -n "$ns" get pods -l app=web -o jsonpath='{.items[*].metadata.uid}')
+	experiment "$ns" dry '  dryRun: true
+  faults:
+  - name: kill
+    type: pod-delete
+    duration: 4s
+    interval: 2s
+    target: {kind: Deployment, name: web, mode: all}
+    probes:
+    - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {minReady: 2}}}}' || fail "experiment rejected"
+	local phase; phase=$(wait_result "$ns" dry-1 60) || fail "$phase"
+	show "$ns" dry-1
+	[ "$phase" = Completed ] || fail "phase $phase, expected Completed"
+	local actions; actions=$(field "$ns" chaosresult dry-1 '{.status.faults[0].targets[*].action}')
+	[ -n "$actions" ] || fail "no targets recorded"
+	[ -z "$(tr ' ' '\n' <<< "$actions" | grep -v '^selected$')" ] || fail "a dry run recorded actions: $actions"
+	[ "$(kubectl -n "$ns" get pods -l app=web -o jsonpath='{.items[*].metadata.uid}')" = "$before" ] || fail "a dry run touched pods"
+}
+
+test_k_packaging_lints_and_renders() {
+	helm lint "$REPO_ROOT/charts/faultline" || fail "helm lint"
+	helm template faultline "$REPO_ROOT/charts/faultline" --namespace "$OPERATOR_NS" |
+		kubectl apply --dry-run=server -f - || fail "the chart's objects are not accepted by the API server"
+	kubectl kustomize "$REPO_ROOT/config/default" | kubectl apply --dry-run=server -f - ||
+		fail "config/default is not accepted by the API server"
+	kubectl create namespace faultline-demo --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+	kubectl label --overwrite namespace faultline-demo chaos.faultline.dev/allow=true >/dev/null
+	kubectl apply --dry-run=server -f "$REPO_ROOT/config/samples/" || fail "the samples are not accepted"
+	# The chart grants no cluster-admin and no wildcard.
+	local rendered; rendered=$(helm template faultline "$REPO_ROOT/charts/faultline" --namespace "$OPERATOR_NS")
+	grep -E 'cluster-admin|"\*"' <<< "$rendered" && fail "the chart grants cluster-admin or a wildcard"
+	return 0
+}
+
 "$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
 install_operator || { echo "operator: 0 passed, 1 failed"; exit 1; }
 for t in a_healthy_service_passes b_fragile_service_fails c_stop_skips_the_rest d_bad_manifests_are_rejected \
-	e_isolation_without_opt_in f_operator_loss_mid_run g_schedule_produces_pruned_results h_timeout_ends_the_run; do
+	e_isolation_without_opt_in f_operator_loss_mid_run g_schedule_produces_pruned_results h_timeout_ends_the_run \
+	i_probe_types_modes_and_parallel_faults j_dry_run_touches_nothing k_packaging_lints_and_renders; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done
