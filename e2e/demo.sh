@@ -37,7 +37,11 @@ phase=""
 while [ $SECONDS -lt $deadline ]; do
 	phase=$(kubectl -n $NS get chaosresult "$result" -o jsonpath='{.status.phase}' 2>/dev/null || true)
 	case $phase in Completed | CompletedWithError | Error | Timeout | Stopped) break ;; esac
-	printf '\r  %s: %-10s %3ss' "$result" "${phase:-Pending}" $((SECONDS - deadline + 180))
+	if [ -t 1 ]; then
+		printf '\r  %s: %-10s %3ss' "$result" "${phase:-Pending}" $((SECONDS - deadline + 180))
+	else
+		printf '  %s %s: %s\n' "$(date +%H:%M:%S)" "$result" "${phase:-Pending}"
+	fi
 	sleep 2
 done
 echo
