@@ -12,8 +12,6 @@ pub enum Error {
     InvalidSpec(String),
     #[error("object has no {0}")]
     MissingField(&'static str),
-    #[error("cannot serialize: {0}")]
-    Serialize(#[source] serde_json::Error),
 }
 
 impl From<kube::Error> for Error {

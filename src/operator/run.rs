@@ -102,10 +102,10 @@ pub async fn drive(ctx: Arc<Context>, result: ChaosResult) -> Result<()> {
     }
 
     if let Some(message) = run.preflight().await? {
-        return run.finish_early(RunPhase::Error, message).await;
+        return run.finish_early(message).await;
     }
     if let Some(message) = run.steady_state_before().await? {
-        return run.finish_early(RunPhase::Error, message).await;
+        return run.finish_early(message).await;
     }
 
     let faults = run.result.spec.experiment.faults.clone();
@@ -781,18 +781,13 @@ impl Run {
     }
 
     /// Ends a run before any fault ran: every fault Skipped, nothing touched.
-    async fn finish_early(&self, phase: RunPhase, message: String) -> Result<()> {
+    async fn finish_early(&self, message: String) -> Result<()> {
         for fault in &self.result.spec.experiment.faults {
             self.skip_fault(&fault.name).await;
         }
-        let end = if phase == RunPhase::Error {
-            RunEnd::Errored
-        } else {
-            RunEnd::Normal
-        };
         self.event(EventType::Warning, "RunFailed", message.clone())
             .await;
-        self.finish(end, Some(message)).await
+        self.finish(RunEnd::Errored, Some(message)).await
     }
 
     /// Computes fault statuses, scores, the run's phase and verdict, and writes them.
