@@ -4,8 +4,10 @@ SHELL := /bin/bash
 
 CLUSTER := e2e/cluster/cluster.sh
 BUILD := e2e/cluster/build.sh
-# Compiled dependencies are shared by every clone on this machine (see e2e/cluster/README.md).
-export CARGO_TARGET_DIR ?= /var/cache/faultline/cargo-target
+# Build outputs live outside the checkout, one directory per checkout path: sharing one across
+# clones let Cargo judge a clone's sources fresh against another clone's newer build, and package a
+# stale binary (see e2e/cluster/README.md).
+export CARGO_TARGET_DIR ?= /var/cache/faultline/cargo-target/$(notdir $(CURDIR))-$(shell printf %s "$(CURDIR)" | sha256sum | cut -c1-8)
 
 .PHONY: help deps build generate lint unit test e2e smoke operator-e2e cluster-up cluster-down cluster-status \
 	tools images image image-pause image-demo image-coredns demo bench

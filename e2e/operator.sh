@@ -463,11 +463,125 @@ test_k_packaging_lints_and_renders() {
 	return 0
 }
 
+test_l_failed_steady_state_injects_nothing() {
+	new_namespace e2e-steady opt-in; local ns=$NS
+	deploy_app "$ns" 2
+	local before; before=$(kubectl -n "$ns" get pods -l app=web -o jsonpath='{.items[*].metadata.uid}')
+	experiment "$ns" steady "  steadyState:
+    probes:
+    - name: missing-page
+      probe:
+        type: http
+        http: {url: 'http://web.$ns.svc.cluster.local/no-such-page'}
+        runProperties: {initialDelay: 1s}
+  faults:
+  - name: kill
+    type: pod-delete
+    duration: 5s
+    target: {kind: Deployment, name: web}
+    probes:
+    - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {minReady: 1}}}}" || fail "experiment rejected"
+	local phase; phase=$(wait_result "$ns" steady-1 60) || fail "$phase"
+	show "$ns" steady-1
+	[ "$phase" = Error ] || fail "phase $phase, expected Error"
+	field "$ns" chaosresult steady-1 '{.status.message}' | grep -F 'steady state before chaos failed: probe missing-page' >/dev/null ||
+		fail "the message does not name the steady-state probe"
+	[ "$(field "$ns" chaosresult steady-1 '{.status.faults[0].status}')" = Skipped ] || fail "the fault was not Skipped"
+	[ "$(kubectl -n "$ns" get pods -l app=web -o jsonpath='{.items[*].metadata.uid}')" = "$before" ] || fail "pods were touched"
+}
+
+test_m_deleting_the_experiment_aborts_the_run() {
+	new_namespace e2e-delete opt-in; local ns=$NS
+	deploy_app "$ns" 2
+	experiment "$ns" doomed '  faults:
+  - name: kill
+    type: pod-delete
+    duration: 120s
+    interval: 10s
+    target: {kind: Deployment, name: web}
+    probes:
+    - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {minReady: 1}}}}' || fail "experiment rejected"
+	local deadline=$((SECONDS + 60))
+	until [ "$(field "$ns" chaosresult doomed-1 '{.status.phase}' 2>/dev/null)" = Running ]; do
+		[ $SECONDS -lt $deadline ] || fail "the run never reached Running"
+		sleep 1
+	done
+	local started=$SECONDS
+	kubectl -n "$ns" delete chaosexperiment doomed --timeout=60s || fail "the experiment was not released within 60s"
+	echo "experiment deleted after $((SECONDS - started))s"
+	deadline=$((SECONDS + 30))
+	while [ -n "$(kubectl -n "$ns" get pods -l chaos.faultline.dev/result=doomed-1 -o name)" ]; do
+		[ $SECONDS -lt $deadline ] || fail "the fault pod outlived its experiment"
+		sleep 1
+	done
+	[ "$(kubectl -n "$ns" get deployment web -o jsonpath='{.status.readyReplicas}')" != "" ] || fail "the app lost all its pods"
+}
+
+test_n_stop_on_failure_ends_the_run() {
+	new_namespace e2e-sof opt-in; local ns=$NS
+	deploy_app "$ns" 2
+	experiment "$ns" sof "  faults:
+  - name: first
+    type: pod-delete
+    duration: 60s
+    interval: 10s
+    target: {kind: Deployment, name: web}
+    probes:
+    - name: strict
+      mode: Continuous
+      probe:
+        type: http
+        http: {url: 'http://web.$ns.svc.cluster.local/health', expectedStatus: ['204']}
+        runProperties: {interval: 1s, stopOnFailure: true}
+  - name: second
+    type: pod-delete
+    duration: 5s
+    target: {kind: Deployment, name: web}
+    probes:
+    - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {minReady: 1}}}}" || fail "experiment rejected"
+	local phase; phase=$(wait_result "$ns" sof-1 40) || fail "$phase (stopOnFailure should end the run well before the 60 s fault)"
+	show "$ns" sof-1
+	[ "$phase" = Error ] || fail "phase $phase, expected Error"
+	field "$ns" chaosresult sof-1 '{.status.message}' | grep -F 'probe strict failed and has stopOnFailure' >/dev/null || fail "message does not say why"
+	[ "$(field "$ns" chaosresult sof-1 '{.status.faults[?(@.name=="second")].status}')" = Skipped ] || fail "the second fault was not Skipped"
+}
+
+test_o_queue_timeout() {
+	new_namespace e2e-queue opt-in; local ns=$NS
+	deploy_app "$ns" 2
+	# From now on, pods without requests in this namespace ask for 64 CPUs: the fault pod stays Pending.
+	kubectl -n "$ns" apply -f - >/dev/null <<-EOF
+	apiVersion: v1
+	kind: LimitRange
+	metadata: {name: huge}
+	spec:
+	  limits:
+	  - type: Container
+	    defaultRequest: {cpu: "64"}
+	    default: {cpu: "64"}
+	EOF
+	experiment "$ns" queued '  faults:
+  - name: kill
+    type: pod-delete
+    duration: 5s
+    target: {kind: Deployment, name: web}
+    probes:
+    - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {minReady: 1}}}}' '  queueTimeout: 5s' || fail "experiment rejected"
+	local phase; phase=$(wait_result "$ns" queued-1 60) || fail "$phase"
+	show "$ns" queued-1
+	[ "$phase" = Timeout ] || fail "phase $phase, expected Timeout"
+	[ "$(field "$ns" chaosresult queued-1 '{.status.verdict}')" = Error ] || fail "verdict is not Error"
+	field "$ns" chaosresult queued-1 '{.status.message}' | grep -F 'did not start within queueTimeout 5s' >/dev/null || fail "message does not name queueTimeout"
+	[ -z "$(kubectl -n "$ns" get pods -l chaos.faultline.dev/result=queued-1 -o name)" ] || fail "the pending fault pod was left behind"
+}
+
 "$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
 install_operator || { echo "operator: 0 passed, 1 failed"; exit 1; }
 for t in a_healthy_service_passes b_fragile_service_fails c_stop_skips_the_rest d_bad_manifests_are_rejected \
 	e_isolation_without_opt_in f_operator_loss_mid_run g_schedule_produces_pruned_results h_timeout_ends_the_run \
-	i_probe_types_modes_and_parallel_faults j_dry_run_touches_nothing k_packaging_lints_and_renders; do
+	i_probe_types_modes_and_parallel_faults j_dry_run_touches_nothing k_packaging_lints_and_renders \
+	l_failed_steady_state_injects_nothing m_deleting_the_experiment_aborts_the_run n_stop_on_failure_ends_the_run \
+	o_queue_timeout; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done

@@ -47,6 +47,8 @@ enum FaultEnd {
     Finished(Option<String>),
     Stopped,
     TimedOut,
+    /// The fault pod did not start within queueTimeout.
+    QueueTimedOut(String),
     /// A probe with stopOnFailure failed.
     ProbeStop(String),
 }
@@ -137,6 +139,7 @@ fn merge_end(end: &mut RunEnd, message: &mut Option<String>, fault_end: FaultEnd
         FaultEnd::Finished(_) => return,
         FaultEnd::Stopped => (RunEnd::Stopped, "stopped by the user".to_string()),
         FaultEnd::TimedOut => (RunEnd::TimedOut, "the run passed its timeout".to_string()),
+        FaultEnd::QueueTimedOut(why) => (RunEnd::TimedOut, why),
         FaultEnd::ProbeStop(why) => (RunEnd::Errored, why),
     };
     if *end == RunEnd::Normal {
@@ -609,6 +612,10 @@ impl Run {
                     fs.status = FaultPhase::Error;
                     fs.message = Some("the run passed its timeout".into());
                 }
+                FaultEnd::QueueTimedOut(why) => {
+                    fs.status = FaultPhase::Error;
+                    fs.message = Some(why.clone());
+                }
                 FaultEnd::ProbeStop(why) => fs.message = Some(why.clone()),
             }
         }
@@ -724,7 +731,10 @@ impl Run {
                         .unwrap_or_else(chrono::Utc::now);
                     if (chrono::Utc::now() - created).to_std().unwrap_or_default() > queue_timeout {
                         let _ = pods.delete(pod_name, &DeleteParams::default()).await;
-                        break FaultEnd::TimedOut;
+                        break FaultEnd::QueueTimedOut(format!(
+                            "fault pod {pod_name} did not start within queueTimeout {}",
+                            self.result.spec.experiment.queue_timeout
+                        ));
                     }
                 }
                 _ => {}
@@ -764,7 +774,7 @@ impl Run {
             FaultEnd::Finished(None) => "injected",
             FaultEnd::Finished(Some(_)) => "failed",
             FaultEnd::Stopped | FaultEnd::ProbeStop(_) => "stopped",
-            FaultEnd::TimedOut => "timeout",
+            FaultEnd::TimedOut | FaultEnd::QueueTimedOut(_) => "timeout",
         };
         self.ctx
             .metrics
