@@ -8,6 +8,7 @@
 # BENCH_LOAD_TIMEOUT (420 s), BENCH_KEEP=1 keeps the raw data in /tmp.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../e2e/cluster/config.sh"
+source "$REPO_ROOT/e2e/lib.sh" # apply_app: the demo app of the end-to-end tiers
 export KUBECONFIG=$KUBECONFIG_ADMIN
 export PATH=$KUBE_BIN_DIR:$(dirname "$HELM_BIN"):$PATH
 BENCH=$REPO_ROOT/bench
@@ -51,38 +52,6 @@ create_namespace() { # create_namespace NS: opted in, deleted by cleanup
 	kubectl create namespace "$1" >/dev/null || die "cannot create namespace $1"
 	NAMESPACES+=("$1")
 	kubectl label namespace "$1" chaos.faultline.dev/allow=true >/dev/null
-}
-
-deploy_app() { # deploy_app NS REPLICAS [NAME]: e2e/operator.sh's demo app (it drains for 3 s before exiting)
-	local app=${3:-web}
-	kubectl -n "$1" apply -f - >/dev/null <<-EOF
-	apiVersion: apps/v1
-	kind: Deployment
-	metadata: {name: $app, labels: {app: $app}}
-	spec:
-	  replicas: $2
-	  selector: {matchLabels: {app: $app}}
-	  template:
-	    metadata: {labels: {app: $app}}
-	    spec:
-	      terminationGracePeriodSeconds: 10
-	      securityContext: {runAsNonRoot: true, runAsUser: 65534, seccompProfile: {type: RuntimeDefault}}
-	      containers:
-	      - name: web
-	        image: $DEMO_IMAGE
-	        imagePullPolicy: Never
-	        ports: [{containerPort: 8080, name: http}]
-	        readinessProbe: {httpGet: {path: /health, port: http}, periodSeconds: 1}
-	        lifecycle: {preStop: {exec: {command: [sleep, "3"]}}}
-	        securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
-	---
-	apiVersion: v1
-	kind: Service
-	metadata: {name: $app}
-	spec:
-	  selector: {app: $app}
-	  ports: [{name: http, port: 80, targetPort: http}]
-	EOF
 }
 
 experiment_yaml() { # experiment_yaml NAME DURATION INTERVAL [NS [APP]]: one pod-delete fault, one EOT probe
@@ -218,7 +187,7 @@ latency_phase() {
 	local dir=$WORK/lat i
 	mkdir -p "$dir"
 	create_namespace "$LAT_NS"
-	deploy_app "$LAT_NS" 2
+	apply_app "$LAT_NS" 2
 	kubectl -n "$LAT_NS" wait --for=condition=Available deployment/web --timeout=90s >/dev/null || die "demo app not Available"
 	# Two watches for the whole series, each event stamped with the host clock on arrival.
 	kubectl -n "$LAT_NS" get pods -w --output-watch-events \
@@ -250,7 +219,7 @@ load_phase() { # CONCURRENT experiments at once, each against its own 1-replica 
 	done
 	for i in $(seq "$CONCURRENT"); do
 		ns=${nss[$(((i - 1) % LOAD_NAMESPACES))]} app=$(printf 'web-%02d' "$i")
-		deploy_app "$ns" 1 "$app"
+		apply_app "$ns" 1 "$app"
 		experiment_yaml "$(printf 'load-%02d' "$i")" 20s 20s "$ns" "$app" >> "$dir/experiments.yaml"
 	done
 	for ns in "${nss[@]}"; do

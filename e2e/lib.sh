@@ -31,6 +31,45 @@ new_namespace() {
 	done
 }
 
+apply_app() { # apply_app NS REPLICAS [NAME]: the demo app (Deployment and Service NAME, default web); it
+	# drains for 3 s before exiting, like a real service
+	local app=${3:-web}
+	kubectl -n "$1" apply -f - >/dev/null <<-EOF
+	apiVersion: apps/v1
+	kind: Deployment
+	metadata: {name: $app, labels: {app: $app}}
+	spec:
+	  replicas: $2
+	  selector: {matchLabels: {app: $app}}
+	  template:
+	    metadata: {labels: {app: $app}}
+	    spec:
+	      terminationGracePeriodSeconds: 10
+	      securityContext: {runAsNonRoot: true, runAsUser: 65534, seccompProfile: {type: RuntimeDefault}}
+	      containers:
+	      - name: web
+	        image: $DEMO_IMAGE
+	        imagePullPolicy: Never
+	        ports: [{containerPort: 8080, name: http}]
+	        readinessProbe: {httpGet: {path: /health, port: http}, periodSeconds: 1}
+	        lifecycle: {preStop: {exec: {command: [sleep, "3"]}}}
+	        securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+	---
+	apiVersion: v1
+	kind: Service
+	metadata: {name: $app}
+	spec:
+	  selector: {app: $app}
+	  ports: [{name: http, port: 80, targetPort: http}]
+	EOF
+}
+
+deploy_app() { # deploy_app NS REPLICAS [NAME]: apply_app, then wait until the Deployment is Available
+	apply_app "$@"
+	kubectl -n "$1" wait --for=condition=Available "deployment/${3:-web}" --timeout=90s >/dev/null ||
+		fail "demo app ${3:-web} not Available"
+}
+
 summary() { # summary TIER: the closing lines; exit status 0 only if nothing failed
 	echo
 	[ $failed = 0 ] || echo "failed: ${failures[*]} (logs in $OUT)"

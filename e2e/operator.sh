@@ -12,38 +12,6 @@ OPERATOR_NS=faultline-system
 
 source "$REPO_ROOT/e2e/lib.sh"
 
-deploy_app() { # deploy_app NS REPLICAS: the demo app; it drains for 3 s before exiting, like a real service
-	kubectl -n "$1" apply -f - >/dev/null <<-EOF
-	apiVersion: apps/v1
-	kind: Deployment
-	metadata: {name: web, labels: {app: web}}
-	spec:
-	  replicas: $2
-	  selector: {matchLabels: {app: web}}
-	  template:
-	    metadata: {labels: {app: web}}
-	    spec:
-	      terminationGracePeriodSeconds: 10
-	      securityContext: {runAsNonRoot: true, runAsUser: 65534, seccompProfile: {type: RuntimeDefault}}
-	      containers:
-	      - name: web
-	        image: $DEMO_IMAGE
-	        imagePullPolicy: Never
-	        ports: [{containerPort: 8080, name: http}]
-	        readinessProbe: {httpGet: {path: /health, port: http}, periodSeconds: 1}
-	        lifecycle: {preStop: {exec: {command: [sleep, "3"]}}}
-	        securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
-	---
-	apiVersion: v1
-	kind: Service
-	metadata: {name: web}
-	spec:
-	  selector: {app: web}
-	  ports: [{name: http, port: 80, targetPort: http}]
-	EOF
-	kubectl -n "$1" wait --for=condition=Available deployment/web --timeout=90s >/dev/null || fail "demo app not Available"
-}
-
 # experiment NS NAME FAULTS_YAML [EXTRA_SPEC_YAML]: applies a ChaosExperiment
 experiment() {
 	kubectl -n "$1" apply -f - <<-EOF
@@ -54,6 +22,14 @@ experiment() {
 	$3
 	${4:-}
 	EOF
+}
+
+wait_running() { # wait_running NS RESULT: waits up to 60 s for the run to reach Running
+	local deadline=$((SECONDS + 60))
+	until [ "$(field "$1" chaosresult "$2" '{.status.phase}' 2>/dev/null)" = Running ]; do
+		[ $SECONDS -lt $deadline ] || fail "the run $2 never reached Running"
+		sleep 1
+	done
 }
 
 wait_result() { # wait_result NS RESULT [SECONDS]: waits for a terminal phase, prints it
@@ -176,11 +152,7 @@ test_c_stop_skips_the_rest() {
     target: {kind: Deployment, name: web}
     probes:
     - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {minReady: 1}}}}' || fail "experiment rejected"
-	local deadline=$((SECONDS + 60))
-	until [ "$(field "$ns" chaosresult stopme-1 '{.status.phase}' 2>/dev/null)" = Running ]; do
-		[ $SECONDS -lt $deadline ] || fail "the run never reached Running"
-		sleep 1
-	done
+	wait_running "$ns" stopme-1
 	kubectl -n "$ns" patch chaosexperiment stopme --type=merge -p '{"spec":{"stop":true}}'
 	local phase; phase=$(wait_result "$ns" stopme-1 60) || fail "$phase"
 	show "$ns" stopme-1
@@ -273,11 +245,7 @@ test_f_operator_loss_mid_run() {
 	new_namespace e2e-loss opt-in; local ns=$NS
 	deploy_app "$ns" 3
 	experiment "$ns" loss "$(sed -e 's/duration: 15s/duration: 25s/' -e "s/@NS@/$ns/" <<< "$POD_DELETE")" || fail "experiment rejected"
-	local deadline=$((SECONDS + 60))
-	until [ "$(field "$ns" chaosresult loss-1 '{.status.phase}' 2>/dev/null)" = Running ]; do
-		[ $SECONDS -lt $deadline ] || fail "the run never reached Running"
-		sleep 1
-	done
+	wait_running "$ns" loss-1
 	sleep 3
 	kubectl -n "$OPERATOR_NS" delete pod -l app.kubernetes.io/name=faultline --wait=false
 	local phase; phase=$(wait_result "$ns" loss-1 150) || fail "$phase"
@@ -501,11 +469,7 @@ test_m_deleting_the_experiment_aborts_the_run() {
     target: {kind: Deployment, name: web}
     probes:
     - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {minReady: 1}}}}' || fail "experiment rejected"
-	local deadline=$((SECONDS + 60))
-	until [ "$(field "$ns" chaosresult doomed-1 '{.status.phase}' 2>/dev/null)" = Running ]; do
-		[ $SECONDS -lt $deadline ] || fail "the run never reached Running"
-		sleep 1
-	done
+	wait_running "$ns" doomed-1
 	local started=$SECONDS
 	kubectl -n "$ns" delete chaosexperiment doomed --timeout=60s || fail "the experiment was not released within 60s"
 	echo "experiment deleted after $((SECONDS - started))s"

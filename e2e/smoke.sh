@@ -65,38 +65,9 @@ test_dns_resolves_kubernetes_default() {
 		fail "the short name kubernetes.default did not resolve to $KUBERNETES_SVC_IP through the search path"
 }
 
-deploy_demo() { # deploy_demo NS REPLICAS
-	kubectl -n "$1" apply -f - <<-EOF
-	apiVersion: apps/v1
-	kind: Deployment
-	metadata: {name: demo, labels: {app: demo}}
-	spec:
-	  replicas: $2
-	  selector: {matchLabels: {app: demo}}
-	  template:
-	    metadata: {labels: {app: demo}}
-	    spec:
-	      securityContext: {runAsNonRoot: true, runAsUser: 65534, seccompProfile: {type: RuntimeDefault}}
-	      containers:
-	      - name: web
-	        image: $DEMO_IMAGE
-	        imagePullPolicy: Never
-	        ports: [{containerPort: 8080, name: http}]
-	        readinessProbe: {httpGet: {path: /health, port: http}, periodSeconds: 1}
-	        securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
-	---
-	apiVersion: v1
-	kind: Service
-	metadata: {name: demo}
-	spec:
-	  selector: {app: demo}
-	  ports: [{name: http, port: 80, targetPort: http}]
-	EOF
-}
-
 test_demo_deployment_available() {
 	new_namespace smoke-deploy; local ns=$NS
-	deploy_demo "$ns" 3
+	apply_app "$ns" 3 demo
 	kubectl -n "$ns" wait --for=condition=Available deployment/demo --timeout=90s || fail "deployment not Available"
 	local ready; ready=$(kubectl -n "$ns" get deployment demo -o jsonpath='{.status.readyReplicas}')
 	[ "$ready" = 3 ] || fail "readyReplicas is $ready, expected 3"
@@ -104,7 +75,7 @@ test_demo_deployment_available() {
 
 test_pod_reaches_service_by_dns_name() {
 	new_namespace smoke-svc; local ns=$NS
-	deploy_demo "$ns" 2
+	apply_app "$ns" 2 demo
 	kubectl -n "$ns" wait --for=condition=Available deployment/demo --timeout=90s || fail "deployment not Available"
 	local out
 	out=$(run_pod "$ns" client "$DEMO_IMAGE" default timeout 10 wget -q -O - \

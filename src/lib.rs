@@ -8,5 +8,6 @@ pub mod domain;
 pub mod faults;
 pub mod kubeclient;
 pub mod operator;
+pub mod podsec;
 pub mod probes;
 pub mod telemetry;

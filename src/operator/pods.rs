@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::{
     api::{
         core::v1::{
-            Capabilities, Container, EnvVar, EnvVarSource, ObjectFieldSelector, Pod,
-            PodSecurityContext, PodSpec, SeccompProfile, SecurityContext, ServiceAccount,
+            Container, EnvVar, EnvVarSource, ObjectFieldSelector, Pod, PodSecurityContext, PodSpec,
+            ServiceAccount,
         },
         rbac::v1::{RoleBinding, RoleRef, Subject},
     },
@@ -134,14 +134,8 @@ pub fn fault_pod(image: &str, result: &ChaosResult, fault: &Fault, name: &str) -
             enable_service_links: Some(false),
             termination_grace_period_seconds: Some(10),
             security_context: Some(PodSecurityContext {
-                run_as_non_root: Some(true),
-                run_as_user: Some(65532),
-                run_as_group: Some(65532),
-                seccomp_profile: Some(SeccompProfile {
-                    type_: "RuntimeDefault".into(),
-                    ..SeccompProfile::default()
-                }),
-                ..PodSecurityContext::default()
+                run_as_group: Some(crate::podsec::RUN_AS),
+                ..crate::podsec::restricted_pod()
             }),
             containers: vec![Container {
                 name: "fault".into(),
@@ -171,15 +165,7 @@ pub fn fault_pod(image: &str, result: &ChaosResult, fault: &Fault, name: &str) -
                         ..EnvVar::default()
                     },
                 ]),
-                security_context: Some(SecurityContext {
-                    allow_privilege_escalation: Some(false),
-                    read_only_root_filesystem: Some(true),
-                    capabilities: Some(Capabilities {
-                        drop: Some(vec!["ALL".into()]),
-                        ..Capabilities::default()
-                    }),
-                    ..SecurityContext::default()
-                }),
+                security_context: Some(crate::podsec::restricted_container()),
                 termination_message_policy: Some("FallbackToLogsOnError".into()),
                 ..Container::default()
             }],

@@ -331,57 +331,56 @@ impl Run {
         outcome
     }
 
-    async fn steady_state_before(&self) -> Result<Option<String>> {
-        let entries: Vec<ProbeEntry> = self
+    /// Checks every steady-state probe once (after its initialDelay when `first`).
+    async fn check_steady_state(&self, first: bool) -> Vec<ProbeStatus> {
+        let entries = self
             .result
             .spec
             .experiment
             .steady_state
             .iter()
-            .flat_map(|s| s.probes.clone())
-            .collect();
-        if entries.is_empty() || !self.status.lock().await.steady_state.before.is_empty() {
+            .flat_map(|s| s.probes.iter());
+        let mut statuses = Vec::new();
+        // References were resolved by preflight, so every entry has a spec.
+        for entry in entries {
+            if let Some(spec) = self.probe_spec(entry) {
+                let outcome = self.check(entry, &spec, "SteadyState", first).await;
+                statuses.push(single_status(entry, &outcome));
+            }
+        }
+        statuses
+    }
+
+    /// The steady state before chaos; Some(message) when it does not hold.
+    async fn steady_state_before(&self) -> Result<Option<String>> {
+        let has_probes = self
+            .result
+            .spec
+            .experiment
+            .steady_state
+            .as_ref()
+            .is_some_and(|s| !s.probes.is_empty());
+        if !has_probes || !self.status.lock().await.steady_state.before.is_empty() {
             return Ok(None);
         }
-        let mut failure = None;
-        let mut statuses = Vec::new();
-        for entry in &entries {
-            let spec = self.probe_spec(entry).ok_or(Error::InvalidSpec(format!(
-                "probe {} has no spec",
-                entry.display_name()
-            )))?;
-            let outcome = self.check(entry, &spec, "SteadyState", true).await;
-            let status = single_status(entry, &outcome);
-            if status.verdict != ProbeVerdict::Passed && failure.is_none() {
-                failure = Some(format!(
+        let statuses = self.check_steady_state(true).await;
+        let failure = statuses
+            .iter()
+            .find(|s| s.verdict != ProbeVerdict::Passed)
+            .map(|s| {
+                format!(
                     "steady state before chaos failed: probe {}: {}",
-                    entry.display_name(),
-                    outcome_message(&outcome)
-                ));
-            }
-            statuses.push(status);
-        }
+                    s.name,
+                    s.last_message.as_deref().unwrap_or("")
+                )
+            });
         self.status.lock().await.steady_state.before = statuses;
         self.flush().await?;
         Ok(failure)
     }
 
     async fn steady_state_after(&self) -> Result<()> {
-        let entries: Vec<ProbeEntry> = self
-            .result
-            .spec
-            .experiment
-            .steady_state
-            .iter()
-            .flat_map(|s| s.probes.clone())
-            .collect();
-        let mut statuses = Vec::new();
-        for entry in &entries {
-            if let Some(spec) = self.probe_spec(entry) {
-                let outcome = self.check(entry, &spec, "SteadyState", false).await;
-                statuses.push(single_status(entry, &outcome));
-            }
-        }
+        let statuses = self.check_steady_state(false).await;
         self.status.lock().await.steady_state.after = statuses;
         self.flush().await
     }

@@ -11,10 +11,7 @@ use std::{
 };
 
 use k8s_openapi::{
-    api::core::v1::{
-        Capabilities, Container, EmptyDirVolumeSource, Pod, PodSecurityContext, PodSpec,
-        SeccompProfile, SecurityContext, Volume, VolumeMount,
-    },
+    api::core::v1::{Container, EmptyDirVolumeSource, Pod, PodSpec, Volume, VolumeMount},
     apimachinery::pkg::{
         api::resource::Quantity,
         apis::meta::v1::{ObjectMeta, OwnerReference},
@@ -43,8 +40,6 @@ const POLL_INTERVAL: Duration = Duration::from_millis(500);
 const OUTPUT_LIMIT: i64 = 1 << 20;
 /// The probe container's name.
 const CONTAINER: &str = "probe";
-/// The UID probe pods run as: the conventional "nonroot" user of distroless images.
-const RUN_AS_USER: i64 = 65532;
 /// The label that marks probe pods among the pods of a run.
 const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 /// Waiting reasons after which the container will not start without someone's help.
@@ -352,15 +347,7 @@ fn probe_pod(probe: &CmdProbe, name: &str, settings: &PodSettings<'_>) -> Pod {
             automount_service_account_token: Some(false),
             active_deadline_seconds: Some(deadline.max(1)),
             termination_grace_period_seconds: Some(0),
-            security_context: Some(PodSecurityContext {
-                run_as_non_root: Some(true),
-                run_as_user: Some(RUN_AS_USER),
-                seccomp_profile: Some(SeccompProfile {
-                    type_: "RuntimeDefault".into(),
-                    ..SeccompProfile::default()
-                }),
-                ..PodSecurityContext::default()
-            }),
+            security_context: Some(crate::podsec::restricted_pod()),
             containers: vec![Container {
                 name: CONTAINER.into(),
                 image: Some(image),
@@ -368,15 +355,7 @@ fn probe_pod(probe: &CmdProbe, name: &str, settings: &PodSettings<'_>) -> Pod {
                 command: Some(probe.command.clone()),
                 args: (!probe.args.is_empty()).then(|| probe.args.clone()),
                 termination_message_policy: Some("FallbackToLogsOnError".into()),
-                security_context: Some(SecurityContext {
-                    allow_privilege_escalation: Some(false),
-                    read_only_root_filesystem: Some(true),
-                    capabilities: Some(Capabilities {
-                        drop: Some(vec!["ALL".into()]),
-                        ..Capabilities::default()
-                    }),
-                    ..SecurityContext::default()
-                }),
+                security_context: Some(crate::podsec::restricted_container()),
                 // The root filesystem is read-only; many commands still want a scratch /tmp.
                 volume_mounts: Some(vec![VolumeMount {
                     name: "tmp".into(),
