@@ -674,15 +674,11 @@ impl Run {
                 self.event(EventType::Normal, "TargetsSelected", note).await;
             }
             if let Some(end) = self.should_stop() {
-                let _ = pods
-                    .delete(pod_name, &DeleteParams::default().grace_period(5))
-                    .await;
+                terminate_fault_pod(&pods, pod_name).await;
                 break end;
             }
             if let Some(why) = tracker.lock().await.stop_requested.clone() {
-                let _ = pods
-                    .delete(pod_name, &DeleteParams::default().grace_period(5))
-                    .await;
+                terminate_fault_pod(&pods, pod_name).await;
                 break FaultEnd::ProbeStop(why);
             }
             let cached = self
@@ -1030,4 +1026,40 @@ impl ProbeTracker {
             })
             .collect()
     }
+}
+
+/// Deletes a fault pod and waits until it has stopped acting: gone, or in a terminal phase.
+/// The fault process stops on SIGTERM, so this normally takes a second or two; it gives up
+/// after the pod's grace period plus a margin, and the kubelet's deadline still applies.
+async fn terminate_fault_pod(pods: &Api<Pod>, pod_name: &str) {
+    const GRACE_SECONDS: u32 = 5;
+    let deleted = pods
+        .delete(
+            pod_name,
+            &DeleteParams::default().grace_period(GRACE_SECONDS),
+        )
+        .await;
+    if let Err(err) = deleted
+        && !matches!(&err, kube::Error::Api(e) if e.code == 404)
+    {
+        tracing::warn!(pod = pod_name, %err, "could not delete the fault pod");
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(GRACE_SECONDS) + 10);
+    while tokio::time::Instant::now() < deadline {
+        match pods.get_opt(pod_name).await {
+            Ok(None) => return,
+            Ok(Some(pod)) => {
+                let phase = pod.status.and_then(|s| s.phase).unwrap_or_default();
+                if phase == "Succeeded" || phase == "Failed" {
+                    return;
+                }
+            }
+            Err(err) => tracing::debug!(pod = pod_name, %err, "waiting for the fault pod to stop"),
+        }
+        tokio::time::sleep(TICK).await;
+    }
+    tracing::warn!(
+        pod = pod_name,
+        "the fault pod was still terminating when the run ended"
+    );
 }
