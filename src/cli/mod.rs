@@ -1,6 +1,7 @@
 //! The command-line interface for people and pipelines.
 
 pub mod check;
+pub mod journal;
 
 use thiserror::Error;
 
