@@ -169,7 +169,10 @@ async fn apply(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
                 schedule_tick,
             } => {
                 let run_number = status.runs + 1;
-                let result = create_result(ctx, experiment, run_number, trigger).await?;
+                // The request this run answers, recorded on the result so that `faultline run`
+                // finds its own run and never a stale one.
+                let answers = requested.filter(|r| status.handled_request.as_deref() != Some(*r));
+                let result = create_result(ctx, experiment, run_number, trigger, answers).await?;
                 ctx.event(
                     experiment,
                     EventType::Normal,
@@ -295,6 +298,7 @@ async fn create_result(
     experiment: &ChaosExperiment,
     run_number: i64,
     trigger: Trigger,
+    answers_request: Option<&str>,
 ) -> Result<ChaosResult> {
     let namespace = experiment.namespace().unwrap_or_default();
     let name = format!("{}-{run_number}", experiment.name_any());
@@ -340,6 +344,9 @@ async fn create_result(
                     "faultline".to_string(),
                 ),
             ])),
+            annotations: answers_request.map(|request| {
+                BTreeMap::from([(RUN_REQUESTED_ANNOTATION.to_string(), request.to_string())])
+            }),
             owner_references: Some(vec![owner]),
             ..ObjectMeta::default()
         },
