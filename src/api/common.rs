@@ -10,6 +10,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub const GROUP: &str = "chaos.faultline.dev";
 /// Annotation whose new value asks for another run of an experiment.
 pub const RUN_REQUESTED_ANNOTATION: &str = "chaos.faultline.dev/run-requested";
+/// Annotation on a ChaosResult that stops its run (set by the operator for spec.stop, and by the CLI).
+pub const STOP_ANNOTATION: &str = "chaos.faultline.dev/stop-requested";
 /// Label that opts a namespace in as a chaos target.
 pub const ALLOW_LABEL: &str = "chaos.faultline.dev/allow";
 /// Annotation on a target namespace listing the namespaces allowed to target it (or `*`).

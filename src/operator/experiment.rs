@@ -27,7 +27,7 @@ use super::{
 use crate::{
     api::{
         ChaosExperiment, ChaosExperimentStatus, ChaosProbe, ChaosResult, ChaosResultSpec,
-        EXPERIMENT_LABEL, LastRun, RUN_REQUESTED_ANNOTATION, Trigger,
+        EXPERIMENT_LABEL, LastRun, RUN_REQUESTED_ANNOTATION, STOP_ANNOTATION, Trigger,
     },
     domain::{
         runs::{RunDecision, RunInputs, decide_run},
@@ -37,8 +37,6 @@ use crate::{
 
 pub const FINALIZER: &str = "chaos.faultline.dev/cleanup";
 pub const FIELD_MANAGER: &str = "faultline-operator";
-/// Annotation the controller puts on a result to ask its run driver to stop it.
-pub const STOP_ANNOTATION: &str = "chaos.faultline.dev/stop-requested";
 /// How long deletion waits for active runs to stop before giving up on them.
 const CLEANUP_DEADLINE: Duration = Duration::from_secs(90);
 

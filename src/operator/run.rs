@@ -21,14 +21,14 @@ use tokio::sync::Mutex;
 use super::{
     context::Context,
     error::{Error, Result},
-    experiment::{FIELD_MANAGER, STOP_ANNOTATION, to_chrono},
+    experiment::{FIELD_MANAGER, to_chrono},
     pods,
 };
 use crate::{
     api::{
         ALLOW_FROM_ANNOTATION, ALLOW_LABEL, ChaosProbeSpec, ChaosResult, ChaosResultStatus,
         FaultPhase, FaultStatus, ProbeEntry, ProbeMode, ProbeStatus, ProbeVerdict, RESULT_LABEL,
-        RunPhase, Verdict,
+        RunPhase, STOP_ANNOTATION, Verdict,
     },
     domain::{
         scoring::{fault_score, run_score, verdict},
