@@ -41,6 +41,82 @@ enum Command {
         #[arg(long, default_value = "yaml", value_parser = ["yaml", "markdown"])]
         format: String,
     },
+    /// Apply (with -f) or pick an experiment, start a run, and with --wait follow it to its end.
+    ///
+    /// Exit codes: 0 Pass, 1 Fail (score below the minimum), 2 Error, Timeout or Stopped
+    /// (also when --timeout passes), 3 usage or connection error.
+    Run {
+        /// The experiment to run (already in the cluster).
+        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        name: Option<String>,
+        /// A file with one ChaosExperiment (and any ChaosProbes it uses) to apply first.
+        #[arg(short, long)]
+        file: Option<std::path::PathBuf>,
+        /// The namespace (default: the kubeconfig context's).
+        #[arg(short, long)]
+        namespace: Option<String>,
+        /// Follow the run to its end and exit with its verdict.
+        #[arg(long)]
+        wait: bool,
+        /// Give up after this long (e.g. 90s, 10m): the run is stopped and the exit code is 2.
+        #[arg(long)]
+        timeout: Option<faultline::api::Duration>,
+        /// Pass only at or above this score (0-100), instead of the experiment's expectedResilienceScore.
+        #[arg(long)]
+        min_score: Option<f64>,
+        /// Write a JUnit XML report here when the run ends (needs --wait).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<std::path::PathBuf>,
+        /// Write a self-contained HTML report here when the run ends (needs --wait).
+        #[arg(long, value_name = "FILE")]
+        report: Option<std::path::PathBuf>,
+        /// How to print the outcome: text, or the run's journal as json or yaml.
+        #[arg(short, long, value_enum, default_value = "text")]
+        output: cli::run::Output,
+    },
+    /// List experiments, results or probes.
+    Get {
+        #[arg(value_enum)]
+        kind: cli::get::Kind,
+        /// The namespace (default: the kubeconfig context's).
+        #[arg(short, long)]
+        namespace: Option<String>,
+        /// List across all namespaces.
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        /// Results: only this experiment's.
+        #[arg(long)]
+        experiment: Option<String>,
+    },
+    /// Print a run's fault pod logs and Events in time order.
+    Logs {
+        /// The ChaosResult.
+        result: String,
+        #[arg(short, long)]
+        namespace: Option<String>,
+        /// Keep printing until the run has ended and its fault pods are done.
+        #[arg(short, long)]
+        follow: bool,
+    },
+    /// Stop an experiment's active run; it reverts what it injected and records Stopped.
+    Stop {
+        /// The ChaosExperiment.
+        name: String,
+        #[arg(short, long)]
+        namespace: Option<String>,
+    },
+    /// Render a run's report: html (self-contained), junit (XML) or json (the run's journal).
+    Report {
+        /// The ChaosResult.
+        result: String,
+        #[arg(short, long)]
+        namespace: Option<String>,
+        #[arg(long, value_parser = ["html", "junit", "json"])]
+        format: String,
+        /// Write to this file instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
     /// Check that the cluster is reachable and that this identity can list pods.
     Check {
         /// Namespace to list pods in (default: the kubeconfig's or the pod's own).
@@ -116,9 +192,39 @@ async fn terminated() {
     }
 }
 
+/// Prints a command's output and returns the OK exit code.
+fn print_ok(text: String) -> u8 {
+    print!("{text}");
+    cli::exit::OK
+}
+
+/// The exit code of a CLI command; errors go to stderr with what to fix.
+fn finish(outcome: Result<u8, cli::CliError>) -> ExitCode {
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("faultline: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    // Usage errors exit 3, as the design's exit codes say (clap's own default is 2, which
+    // pipelines read as "the run ended in Error").
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() {
+                cli::exit::USAGE_OR_CONNECTION
+            } else {
+                cli::exit::OK
+            });
+        }
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
     if matches!(
         args.command,
         Command::Operator { .. } | Command::Fault { .. }
@@ -132,7 +238,6 @@ async fn main() -> ExitCode {
             image,
             namespace,
         } => {
-            let _ = rustls::crypto::ring::default_provider().install_default();
             let config = faultline::operator::Config {
                 image,
                 namespace,
@@ -165,6 +270,66 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Run {
+            name,
+            file,
+            namespace,
+            wait,
+            timeout,
+            min_score,
+            junit,
+            report,
+            output,
+        } => {
+            let options = cli::run::RunOptions {
+                file,
+                name,
+                namespace,
+                wait,
+                timeout: timeout.map(|t| t.0),
+                min_score,
+                junit,
+                report,
+                output,
+            };
+            finish(cli::run::run(options).await)
+        }
+        Command::Get {
+            kind,
+            namespace,
+            all_namespaces,
+            experiment,
+        } => {
+            let options = cli::get::GetOptions {
+                kind,
+                namespace,
+                all_namespaces,
+                experiment,
+            };
+            finish(cli::get::run(options).await.map(print_ok))
+        }
+        Command::Logs {
+            result,
+            namespace,
+            follow,
+        } => finish(
+            cli::logs::run(&result, namespace.as_deref(), follow)
+                .await
+                .map(|()| cli::exit::OK),
+        ),
+        Command::Stop { name, namespace } => finish(
+            cli::stop::run(&name, namespace.as_deref())
+                .await
+                .map(print_ok),
+        ),
+        Command::Report {
+            result,
+            namespace,
+            format,
+            output,
+        } => finish(
+            cli::report_command(&result, namespace.as_deref(), &format, output.as_deref()).await,
+        ),
         Command::Check { namespace } => match cli::check::run(namespace).await {
             Ok(report) => {
                 print!("{report}");

@@ -37,7 +37,10 @@ pub async fn run(namespace: Option<String>) -> Result<CheckReport, CliError> {
     let info = client
         .apiserver_version()
         .await
-        .map_err(CliError::Connection)?;
+        .map_err(|source| CliError::Connection {
+            url: "the configured API server".into(),
+            source,
+        })?;
     let namespace = namespace.unwrap_or_else(|| client.default_namespace().to_string());
     let pods: Api<Pod> = Api::namespaced(client, &namespace);
     let list = pods

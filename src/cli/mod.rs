@@ -1,40 +1,181 @@
 //! The command-line interface for people and pipelines.
 
 pub mod check;
+pub mod follow;
+pub mod get;
 pub mod journal;
+pub mod logs;
+pub mod report;
+pub mod run;
+pub mod stop;
 
+use kube::{Client, Config};
 use thiserror::Error;
 
-/// Exit codes pipelines can act on (see docs/cli.md).
+/// Exit codes pipelines can act on (docs/pipelines.md).
 pub mod exit {
-    /// The command did what was asked.
+    /// The command did what was asked; for `run --wait`, the verdict is Pass.
     pub const OK: u8 = 0;
-    /// Usage error, or the cluster could not be reached.
+    /// `run --wait`: the verdict is Pass.
+    pub const PASS: u8 = 0;
+    /// `run --wait`: the score is below the minimum (verdict Fail).
+    pub const FAIL: u8 = 1;
+    /// `run --wait`: the run ended in Error, Timeout or Stopped, or `--timeout` passed.
+    pub const ERROR: u8 = 2;
+    /// Usage error, bad input, or the cluster could not be reached.
     pub const USAGE_OR_CONNECTION: u8 = 3;
 }
 
-/// Errors of the CLI layer.
+/// The field manager of everything the CLI applies or patches.
+pub const FIELD_MANAGER: &str = "faultline-cli";
+
+/// Errors of the CLI layer. Each says what to fix.
 #[derive(Debug, Error)]
 pub enum CliError {
-    #[error("cannot load a Kubernetes client configuration (kubeconfig or in-cluster): {0}")]
+    #[error("cannot load a Kubernetes client configuration (set KUBECONFIG, or run in a pod): {0}")]
     Config(#[source] kube::Error),
-    #[error("cannot reach the Kubernetes API server: {0}")]
-    Connection(#[source] kube::Error),
+    #[error("cannot read the kubeconfig (set KUBECONFIG, or run in a pod): {0}")]
+    Kubeconfig(#[source] kube::config::InferConfigError),
+    #[error("cannot reach the Kubernetes API server at {url}: {source}")]
+    Connection {
+        url: String,
+        #[source]
+        source: kube::Error,
+    },
     #[error("the API server refused to list pods in namespace {namespace:?}: {source}")]
     ListPods {
         namespace: String,
         #[source]
         source: kube::Error,
     },
+    #[error(
+        "{kind} {name:?} not found in namespace {namespace:?}; list them with: faultline get {plural} -n {namespace}"
+    )]
+    NotFound {
+        kind: &'static str,
+        plural: &'static str,
+        name: String,
+        namespace: String,
+    },
+    #[error("{action}: {message}")]
+    Api { action: String, message: String },
+    #[error("{path}: {why}")]
+    BadFile { path: String, why: String },
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl CliError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
-        match self {
-            CliError::Config(_) | CliError::Connection(_) | CliError::ListPods { .. } => {
-                exit::USAGE_OR_CONNECTION
+        exit::USAGE_OR_CONNECTION
+    }
+}
+
+/// A client for the current kubeconfig context (or the pod's ServiceAccount), its URL for
+/// messages, and its default namespace.
+pub struct Cluster {
+    pub client: Client,
+    pub url: String,
+    pub default_namespace: String,
+}
+
+impl Cluster {
+    pub async fn connect() -> Result<Cluster, CliError> {
+        let config = Config::infer().await.map_err(CliError::Kubeconfig)?;
+        let url = config.cluster_url.to_string();
+        let default_namespace = config.default_namespace.clone();
+        let client = Client::try_from(config).map_err(CliError::Config)?;
+        Ok(Cluster {
+            client,
+            url,
+            default_namespace,
+        })
+    }
+
+    /// `namespace`, or the context's default.
+    pub fn namespace(&self, namespace: Option<&str>) -> String {
+        namespace.map_or_else(|| self.default_namespace.clone(), str::to_string)
+    }
+
+    /// Sorts an API failure into what the user can act on: unreachable server, refused request.
+    pub fn error(&self, action: impl Into<String>, err: kube::Error) -> CliError {
+        match err {
+            kube::Error::Api(status) => CliError::Api {
+                action: action.into(),
+                message: status.message,
+            },
+            other => CliError::Connection {
+                url: self.url.clone(),
+                source: other,
+            },
+        }
+    }
+}
+
+/// `faultline report RESULT --format html|junit|json [-o FILE]`.
+pub async fn report_command(
+    result: &str,
+    namespace: Option<&str>,
+    format: &str,
+    output: Option<&std::path::Path>,
+) -> Result<u8, CliError> {
+    let cluster = Cluster::connect().await?;
+    let namespace = cluster.namespace(namespace);
+    let api: kube::Api<crate::api::ChaosResult> =
+        kube::Api::namespaced(cluster.client.clone(), &namespace);
+    let found = api.get(result).await.map_err(|e| {
+        if is_not_found(&e) {
+            CliError::NotFound {
+                kind: "chaosresult",
+                plural: "results",
+                name: result.to_string(),
+                namespace: namespace.clone(),
             }
+        } else {
+            cluster.error(format!("reading chaosresult {namespace}/{result}"), e)
+        }
+    })?;
+    let mut journal = journal::Journal::from_result(&found);
+    journal.events = run::run_events(&cluster, &found).await;
+    let text = match format {
+        "html" => report::html(&journal),
+        "junit" => report::junit(&journal),
+        _ => report::json(&journal),
+    };
+    match output {
+        Some(path) => std::fs::write(path, text).map_err(|source| CliError::Write {
+            path: path.display().to_string(),
+            source,
+        })?,
+        None => print!("{text}"),
+    }
+    Ok(exit::OK)
+}
+
+/// True for an API 404.
+pub fn is_not_found(err: &kube::Error) -> bool {
+    matches!(err, kube::Error::Api(status) if status.code == 404)
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn interrupted() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }
@@ -45,7 +186,24 @@ mod tests {
 
     #[test]
     fn connection_errors_exit_with_the_usage_or_connection_code() {
-        let err = CliError::Connection(kube::Error::LinesCodecMaxLineLengthExceeded);
+        let err = CliError::Connection {
+            url: "https://10.200.0.1:6443/".into(),
+            source: kube::Error::LinesCodecMaxLineLengthExceeded,
+        };
         assert_eq!(err.exit_code(), 3);
+    }
+
+    #[test]
+    fn not_found_says_how_to_list_what_exists() {
+        let err = CliError::NotFound {
+            kind: "chaosexperiment",
+            plural: "experiments",
+            name: "nope".into(),
+            namespace: "shop".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "chaosexperiment \"nope\" not found in namespace \"shop\"; list them with: faultline get experiments -n shop"
+        );
     }
 }
