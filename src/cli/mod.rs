@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod journal;
+pub mod report;
 
 use thiserror::Error;
 
