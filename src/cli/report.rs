@@ -93,10 +93,6 @@ fn clock_text(time: &Timestamp) -> String {
     time.strftime("%H:%M:%S").to_string()
 }
 
-fn optional_time_text(time: Option<&Time>) -> String {
-    time.map(|t| datetime_text(&t.0)).unwrap_or_default()
-}
-
 fn action_text(action: TargetAction) -> &'static str {
     match action {
         TargetAction::Selected => "Selected",
@@ -600,6 +596,20 @@ fn table(class: &str, headers: &[&str], rows: &[Vec<String>]) -> String {
     html
 }
 
+/// A date and time for a table cell, which may break between the date and the time but
+/// nowhere else.
+fn datetime_html(time: &Timestamp) -> String {
+    format!(
+        r#"<span class="nw">{}</span> <span class="nw">{}</span>"#,
+        time.strftime("%Y-%m-%d"),
+        time.strftime("%H:%M:%S UTC")
+    )
+}
+
+fn optional_datetime_html(time: Option<&Time>) -> String {
+    time.map(|t| datetime_html(&t.0)).unwrap_or_default()
+}
+
 fn none_note(text: &str) -> String {
     format!("<p class=\"none\">{}</p>\n", escape(text))
 }
@@ -658,12 +668,12 @@ fn header_html(journal: &Journal) -> String {
         ),
         (
             "Started",
-            escape(&optional_time_text(status.start_time.as_ref())),
+            optional_datetime_html(status.start_time.as_ref()),
         ),
         (
             "Completed",
             match &status.completion_time {
-                Some(time) => escape(&datetime_text(&time.0)),
+                Some(time) => datetime_html(&time.0),
                 None => "<span class=\"dim\">not yet</span>".to_string(),
             },
         ),
@@ -795,11 +805,11 @@ fn fault_score_chart(faults: &[FaultStatus]) -> String {
         return none_note("No faults recorded.");
     }
     const ROW: f64 = 28.0;
-    const GUTTER: f64 = 170.0;
-    const BAR: f64 = 360.0;
+    const GUTTER: f64 = 150.0;
+    const BAR: f64 = 270.0;
     let height = ROW * faults.len() as f64 + 22.0;
     let mut svg = format!(
-        r#"<svg id="fault-scores" class="bars" viewBox="0 0 600 {height}" width="600" height="{height}" role="img" aria-label="score of each fault">"#
+        r#"<svg id="fault-scores" class="bars" viewBox="0 0 480 {height}" width="480" height="{height}" role="img" aria-label="score of each fault">"#
     );
     for (i, fault) in faults.iter().enumerate() {
         let y = ROW * i as f64;
@@ -817,7 +827,7 @@ fn fault_score_chart(faults: &[FaultStatus]) -> String {
             svg,
             r#"<text x="0" y="{:.1}" class="bar-label">{}</text>"#,
             y + 17.0,
-            escape(&shorten(&fault.name, 18))
+            escape(&shorten(&fault.name, 16))
         );
         let _ = write!(
             svg,
@@ -1392,8 +1402,8 @@ fn fault_html(fault: &FaultStatus) -> String {
         ),
         format!("<span class=\"num\">{}</span>", fault.weight),
         escape(fault.pod.as_deref().unwrap_or("")),
-        escape(&optional_time_text(fault.start_time.as_ref())),
-        escape(&optional_time_text(fault.end_time.as_ref())),
+        optional_datetime_html(fault.start_time.as_ref()),
+        optional_datetime_html(fault.end_time.as_ref()),
         escape(fault.message.as_deref().unwrap_or("")),
     ]];
     html.push_str(&table(
@@ -1423,7 +1433,7 @@ fn targets_table(targets: &[TargetRecord]) -> String {
                 escape(&t.namespace),
                 escape(&t.name),
                 escape(action_text(t.action)),
-                escape(&datetime_text(&t.time.0)),
+                datetime_html(&t.time.0),
                 if t.reverted {
                     badge("yes", Tone::Good)
                 } else {
@@ -1453,7 +1463,7 @@ fn events_html(events: &[JournalEvent]) -> String {
                     Tone::Muted
                 };
                 vec![
-                    escape(&datetime_text(&e.time)),
+                    datetime_html(&e.time),
                     badge(&e.event_type, tone),
                     escape(&e.reason),
                     escape(&e.object),
@@ -1529,9 +1539,7 @@ td { padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: to
 tbody tr:last-child td { border-bottom: none; }
 tbody tr:nth-child(even) td { background: #fcfdfe; }
 .num { font-variant-numeric: tabular-nums; }
-.timeline-table td:nth-child(-n+3) { white-space: nowrap; font-variant-numeric: tabular-nums; }
-.fault-facts td:nth-child(5), .fault-facts td:nth-child(6), .targets td:nth-child(5),
-.events td:first-child { white-space: nowrap; }
+.timeline-table td:nth-child(-n+3), .nw { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600;
   border: 1px solid transparent; white-space: nowrap; }
 .badge.good { color: #166534; background: #dcfce7; border-color: #86efac; }
@@ -1547,7 +1555,7 @@ section.fault.bad { border-left-color: #dc2626; } section.fault.active { border-
 section.fault table { border-radius: 4px; }
 .type { font-weight: 400; color: var(--dim); font-size: 13px; }
 footer { margin-top: 32px; color: var(--dim); font-size: 12px; }
-@media (max-width: 900px) {
+@media screen and (max-width: 900px) {
   .summary, .pair { grid-template-columns: 1fr; }
   .facts { grid-template-columns: repeat(2, minmax(0, 1fr)); }
 }
@@ -1555,6 +1563,10 @@ footer { margin-top: 32px; color: var(--dim); font-size: 12px; }
   @page { margin: 12mm; }
   body { background: #fff; font-size: 12px; }
   main { max-width: none; padding: 0; }
+  .summary { grid-template-columns: 190px 170px minmax(0, 1fr); }
+  .pair { grid-template-columns: 1fr; }
+  table { font-size: 11px; }
+  th, td { padding: 4px 6px; }
   .card, section.fault, .timeline-chart, tr { break-inside: avoid; }
   h2 { break-after: avoid; }
 }
@@ -1887,7 +1899,9 @@ mod tests {
         assert_eq!(page.matches("class=\"sample-mark good\"").count(), 6);
         assert!(page.contains("<td>Deleted Pod shop/api-7d9f8-abcde</td>"));
         assert!(page.contains("<dd>2m 10s</dd>"));
-        assert!(page.contains("2025-06-01 10:02:10 UTC"));
+        assert!(page.contains(
+            r#"<dd><span class="nw">2025-06-01</span> <span class="nw">10:02:10 UTC</span></dd>"#
+        ));
         assert!(page.contains("<td>10:00:10</td><td>+10s</td><td>Target</td><td>kill-api</td>"));
     }
 
