@@ -9,7 +9,7 @@ BUILD := e2e/cluster/build.sh
 # stale binary (see e2e/cluster/README.md).
 export CARGO_TARGET_DIR ?= /var/cache/faultline/cargo-target/$(notdir $(CURDIR))-$(shell printf %s "$(CURDIR)" | sha256sum | cut -c1-8)
 
-.PHONY: help deps build generate lint unit test e2e smoke operator-e2e cluster-up cluster-down cluster-status \
+.PHONY: help deps build generate lint unit test e2e examples smoke operator-e2e cli-e2e cluster-up cluster-down cluster-status \
 	tools images image image-pause image-demo image-coredns demo bench
 
 help: ## list the targets
@@ -34,11 +34,17 @@ lint: ## rustfmt and clippy, warnings are errors
 unit: ## fast unit tests, no cluster
 	cargo test --locked
 
-test: deps lint unit smoke operator-e2e ## every test tier: lint, unit, cluster smoke, operator end-to-end
+test: deps lint unit examples smoke operator-e2e cli-e2e ## every test tier: lint, unit, docs examples, cluster smoke, operator and CLI end-to-end
 
-e2e: smoke operator-e2e ## end-to-end tiers on the local cluster
+e2e: smoke operator-e2e cli-e2e ## end-to-end tiers on the local cluster
 
-operator-e2e: cluster-up images tools ## the operator tier (a)-(k): Helm-installed operator, real experiments
+examples: deps ## the docs' CI, Argo CD and Flux examples, without a cluster (Lua health checks, YAML, CI scripts)
+	e2e/health_check_test.sh
+
+cli-e2e: cluster-up images tools ## the CLI tier: run/get/logs/stop/report/import, exit codes, JUnit, HTML in Chromium
+	e2e/cli.sh
+
+operator-e2e: cluster-up images tools ## the operator tier (a)-(o): Helm-installed operator, real experiments
 	e2e/operator.sh
 
 bench: cluster-up images tools ## the benchmark tier: measures the operator, writes bench/results/ and docs/benchmarks.md

@@ -76,3 +76,30 @@ summary() { # summary TIER: the closing lines; exit status 0 only if nothing fai
 	echo "$1: $passed passed, $failed failed"
 	[ $failed = 0 ]
 }
+
+OPERATOR_NS=${OPERATOR_NS:-faultline-system}
+
+# install_operator: the CRDs, then the chart with the local image, then new pods (the tag is reused
+# across rebuilds).
+install_operator() {
+	kubectl get namespace "$OPERATOR_NS" >/dev/null 2>&1 || kubectl create namespace "$OPERATOR_NS" >/dev/null
+	# helm upgrade never updates CRDs from a chart's crds/ folder; apply them as the docs say.
+	kubectl apply --server-side --force-conflicts -f "$REPO_ROOT/crds/faultline.yaml" >/dev/null
+	helm upgrade --install faultline "$REPO_ROOT/charts/faultline" -n "$OPERATOR_NS" \
+		--set image.repository=localhost/faultline --set image.tag="$FAULTLINE_VERSION" \
+		--wait --timeout 120s >/dev/null || {
+		kubectl -n "$OPERATOR_NS" describe pods | tail -20
+		echo "helm install failed" >&2; return 1
+	}
+	# A new image under the same tag needs new pods.
+	kubectl -n "$OPERATOR_NS" rollout restart deployment -l app.kubernetes.io/name=faultline >/dev/null
+	kubectl -n "$OPERATOR_NS" rollout status deployment -l app.kubernetes.io/name=faultline --timeout=120s >/dev/null
+}
+
+# faultline_bin: the path of the static release binary that `make image` builds (the image's own).
+faultline_bin() {
+	local dir
+	dir=$(cd "$REPO_ROOT" && cargo metadata --format-version 1 --no-deps |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+	echo "$dir/x86_64-unknown-linux-gnu/release/faultline"
+}

@@ -47,20 +47,6 @@ field() { kubectl -n "$1" get "$2" "$3" -o jsonpath="$4"; }
 
 show() { kubectl -n "$1" get chaosresult "$2" -o yaml | sed -n '/^status:/,$p'; }
 
-install_operator() {
-	kubectl get namespace "$OPERATOR_NS" >/dev/null 2>&1 || kubectl create namespace "$OPERATOR_NS" >/dev/null
-	# helm upgrade never updates CRDs from a chart's crds/ folder; apply them as the docs say.
-	kubectl apply --server-side --force-conflicts -f "$REPO_ROOT/crds/faultline.yaml" >/dev/null
-	helm upgrade --install faultline "$REPO_ROOT/charts/faultline" -n "$OPERATOR_NS" \
-		--set image.repository=localhost/faultline --set image.tag="$FAULTLINE_VERSION" \
-		--wait --timeout 120s >/dev/null || {
-		kubectl -n "$OPERATOR_NS" describe pods | tail -20
-		echo "helm install failed" >&2; return 1
-	}
-	# A new image under the same tag needs new pods.
-	kubectl -n "$OPERATOR_NS" rollout restart deployment -l app.kubernetes.io/name=faultline >/dev/null
-	kubectl -n "$OPERATOR_NS" rollout status deployment -l app.kubernetes.io/name=faultline --timeout=120s >/dev/null
-}
 
 POD_DELETE='  faults:
   - name: kill

@@ -49,7 +49,8 @@ enum Command {
         /// The experiment to run (already in the cluster).
         #[arg(required_unless_present = "file", conflicts_with = "file")]
         name: Option<String>,
-        /// A file with one ChaosExperiment (and any ChaosProbes it uses) to apply first.
+        /// A file (or a directory of YAML/JSON files) with one ChaosExperiment, and any ChaosProbes
+        /// it uses, to apply first.
         #[arg(short, long)]
         file: Option<std::path::PathBuf>,
         /// The namespace (default: the kubeconfig context's).

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine (as root): the container runtime,
-# CNI plugins, iptables, build tools. Go and Rust come with the machine; this checks them.
+# CNI plugins, iptables, build tools, and the CLI tier's Chromium, junitparser, PyYAML and Lua. Go and Rust come with the machine; this checks them.
 set -euo pipefail
 source "$(dirname "$0")/config.sh"
 
 PACKAGES=(containerd runc containernetworking-plugins iptables iproute2 conntrack kmod
-	busybox-static gcc libc6-dev openssl curl ca-certificates time file util-linux procps psmisc)
+	busybox-static gcc libc6-dev openssl curl ca-certificates time file util-linux procps psmisc
+	# The CLI tier: Chromium renders the HTML report, junitparser reads the JUnit report, PyYAML
+	# reads the docs' CI examples, Lua runs the Argo CD health checks (Debian's python3, not a pyenv's).
+	chromium python3-junitparser python3-yaml lua5.1 lua-cjson)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

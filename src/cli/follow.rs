@@ -145,7 +145,8 @@ pub fn changes(prev: &ChaosResultStatus, next: &ChaosResultStatus, now: Timestam
             old.map_or(&[], |o| &o.probes),
             &fault.probes,
         );
-        let ended = fault.end_time.is_some() && old.is_none_or(|o| o.end_time.is_none());
+        // The status turns terminal after endTime is written, so follow the status.
+        let ended = fault.status.is_terminal() && old.is_none_or(|o| !o.status.is_terminal());
         if ended {
             out.push(Change::FaultEnded {
                 fault: fault.name.clone(),

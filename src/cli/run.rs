@@ -176,7 +176,7 @@ async fn apply_file(
     request: &str,
 ) -> Result<(String, ChaosExperiment), CliError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::BadFile {
+    let text = read_manifests(path).map_err(|e| CliError::BadFile {
         path: shown.clone(),
         why: e.to_string(),
     })?;
@@ -238,6 +238,29 @@ async fn apply_file(
     }
     let experiment = experiment.expect("parse_documents guarantees one ChaosExperiment");
     Ok((namespace, experiment))
+}
+
+/// A file's text, or the YAML and JSON files of a directory (not recursive, in name order) as
+/// one multi-document stream, as `kubectl apply -f DIR` reads them.
+fn read_manifests(path: &std::path::Path) -> std::io::Result<String> {
+    if !path.is_dir() {
+        return std::fs::read_to_string(path);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        })
+        .collect();
+    files.sort();
+    let mut text = String::new();
+    for file in files {
+        text.push_str(&std::fs::read_to_string(&file)?);
+        text.push_str("\n---\n");
+    }
+    Ok(text)
 }
 
 fn kind(document: &Value) -> &str {

@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# The CLI tier: `faultline run/get/logs/stop/report/import` as a pipeline uses them, against the
+# Helm-installed operator on the local cluster. Exit codes, the JUnit report (parsed with Python's
+# junitparser), the HTML report (rendered in headless Chromium, screenshot kept in the output
+# folder), the Chaos Toolkit import round trip, and the docs' CI job scripts. ONLY=substr picks tests.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/cluster/config.sh"
+export KUBECONFIG=$KUBECONFIG_ADMIN
+export PATH=$KUBE_BIN_DIR:$(dirname "$HELM_BIN"):$PATH
+OUT=${E2E_OUTPUT:-$REPO_ROOT/e2e/_output}/cli
+mkdir -p "$OUT"
+source "$REPO_ROOT/e2e/lib.sh"
+FAULTLINE=$(faultline_bin)
+faultline() { "$FAULTLINE" "$@"; }
+# Debian's python3, which has python3-junitparser and python3-yaml (not a pyenv's).
+PY=/usr/bin/python3
+
+# experiment_file NS NAME FAULTS_YAML: a ChaosExperiment manifest on stdout
+experiment_file() {
+	cat <<-EOF
+	apiVersion: chaos.faultline.dev/v1alpha1
+	kind: ChaosExperiment
+	metadata: {name: $2, namespace: $1}
+	spec:
+	$3
+	EOF
+}
+
+KILL_WEB='  faults:
+  - name: kill
+    type: pod-delete
+    duration: 10s
+    interval: 5s
+    target: {kind: Deployment, name: web, namePattern: "^web-", mode: one}
+    probes:
+    - name: available
+      mode: EOT
+      probe:
+        type: k8s
+        k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {state: Available}}
+        runProperties: {timeout: 5s, retries: 10, interval: 2s}
+    - name: health
+      mode: Continuous
+      probe:
+        type: http
+        http: {url: "http://web.@NS@.svc.cluster.local/health"}
+        runProperties: {timeout: 2s, interval: 2s}'
+
+# expect_exit CODE COMMAND...: runs the command, keeps its output in the log, checks the exit code
+expect_exit() {
+	local want=$1; shift
+	"$@"; local got=$?
+	[ "$got" = "$want" ] || fail "exit code $got, expected $want: $*"
+}
+
+# render_html FILE NAME: headless Chromium, with no network at all (its own network namespace);
+# writes NAME.png (screenshot) and NAME.dom.html (the DOM as rendered) into $OUT
+render_html() {
+	local flags=(--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking
+		--disable-component-update --disable-sync --disable-default-apps --disable-extensions
+		--user-data-dir="$OUT/chromium-profile" --window-size=1280,2000)
+	unshare -n timeout 60 chromium "${flags[@]}" --screenshot="$OUT/$2.png" "file://$1" >/dev/null 2>&1 ||
+		fail "chromium could not render $1"
+	unshare -n timeout 60 chromium "${flags[@]}" --dump-dom "file://$1" > "$OUT/$2.dom.html" 2>/dev/null ||
+		fail "chromium could not dump the DOM of $1"
+	[ -s "$OUT/$2.png" ] || fail "no screenshot"
+}
+
+test_a_passing_run_exits_0_with_reports() {
+	new_namespace cli-pass opt-in; local ns=$NS
+	deploy_app "$ns" 3
+	experiment_file "$ns" kill-web "${KILL_WEB//@NS@/$ns}" > "$OUT/a-experiment.yaml"
+	expect_exit 0 faultline run -f "$OUT/a-experiment.yaml" --wait --timeout 3m \
+		--junit "$OUT/a-junit.xml" --report "$OUT/a-report.html"
+	# The JUnit file, read by a real JUnit parser: a testcase per fault and probe, none failed.
+	$PY - "$OUT/a-junit.xml" <<-'EOF' || fail "the JUnit report is not what GitLab/Jenkins expect"
+	import sys, junitparser
+	xml = junitparser.JUnitXml.fromfile(sys.argv[1])
+	cases = [c for suite in xml for c in suite]
+	names = [c.name for c in cases]
+	print(names)
+	assert "fault kill (pod-delete)" in names, names
+	assert "fault kill / probe available (EOT)" in names, names
+	assert "fault kill / probe health (Continuous)" in names, names
+	assert all(c.is_passed for c in cases), [(c.name, c.result) for c in cases]
+	suite = next(iter(xml))
+	assert suite.tests == len(cases) and suite.failures == 0 and suite.errors == 0
+	EOF
+	# The HTML report, rendered by Chromium without network: what a person sees.
+	render_html "$OUT/a-report.html" a-report
+	$PY - "$OUT/a-report.html" "$OUT/a-report.dom.html" <<-'EOF' || fail "the HTML report is missing something"
+	import re, sys
+	from html.parser import HTMLParser
+	source, dom = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+	class Texts(HTMLParser):
+	    def __init__(self):
+	        super().__init__(); self.stack = []; self.ids = {}; self.faults = []; self.refs = []
+	    def handle_starttag(self, tag, attrs):
+	        a = dict(attrs)
+	        self.stack.append(a.get("id"))
+	        if a.get("data-fault"): self.faults.append(a["data-fault"])
+	        for k in ("src", "href"):
+	            if a.get(k): self.refs.append(a[k])
+	    def handle_endtag(self, tag):
+	        if self.stack: self.stack.pop()
+	    def handle_data(self, data):
+	        for i in self.stack:
+	            if i: self.ids[i] = self.ids.get(i, "") + data
+	p = Texts(); p.feed(dom)
+	print({k: v.strip()[:60] for k, v in p.ids.items()})
+	assert p.ids["verdict"].strip() == "Pass", p.ids.get("verdict")
+	assert p.ids["score"].strip() == "100", p.ids.get("score")
+	assert "score-chart" in dom and "timeline" in p.ids
+	assert p.faults == ["kill"], p.faults
+	assert "Deleted" in p.ids["timeline"] and "Passed" in p.ids["timeline"]
+	assert not p.refs, p.refs
+	assert "default-src 'none'" in source
+	assert not re.search(r"(src|href)=\"?(https?:)?//", source)
+	EOF
+	# A second run by name is a new result, never the earlier one; -o json is its journal.
+	faultline run kill-web -n "$ns" --wait -o json > "$OUT/a-journal.json" || fail "the second run did not pass"
+	$PY - "$OUT/a-journal.json" <<-'EOF' || fail "the journal is incomplete"
+	import json, sys
+	j = json.load(open(sys.argv[1]))
+	print({k: j[k] for k in ("result", "runNumber", "trigger", "minScore", "durationSeconds")})
+	assert j["result"] == "kill-web-2" and j["runNumber"] == 2 and j["trigger"] == "request", j
+	assert j["status"]["verdict"] == "Pass" and j["status"]["resilienceScore"] == 100
+	fault = j["status"]["faults"][0]
+	assert fault["targets"] and fault["targets"][0]["action"] == "Deleted"
+	assert any(s["outcome"] == "Passed" for s in j["samples"]), j["samples"]
+	assert any(e["reason"] == "RunCompleted" for e in j["events"]), j["events"]
+	EOF
+	# get, logs and report on the finished runs.
+	faultline get results -n "$ns" | tee "$OUT/a-get.txt"
+	grep -E '^kill-web-2 +kill-web +request +Completed +Pass +100 ' "$OUT/a-get.txt" >/dev/null || fail "get results lacks run 2"
+	faultline get experiments -n "$ns" | grep -E '^kill-web +Completed +100 +Pass +kill-web-2 ' || fail "get experiments"
+	faultline logs kill-web-2 -n "$ns" > "$OUT/a-logs.txt" || fail "logs failed"
+	grep -F 'pod/kill-web-2-kill' "$OUT/a-logs.txt" >/dev/null || fail "logs lack the fault pod's lines"
+	grep -F 'event/RunCompleted' "$OUT/a-logs.txt" >/dev/null || fail "logs lack the run's Events"
+	faultline report kill-web-1 -n "$ns" --format junit -o "$OUT/a-report-1.xml" || fail "report failed"
+	$PY -c 'import sys, junitparser; junitparser.JUnitXml.fromfile(sys.argv[1])' "$OUT/a-report-1.xml" || fail "report junit"
+}
+
+test_b_a_score_below_min_score_exits_1() {
+	new_namespace cli-fail opt-in; local ns=$NS
+	deploy_app "$ns" 1
+	# One replica: every deletion takes the service down until the new pod is Ready.
+	experiment_file "$ns" fragile "${KILL_WEB//@NS@/$ns}" > "$OUT/b-experiment.yaml"
+	expect_exit 1 faultline run -f "$OUT/b-experiment.yaml" --wait --timeout 3m --min-score 80 --junit "$OUT/b-junit.xml"
+	$PY - "$OUT/b-junit.xml" <<-'EOF' || fail "the JUnit report does not show the failure"
+	import sys, junitparser
+	xml = junitparser.JUnitXml.fromfile(sys.argv[1])
+	cases = {c.name: c for suite in xml for c in suite}
+	health = cases["fault kill / probe health (Continuous)"]
+	assert not health.is_passed and isinstance(health.result[0], junitparser.Failure), health.result
+	print("probe failure message:", health.result[0].message)
+	assert health.result[0].message, "the failure carries no message"
+	assert not cases["resilience score"].is_passed
+	EOF
+	# The same run judged against a lower bar passes: --min-score overrides the experiment's 100.
+	local score; score=$(kubectl -n "$ns" get chaosresult fragile-1 -o jsonpath='{.status.resilienceScore}')
+	echo "score $score"
+	expect_exit 0 faultline run fragile -n "$ns" --wait --min-score 0 -o yaml
+}
+
+test_c_stopped_or_timed_out_runs_exit_2() {
+	new_namespace cli-stop opt-in; local ns=$NS
+	deploy_app "$ns" 2
+	experiment_file "$ns" long "${KILL_WEB//@NS@/$ns}" | sed 's/duration: 10s/duration: 120s/' > "$OUT/c-experiment.yaml"
+	# --timeout: the CLI stops the run, waits for it to record Stopped, exits 2.
+	expect_exit 2 faultline run -f "$OUT/c-experiment.yaml" --wait --timeout 15s
+	[ "$(kubectl -n "$ns" get chaosresult long-1 -o jsonpath='{.status.phase}')" = Stopped ] || fail "long-1 not Stopped"
+	[ -z "$(kubectl -n "$ns" get pods -l chaos.faultline.dev/result=long-1 --field-selector=status.phase=Running -o name)" ] ||
+		fail "a fault pod still runs after the timeout"
+	# faultline stop from another shell ends a waiting run with exit 2 too.
+	faultline run long -n "$ns" --wait > "$OUT/c-wait.txt" 2>&1 &
+	local waiter=$!
+	local deadline=$((SECONDS + 60))
+	until [ "$(kubectl -n "$ns" get chaosresult long-2 -o jsonpath='{.status.phase}' 2>/dev/null)" = Running ]; do
+		[ $SECONDS -lt $deadline ] || fail "long-2 never ran"
+		sleep 1
+	done
+	faultline stop long -n "$ns" | grep -F 'chaosresult/long-2 stop requested' || fail "stop did not name the run"
+	wait $waiter; local code=$?
+	cat "$OUT/c-wait.txt"
+	[ $code = 2 ] || fail "run --wait exited $code after stop, expected 2"
+	grep -E 'verdict Stopped' "$OUT/c-wait.txt" >/dev/null || fail "the summary does not say Stopped"
+	# Stopping blocked nothing: the experiment's spec is untouched.
+	[ "$(kubectl -n "$ns" get chaosexperiment long -o jsonpath='{.spec.stop}')" != true ] || fail "spec.stop was set"
+	faultline stop long -n "$ns" | grep -F 'no active run' || fail "a second stop should find nothing to stop"
+}
+
+test_d_bad_input_exits_3_with_a_message() {
+	new_namespace cli-bad opt-in; local ns=$NS
+	local out
+	out=$(faultline run nope -n "$ns" --wait 2>&1); [ $? = 3 ] || fail "unknown experiment: not exit 3"
+	echo "$out"; grep -F 'chaosexperiment "nope" not found in namespace' <<< "$out" || fail "message"
+	kubectl create configmap x -n "$ns" --dry-run=client -o yaml > "$OUT/d-configmap.yaml"
+	out=$(faultline run -f "$OUT/d-configmap.yaml" 2>&1); [ $? = 3 ] || fail "not an experiment: not exit 3"
+	echo "$out"; grep -F 'document 1 is a v1 ConfigMap' <<< "$out" || fail "message"
+	out=$(faultline run -f "$OUT/missing.yaml" 2>&1); [ $? = 3 ] || fail "missing file: not exit 3"
+	echo "$out"; grep -F 'No such file' <<< "$out" || fail "message"
+	experiment_file "$ns" bad '  faults:
+  - name: kill
+    type: pod-delete
+    weight: 11
+    target: {}' > "$OUT/d-bad.yaml"
+	out=$(faultline run -f "$OUT/d-bad.yaml" 2>&1); [ $? = 3 ] || fail "invalid experiment: not exit 3"
+	echo "$out"; grep -F 'weight in body should be less than or equal to 10' <<< "$out" || fail "message"
+	out=$(faultline run x --min-score 150 2>&1); [ $? = 3 ] || fail "bad --min-score: not exit 3"
+	out=$(faultline run --bogus 2>&1); [ $? = 3 ] || fail "unknown flag: not exit 3"
+	out=$(faultline run x --timeout soon 2>&1); [ $? = 3 ] || fail "bad --timeout: not exit 3"
+	echo "$out"
+	# An unreachable API server (a closed port on loopback).
+	sed 's#server: .*#server: https://127.0.0.1:1#' "$KUBECONFIG" > "$OUT/d-unreachable.kubeconfig"
+	out=$(KUBECONFIG=$OUT/d-unreachable.kubeconfig faultline run x -n "$ns" --wait 2>&1); [ $? = 3 ] || fail "unreachable: not exit 3"
+	echo "$out"; grep -F 'cannot reach the Kubernetes API server at https://127.0.0.1:1' <<< "$out" || fail "message"
+	out=$(faultline report nope -n "$ns" --format html 2>&1); [ $? = 3 ] || fail "report of nothing: not exit 3"
+	out=$(faultline logs nope -n "$ns" 2>&1); [ $? = 3 ] || fail "logs of nothing: not exit 3"
+}
+
+test_e_chaostoolkit_import_round_trip() {
+	new_namespace cli-ctk opt-in; local ns=$NS
+	deploy_app "$ns" 3
+	TARGET_NS=$ns faultline import chaostoolkit "$REPO_ROOT/e2e/manifests/chaostoolkit/pod-termination.json" \
+		-n "$ns" > "$OUT/e-imported.yaml" || fail "the import failed"
+	cat "$OUT/e-imported.yaml"
+	kubectl apply --dry-run=server -f "$OUT/e-imported.yaml" || fail "the API server rejects the imported YAML"
+	expect_exit 0 faultline run -f "$OUT/e-imported.yaml" --wait --timeout 3m --junit "$OUT/e-junit.xml"
+	# An unsupported activity is refused, and the refusal lists it.
+	local out
+	out=$(faultline import chaostoolkit "$REPO_ROOT/tests/fixtures/chaostoolkit/unsupported.json" 2>&1); [ $? = 3 ] ||
+		fail "an unsupported experiment was not refused with exit 3"
+	echo "$out"
+	grep -F 'chaosaws' <<< "$out" >/dev/null || fail "the refusal does not name the AWS action"
+}
+
+test_f_the_docs_pipeline_jobs_gate_a_real_run() {
+	new_namespace cli-docs opt-in; local ns=$NS
+	deploy_app "$ns" 3
+	# The docs' example experiment and GitLab/GitHub chaos jobs, run as written against this cluster.
+	local work="$OUT/f-work"; rm -rf "$work"; mkdir -p "$work/chaos"
+	sed "s/web\.shop\.svc/web.$ns.svc/" "$REPO_ROOT/docs/examples/chaos/experiment.yaml" > "$work/chaos/experiment.yaml"
+	for ci in gitlab-ci.yml github-actions.yml; do
+		$PY "$REPO_ROOT/docs/examples/extract_script.py" "$REPO_ROOT/docs/examples/$ci" chaos > "$work/$ci.sh" ||
+			fail "cannot extract the chaos job of $ci"
+		cat "$work/$ci.sh"
+		(cd "$work" && PATH=$(dirname "$FAULTLINE"):$PATH NS=$ns EXPERIMENT=web-pod-delete bash -e "$ci.sh") ||
+			fail "the chaos job of $ci failed on a healthy app"
+		$PY -c 'import sys, junitparser; junitparser.JUnitXml.fromfile(sys.argv[1])' "$work/chaos-junit.xml" || fail "$ci junit"
+		[ -s "$work/chaos-report.html" ] || fail "$ci wrote no HTML report"
+	done
+}
+
+"$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
+[ -x "$FAULTLINE" ] || { echo "no faultline binary at $FAULTLINE: run make image" >&2; exit 1; }
+command -v chromium >/dev/null || { echo "chromium is missing: run make deps" >&2; exit 1; }
+install_operator || { echo "cli: 0 passed, 1 failed"; exit 1; }
+for t in a_passing_run_exits_0_with_reports b_a_score_below_min_score_exits_1 c_stopped_or_timed_out_runs_exit_2 \
+	d_bad_input_exits_3_with_a_message e_chaostoolkit_import_round_trip f_the_docs_pipeline_jobs_gate_a_real_run; do
+	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
+	run_test "$t"
+done
+summary cli
