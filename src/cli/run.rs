@@ -171,7 +171,7 @@ fn request_token() -> String {
 /// server-side apply. Returns the namespace and the applied experiment.
 async fn apply_file(
     cluster: &Cluster,
-    path: &PathBuf,
+    path: &std::path::Path,
     namespace: Option<&str>,
     request: &str,
 ) -> Result<(String, ChaosExperiment), CliError> {
