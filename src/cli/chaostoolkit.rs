@@ -2292,6 +2292,7 @@ mod tests {
         include_str!("../../tests/fixtures/chaostoolkit/pod-termination.json");
     const ENV_PAUSES: &str = include_str!("../../tests/fixtures/chaostoolkit/env-pauses.yaml");
     const UNSUPPORTED: &str = include_str!("../../tests/fixtures/chaostoolkit/unsupported.json");
+    const E2E: &str = include_str!("../../e2e/manifests/chaostoolkit/pod-termination.json");
 
     fn env(pairs: &[(&str, &str)]) -> ImportOptions {
         ImportOptions {
@@ -2705,6 +2706,7 @@ mod tests {
         for (source, options) in [
             (POD_TERMINATION, ImportOptions::default()),
             (ENV_PAUSES, env(&[("TARGET_NS", "shop")])),
+            (E2E, env(&[("TARGET_NS", "e2e-ctk")])),
         ] {
             let imported = imported(source, &options);
             let yaml = imported.to_yaml();
@@ -2752,5 +2754,25 @@ mod tests {
         for fault in faults {
             assert!(is_dns_label(fault, MAX_FAULT_NAME), "{fault}");
         }
+    }
+
+    #[test]
+    fn the_e2e_experiment_imports_with_its_namespace_from_the_environment() {
+        let imported = imported(E2E, &env(&[("TARGET_NS", "ctk-e2e")]));
+        let spec = &imported.experiment.spec;
+        assert_eq!(
+            imported.experiment.metadata.namespace.as_deref(),
+            Some("ctk-e2e")
+        );
+        assert_eq!(spec.faults.len(), 1);
+        assert_eq!(spec.faults[0].duration.to_string(), "10s");
+        assert_eq!(spec.faults[0].target.mode, TargetMode::One);
+        let steady = &spec.steady_state.as_ref().unwrap().probes;
+        assert_eq!(
+            http(&steady[0]).url,
+            "http://web.ctk-e2e.svc.cluster.local/health"
+        );
+        let refusals = refused(E2E, &ImportOptions::default());
+        assert_eq!(refusals[0].location, "configuration.ns");
     }
 }
