@@ -686,7 +686,8 @@ impl<'a> Converter<'a> {
                     if pauses.before > 0.0 {
                         probe.spec.run_properties.initial_delay = seconds(pauses.before);
                         self.notes.push(format!(
-                            "{location} {:?}: its pause before ({}s) became runProperties.initialDelay",
+                            "{location} {:?}: its pause before ({}s) became runProperties.initialDelay, \
+                             waited before the check that precedes the chaos",
                             probe.name, pauses.before
                         ));
                     }
@@ -2774,5 +2775,21 @@ mod tests {
         );
         let refusals = refused(E2E, &ImportOptions::default());
         assert_eq!(refusals[0].location, "configuration.ns");
+    }
+
+    #[test]
+    fn the_documented_example_is_what_the_importer_prints() {
+        let doc = include_str!("../../docs/chaostoolkit.md");
+        let yaml = imported(POD_TERMINATION, &ImportOptions::default()).to_yaml();
+        assert!(
+            doc.contains(POD_TERMINATION) && doc.contains(&yaml),
+            "docs/chaostoolkit.md must show tests/fixtures/chaostoolkit/pod-termination.json \
+             and exactly this output:\n{yaml}"
+        );
+        let refusal = import(UNSUPPORTED, &ImportOptions::default()).unwrap_err();
+        assert!(
+            doc.contains(&refusal.to_string()),
+            "docs/chaostoolkit.md must show exactly this refusal:\n{refusal}"
+        );
     }
 }
