@@ -118,11 +118,34 @@ enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<std::path::PathBuf>,
     },
+    /// Convert an experiment from another tool into ChaosExperiment and ChaosProbe YAML.
+    Import {
+        #[command(subcommand)]
+        from: ImportCommand,
+    },
     /// Check that the cluster is reachable and that this identity can list pods.
     Check {
         /// Namespace to list pods in (default: the kubeconfig's or the pod's own).
         #[arg(short, long)]
         namespace: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// A Chaos Toolkit experiment (JSON or YAML); the YAML goes to stdout, notes to stderr.
+    ///
+    /// Configuration entries of type env are resolved from this process's environment.
+    /// Anything that cannot be converted is refused with the full list (exit 3).
+    Chaostoolkit {
+        /// The Chaos Toolkit experiment file.
+        file: std::path::PathBuf,
+        /// The namespace of the generated objects (default: the experiment's `ns` arguments).
+        #[arg(short, long)]
+        namespace: Option<String>,
+        /// The experiment's name (default: from its title).
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -331,6 +354,14 @@ async fn main() -> ExitCode {
         } => finish(
             cli::report_command(&result, namespace.as_deref(), &format, output.as_deref()).await,
         ),
+        Command::Import {
+            from:
+                ImportCommand::Chaostoolkit {
+                    file,
+                    namespace,
+                    name,
+                },
+        } => finish(cli::import_chaostoolkit(&file, namespace, name)),
         Command::Check { namespace } => match cli::check::run(namespace).await {
             Ok(report) => {
                 print!("{report}");

@@ -160,6 +160,33 @@ pub async fn report_command(
     Ok(exit::OK)
 }
 
+/// `faultline import chaostoolkit FILE`: YAML on stdout, notes on stderr.
+pub fn import_chaostoolkit(
+    file: &std::path::Path,
+    namespace: Option<String>,
+    name: Option<String>,
+) -> Result<u8, CliError> {
+    let shown = file.display().to_string();
+    let source = std::fs::read_to_string(file).map_err(|e| CliError::BadFile {
+        path: shown.clone(),
+        why: e.to_string(),
+    })?;
+    let options = chaostoolkit::ImportOptions {
+        namespace,
+        name,
+        env: std::env::vars().collect(),
+    };
+    let imported = chaostoolkit::import(&source, &options).map_err(|e| CliError::BadFile {
+        path: shown,
+        why: e.to_string(),
+    })?;
+    for note in &imported.notes {
+        eprintln!("note: {note}");
+    }
+    print!("{}", imported.to_yaml());
+    Ok(exit::OK)
+}
+
 /// True for an API 404.
 pub fn is_not_found(err: &kube::Error) -> bool {
     matches!(err, kube::Error::Api(status) if status.code == 404)
