@@ -46,6 +46,28 @@ KILL_WEB='  faults:
         http: {url: "http://web.@NS@.svc.cluster.local/health"}
         runProperties: {timeout: 2s, interval: 2s}'
 
+# One replica killed at once (no drain) and probed every second: the service is seen down.
+FRAGILE='  faults:
+  - name: kill
+    type: pod-delete
+    duration: 15s
+    interval: 5s
+    target: {kind: Deployment, name: web, namePattern: "^web-", mode: one}
+    parameters: {force: true}
+    probes:
+    - name: available
+      mode: EOT
+      probe:
+        type: k8s
+        k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {state: Available}}
+        runProperties: {timeout: 5s, retries: 15, interval: 2s}
+    - name: health
+      mode: Continuous
+      probe:
+        type: http
+        http: {url: "http://web.@NS@.svc.cluster.local/health"}
+        runProperties: {timeout: 1s, interval: 1s}'
+
 # expect_exit CODE COMMAND...: runs the command, keeps its output in the log, checks the exit code
 expect_exit() {
 	local want=$1; shift
@@ -126,7 +148,7 @@ test_a_passing_run_exits_0_with_reports() {
 	assert j["result"] == "kill-web-2" and j["runNumber"] == 2 and j["trigger"] == "request", j
 	assert j["status"]["verdict"] == "Pass" and j["status"]["resilienceScore"] == 100
 	fault = j["status"]["faults"][0]
-	assert fault["targets"] and fault["targets"][0]["action"] == "Deleted"
+	assert fault["targets"] and fault["targets"][0]["action"] == "deleted", fault
 	assert any(s["outcome"] == "Passed" for s in j["samples"]), j["samples"]
 	assert any(e["reason"] == "RunCompleted" for e in j["events"]), j["events"]
 	EOF
@@ -144,8 +166,7 @@ test_a_passing_run_exits_0_with_reports() {
 test_b_a_score_below_min_score_exits_1() {
 	new_namespace cli-fail opt-in; local ns=$NS
 	deploy_app "$ns" 1
-	# One replica: every deletion takes the service down until the new pod is Ready.
-	experiment_file "$ns" fragile "${KILL_WEB//@NS@/$ns}" > "$OUT/b-experiment.yaml"
+	experiment_file "$ns" fragile "${FRAGILE//@NS@/$ns}" > "$OUT/b-experiment.yaml"
 	expect_exit 1 faultline run -f "$OUT/b-experiment.yaml" --wait --timeout 3m --min-score 80 --junit "$OUT/b-junit.xml"
 	$PY - "$OUT/b-junit.xml" <<-'EOF' || fail "the JUnit report does not show the failure"
 	import sys, junitparser

@@ -2766,7 +2766,7 @@ mod tests {
             Some("ctk-e2e")
         );
         assert_eq!(spec.faults.len(), 1);
-        assert_eq!(spec.faults[0].duration.to_string(), "10s");
+        assert_eq!(spec.faults[0].duration.to_string(), "20s");
         assert_eq!(spec.faults[0].target.mode, TargetMode::One);
         let steady = &spec.steady_state.as_ref().unwrap().probes;
         assert_eq!(
