@@ -9,7 +9,7 @@ BUILD := e2e/cluster/build.sh
 # stale binary (see e2e/cluster/README.md).
 export CARGO_TARGET_DIR ?= /var/cache/faultline/cargo-target/$(notdir $(CURDIR))-$(shell printf %s "$(CURDIR)" | sha256sum | cut -c1-8)
 
-.PHONY: help deps build generate lint unit test e2e examples smoke operator-e2e cli-e2e cluster-up cluster-down cluster-status \
+.PHONY: help deps faultline-bin build generate lint unit test e2e examples smoke operator-e2e cli-e2e cluster-up cluster-down cluster-status \
 	tools images image image-pause image-demo image-coredns demo bench
 
 help: ## list the targets
@@ -17,6 +17,9 @@ help: ## list the targets
 
 deps: ## install the apt packages the project needs (root)
 	@e2e/cluster/deps.sh
+
+faultline-bin: ## print the path of the static faultline binary that `make image` builds
+	@echo "$(CARGO_TARGET_DIR)/x86_64-unknown-linux-gnu/release/faultline"
 
 build: ## build the faultline binary
 	cargo build --locked

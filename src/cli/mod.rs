@@ -13,7 +13,7 @@ pub mod stop;
 use kube::{Client, Config};
 use thiserror::Error;
 
-/// Exit codes pipelines can act on (docs/pipelines.md).
+/// Exit codes pipelines can act on (docs/cli.md).
 pub mod exit {
     /// The command did what was asked; for `run --wait`, the verdict is Pass.
     pub const OK: u8 = 0;
