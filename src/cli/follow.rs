@@ -523,4 +523,44 @@ mod tests {
         assert_eq!(clock(Duration::from_secs(75)), "1:15");
         assert_eq!(clock(Duration::from_secs(3725)), "1:02:05");
     }
+
+    #[test]
+    fn progress_names_the_running_fault_and_estimates_what_is_left() {
+        let spec: crate::api::ChaosExperimentSpec = serde_json::from_value(serde_json::json!({
+            "faults": [
+                {"name": "kill", "type": "pod-delete", "target": {}, "duration": "30s"},
+                {"name": "again", "type": "pod-delete", "target": {}, "duration": "20s"}
+            ]
+        }))
+        .unwrap();
+        let mut status = ChaosResultStatus {
+            phase: RunPhase::Running,
+            start_time: Some(Time(ts("2026-11-21T10:00:00Z"))),
+            faults: vec![fault(FaultPhase::Running)],
+            ..Default::default()
+        };
+        status.faults[0].probes = vec![probe("http", 4, 1, None)];
+        let result = ChaosResult {
+            metadata: Default::default(),
+            spec: crate::api::ChaosResultSpec {
+                experiment_ref: "e".into(),
+                run_number: 1,
+                trigger: crate::api::Trigger::Request,
+                experiment: spec,
+                probes: Default::default(),
+            },
+            status: Some(status),
+        };
+        let progress = Progress::of(&result, ts("2026-11-21T10:00:12Z"));
+        assert_eq!(progress.current.as_deref(), Some("kill (pod-delete) 1/2"));
+        assert_eq!(progress.elapsed, Duration::from_secs(12));
+        assert_eq!(progress.remaining, Some(Duration::from_secs(38)));
+        assert_eq!((progress.probes_passed, progress.probes_failed), (4, 1));
+        let lines = progress.lines("e-1");
+        assert_eq!(
+            lines[1],
+            "phase    Running              elapsed 0:12   remaining ~0:38"
+        );
+        assert_eq!(lines[3], "probes   4 passed, 1 failed");
+    }
 }
