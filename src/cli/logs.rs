@@ -11,7 +11,7 @@ use kube::{
 };
 use serde_json::Value;
 
-use super::{CliError, Cluster, is_not_found, run::run_events};
+use super::{CliError, Cluster, run::run_events};
 use crate::api::{ChaosResult, RESULT_LABEL};
 
 /// One line of output.
@@ -42,18 +42,10 @@ pub async fn run(result: &str, namespace: Option<&str>, follow: bool) -> Result<
     let interrupted = super::interrupted();
     let mut interrupted = std::pin::pin!(interrupted);
     loop {
-        let current = results.get(result).await.map_err(|e| {
-            if is_not_found(&e) {
-                CliError::NotFound {
-                    kind: "chaosresult",
-                    plural: "results",
-                    name: result.to_string(),
-                    namespace: namespace.clone(),
-                }
-            } else {
-                cluster.error(format!("reading chaosresult {namespace}/{result}"), e)
-            }
-        })?;
+        let current = results
+            .get(result)
+            .await
+            .map_err(|e| cluster.lookup_error(e, "chaosresult", result, &namespace))?;
         let fault_pods = pods
             .list(&ListParams::default().labels(&format!("{RESULT_LABEL}={result}")))
             .await

@@ -131,18 +131,10 @@ pub async fn report_command(
     let namespace = cluster.namespace(namespace);
     let api: kube::Api<crate::api::ChaosResult> =
         kube::Api::namespaced(cluster.client.clone(), &namespace);
-    let found = api.get(result).await.map_err(|e| {
-        if is_not_found(&e) {
-            CliError::NotFound {
-                kind: "chaosresult",
-                plural: "results",
-                name: result.to_string(),
-                namespace: namespace.clone(),
-            }
-        } else {
-            cluster.error(format!("reading chaosresult {namespace}/{result}"), e)
-        }
-    })?;
+    let found = api
+        .get(result)
+        .await
+        .map_err(|e| cluster.lookup_error(e, "chaosresult", result, &namespace))?;
     let mut journal = journal::Journal::from_result(&found);
     journal.events = run::run_events(&cluster, &found).await;
     let text = match format {
@@ -185,6 +177,33 @@ pub fn import_chaostoolkit(
     }
     print!("{}", imported.to_yaml());
     Ok(exit::OK)
+}
+
+impl Cluster {
+    /// An error from reading or patching one named object: NotFound (with how to list what
+    /// exists) for a 404, else as [`Cluster::error`]. `kind` is chaosexperiment or chaosresult.
+    pub fn lookup_error(
+        &self,
+        err: kube::Error,
+        kind: &'static str,
+        name: &str,
+        namespace: &str,
+    ) -> CliError {
+        if is_not_found(&err) {
+            let plural = if kind == "chaosresult" {
+                "results"
+            } else {
+                "experiments"
+            };
+            return CliError::NotFound {
+                kind,
+                plural,
+                name: name.to_string(),
+                namespace: namespace.to_string(),
+            };
+        }
+        self.error(format!("reading {kind} {namespace}/{name}"), err)
+    }
 }
 
 /// True for an API 404.

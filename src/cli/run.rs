@@ -22,7 +22,6 @@ use serde_json::{Value, json};
 use super::{
     CliError, Cluster, FIELD_MANAGER, exit,
     follow::{Progress, changes, format_score, gate, label},
-    is_not_found,
     journal::{Journal, JournalEvent, ProbeSample},
 };
 use crate::api::{
@@ -368,21 +367,7 @@ async fn request_run(
     let patch = json!({"metadata": {"annotations": {RUN_REQUESTED_ANNOTATION: request}}});
     api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
-        .map_err(|e| {
-            if is_not_found(&e) {
-                CliError::NotFound {
-                    kind: "chaosexperiment",
-                    plural: "experiments",
-                    name: name.to_string(),
-                    namespace: namespace.to_string(),
-                }
-            } else {
-                cluster.error(
-                    format!("requesting a run of chaosexperiment {namespace}/{name}"),
-                    e,
-                )
-            }
-        })
+        .map_err(|e| cluster.lookup_error(e, "chaosexperiment", name, namespace))
 }
 
 /// How following a run ended.

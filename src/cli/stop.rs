@@ -7,25 +7,17 @@ use kube::{
 };
 use serde_json::json;
 
-use super::{CliError, Cluster, is_not_found};
+use super::{CliError, Cluster};
 use crate::api::{ChaosExperiment, ChaosResult, EXPERIMENT_LABEL, STOP_ANNOTATION};
 
 pub async fn run(name: &str, namespace: Option<&str>) -> Result<String, CliError> {
     let cluster = Cluster::connect().await?;
     let namespace = cluster.namespace(namespace);
     let experiments: Api<ChaosExperiment> = Api::namespaced(cluster.client.clone(), &namespace);
-    experiments.get(name).await.map_err(|e| {
-        if is_not_found(&e) {
-            CliError::NotFound {
-                kind: "chaosexperiment",
-                plural: "experiments",
-                name: name.to_string(),
-                namespace: namespace.clone(),
-            }
-        } else {
-            cluster.error(format!("reading chaosexperiment {namespace}/{name}"), e)
-        }
-    })?;
+    experiments
+        .get(name)
+        .await
+        .map_err(|e| cluster.lookup_error(e, "chaosexperiment", name, &namespace))?;
     let results: Api<ChaosResult> = Api::namespaced(cluster.client.clone(), &namespace);
     let active: Vec<ChaosResult> = results
         .list(&ListParams::default().labels(&format!("{EXPERIMENT_LABEL}={name}")))
