@@ -53,7 +53,7 @@ FRAGILE='  faults:
     duration: 15s
     interval: 5s
     target: {kind: Deployment, name: web, namePattern: "^web-", mode: one}
-    parameters: {force: true}
+    podDelete: {force: true}
     probes:
     - name: available
       mode: EOT

@@ -104,7 +104,7 @@ test_b_fragile_service_fails() {
     duration: 15s
     interval: 5s
     target: {kind: Deployment, name: web, namePattern: "^web-", mode: one}
-    parameters: {force: true}
+    podDelete: {force: true}
     probes:
     - name: health
       mode: Continuous

@@ -29,16 +29,17 @@ enum Command {
         /// The operator's namespace.
         #[arg(long, env = "FAULTLINE_NAMESPACE", default_value = "faultline-system")]
         namespace: String,
+        /// Namespaces whose experiments may run node faults (comma-separated; default: none).
+        #[arg(long, env = "FAULTLINE_NODE_TARGET_NAMESPACES", value_delimiter = ',')]
+        node_target_namespaces: Vec<String>,
     },
-    /// Execute a fault (what a fault pod runs).
-    Fault {
-        #[command(subcommand)]
-        fault: FaultCommand,
-    },
+    /// Execute a fault (what a fault pod runs): inject, hold for the duration, revert.
+    Fault(FaultArgs),
     /// Print the CustomResourceDefinitions as YAML (for kubectl apply -f -), or a Markdown field reference.
     Crds {
-        /// yaml, or markdown for the field reference (docs/reference.md).
-        #[arg(long, default_value = "yaml", value_parser = ["yaml", "markdown"])]
+        /// yaml; markdown for the field reference (docs/reference.md); fault-rbac and
+        /// fault-rbac-helm for the fault types' RBAC (config/rbac/, the chart's templates/).
+        #[arg(long, default_value = "yaml", value_parser = ["yaml", "markdown", "fault-rbac", "fault-rbac-helm"])]
         format: String,
     },
     /// Apply (with -f) or pick an experiment, start a run, and with --wait follow it to its end.
@@ -149,28 +150,37 @@ enum ImportCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
-enum FaultCommand {
-    /// Delete target pods every interval for the duration.
-    PodDelete {
-        /// The ChaosResult of the run.
-        #[arg(long)]
-        result: String,
-        /// The fault's name within the experiment.
-        #[arg(long)]
-        fault: String,
-        /// The result's namespace (in a fault pod: its own).
-        #[arg(long, env = "FAULTLINE_NAMESPACE")]
-        namespace: String,
-    },
+#[derive(Debug, clap::Args)]
+struct FaultArgs {
+    /// The fault type, e.g. pod-delete or workload-scale.
+    #[arg(value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<faultline::api::FaultType>()))]
+    fault_type: faultline::api::FaultType,
+    /// The ChaosResult of the run.
+    #[arg(long)]
+    result: String,
+    /// The fault's name within the experiment.
+    #[arg(long)]
+    fault: String,
+    /// The result's namespace (in a fault pod: its own).
+    #[arg(long, env = "FAULTLINE_NAMESPACE")]
+    namespace: String,
+    /// Faultline's own namespace, which node-drain never evicts from.
+    #[arg(
+        long,
+        env = "FAULTLINE_OPERATOR_NAMESPACE",
+        default_value = "faultline-system"
+    )]
+    operator_namespace: String,
 }
 
-async fn fault_main(command: FaultCommand) -> ExitCode {
-    let FaultCommand::PodDelete {
+async fn fault_main(args: FaultArgs) -> ExitCode {
+    let FaultArgs {
+        fault_type,
         result,
         fault,
         namespace,
-    } = command;
+        operator_namespace,
+    } = args;
     let requests = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counter = requests.clone();
     let outcome = async {
@@ -178,7 +188,16 @@ async fn fault_main(command: FaultCommand) -> ExitCode {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         })
         .await?;
-        faultline::faults::run(client, &namespace, &result, &fault, terminated()).await
+        faultline::faults::run(
+            client,
+            &namespace,
+            &result,
+            &fault,
+            fault_type,
+            &operator_namespace,
+            terminated(),
+        )
+        .await
     }
     .await;
     let kube_requests = requests.load(std::sync::atomic::Ordering::Relaxed);
@@ -249,10 +268,7 @@ async fn main() -> ExitCode {
         }
     };
     let _ = rustls::crypto::ring::default_provider().install_default();
-    if matches!(
-        args.command,
-        Command::Operator { .. } | Command::Fault { .. }
-    ) {
+    if matches!(args.command, Command::Operator { .. } | Command::Fault(_)) {
         faultline::telemetry::init(std::env::var("FAULTLINE_LOG_FORMAT").ok().as_deref());
     }
     match args.command {
@@ -261,12 +277,17 @@ async fn main() -> ExitCode {
             watch_namespaces,
             image,
             namespace,
+            node_target_namespaces,
         } => {
             let config = faultline::operator::Config {
                 image,
                 namespace,
                 watch_namespaces,
                 metrics_addr,
+                node_target_namespaces: node_target_namespaces
+                    .into_iter()
+                    .filter(|n| !n.is_empty())
+                    .collect(),
             };
             match faultline::operator::run(config).await {
                 Ok(()) => ExitCode::SUCCESS,
@@ -276,12 +297,21 @@ async fn main() -> ExitCode {
                 }
             }
         }
-        Command::Fault { fault } => fault_main(fault).await,
+        Command::Fault(args) => fault_main(args).await,
         Command::Crds { format } if format == "markdown" => {
             print!(
                 "{}",
                 faultline::api::reference::reference_markdown(&faultline::api::crds())
             );
+            ExitCode::from(cli::exit::OK)
+        }
+        Command::Crds { format } if format.starts_with("fault-rbac") => {
+            let flavour = if format == "fault-rbac-helm" {
+                faultline::faults::rbac::Flavour::Helm
+            } else {
+                faultline::faults::rbac::Flavour::Plain
+            };
+            print!("{}", faultline::faults::rbac::fault_rbac(flavour));
             ExitCode::from(cli::exit::OK)
         }
         Command::Crds { .. } => match faultline::api::crds_yaml() {

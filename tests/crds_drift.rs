@@ -31,3 +31,20 @@ fn the_field_reference_matches_the_rust_types() {
         "docs/reference.md has drifted from src/api/; run `make generate` and commit the result"
     );
 }
+
+#[test]
+fn generated_fault_rbac_matches_the_fault_types() {
+    use faultline::faults::rbac::{Flavour, fault_rbac};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (file, flavour) in [
+        ("charts/faultline/templates/fault-rbac.yaml", Flavour::Helm),
+        ("config/rbac/fault_roles.yaml", Flavour::Plain),
+    ] {
+        let on_disk = std::fs::read_to_string(root.join(file))
+            .unwrap_or_else(|e| panic!("cannot read {file}: {e}; run `make generate`"));
+        assert!(
+            on_disk == fault_rbac(flavour),
+            "{file} has drifted from src/faults/; run `make generate` and commit the result"
+        );
+    }
+}

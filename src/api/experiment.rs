@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{Duration, ProbeMode, conditions_schema};
+use super::faults::FaultParameters;
 use super::probe::ChaosProbeSpec;
 use super::result::{RunPhase, Verdict};
 
@@ -113,24 +114,75 @@ pub struct SteadyState {
     pub probes: Vec<ProbeEntry>,
 }
 
-/// The fault types this version can inject.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+/// The fault types this version can inject; each is one file in src/faults/.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum FaultType {
     /// Deletes target pods: Chaos Toolkit's terminate_pods, Litmus' pod-delete.
     #[serde(rename = "pod-delete")]
     PodDelete,
+    /// Sets a Deployment, StatefulSet or ReplicaSet to `replicas` for the duration.
+    #[serde(rename = "workload-scale")]
+    WorkloadScale,
+    /// Marks nodes unschedulable for the duration.
+    #[serde(rename = "node-cordon")]
+    NodeCordon,
+    /// Cordons nodes and evicts their pods through the Eviction API.
+    #[serde(rename = "node-drain")]
+    NodeDrain,
+    /// Adds a taint to nodes for the duration.
+    #[serde(rename = "node-taint")]
+    NodeTaint,
 }
 
 impl FaultType {
+    /// Every type, in the order the documentation lists them.
+    pub const ALL: [FaultType; 5] = [
+        FaultType::PodDelete,
+        FaultType::WorkloadScale,
+        FaultType::NodeCordon,
+        FaultType::NodeDrain,
+        FaultType::NodeTaint,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             FaultType::PodDelete => "pod-delete",
+            FaultType::WorkloadScale => "workload-scale",
+            FaultType::NodeCordon => "node-cordon",
+            FaultType::NodeDrain => "node-drain",
+            FaultType::NodeTaint => "node-taint",
         }
+    }
+}
+
+impl std::str::FromStr for FaultType {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FaultType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| format!("unknown fault type {s:?}"))
+    }
+}
+
+impl std::fmt::Display for FaultType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 /// One fault of an experiment.
 #[derive(KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[x_kube(
+    validation = Rule::new("(has(self.podDelete) ? 1 : 0) + (has(self.workloadScale) ? 1 : 0) + (has(self.nodeCordon) ? 1 : 0) + (has(self.nodeDrain) ? 1 : 0) + (has(self.nodeTaint) ? 1 : 0) <= 1").message("set at most one parameter block, the one named by type (podDelete, workloadScale, nodeCordon, nodeDrain or nodeTaint)"),
+    validation = Rule::new("(!has(self.podDelete) || self.type == 'pod-delete') && (!has(self.workloadScale) || self.type == 'workload-scale') && (!has(self.nodeCordon) || self.type == 'node-cordon') && (!has(self.nodeDrain) || self.type == 'node-drain') && (!has(self.nodeTaint) || self.type == 'node-taint')").message("the parameter block must match type: type workload-scale takes workloadScale, node-taint takes nodeTaint, and so on"),
+    validation = Rule::new("self.type != 'node-taint' || has(self.nodeTaint)").message("type node-taint needs a nodeTaint block with the taint's key (and optional value and effect)"),
+    validation = Rule::new("self.type != 'workload-scale' || self.target.kind in ['Deployment', 'StatefulSet', 'ReplicaSet']").message("workload-scale targets a Deployment, StatefulSet or ReplicaSet: set target.kind"),
+    validation = Rule::new("self.target.kind != 'Node' || self.type in ['node-cordon', 'node-drain', 'node-taint']").message("target kind Node is for the node faults (node-cordon, node-drain, node-taint)"),
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Fault {
     /// Unique within the experiment; a DNS label.
@@ -139,7 +191,7 @@ pub struct Fault {
         regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     )]
     pub name: String,
-    /// The fault type; this version supports pod-delete.
+    /// The fault type: pod-delete, workload-scale, node-cordon, node-drain or node-taint.
     #[serde(rename = "type")]
     pub fault_type: FaultType,
     /// The fault's weight in the run's score, 1 to 10.
@@ -154,8 +206,8 @@ pub struct Fault {
     /// Time between injections, e.g. kill one pod every interval for the duration.
     #[serde(default = "default_interval")]
     pub interval: Duration,
-    /// Fault-specific knobs (see docs/faults.md).
-    #[serde(default)]
+    /// The type's own knobs, in a block named after it (see docs/faults.md).
+    #[serde(flatten)]
     pub parameters: FaultParameters,
     /// Probes checked for this fault.
     #[serde(default)]
@@ -175,20 +227,8 @@ fn default_interval() -> Duration {
     Duration::from_secs(10)
 }
 
-/// Fault-specific knobs.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct FaultParameters {
-    /// pod-delete: the deleted pod's grace period (default: the pod's own).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
-    pub grace_period_seconds: Option<i64>,
-    /// pod-delete: delete at once, with a grace period of 0.
-    #[serde(default)]
-    pub force: bool,
-}
-
-/// The kinds a target can name; a workload kind means its pods.
+/// The kinds a target can name; a workload kind means its pods (or, for workload-scale, the
+/// workload itself), and Node is for the node faults.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum TargetKind {
     #[default]
@@ -197,6 +237,20 @@ pub enum TargetKind {
     StatefulSet,
     DaemonSet,
     ReplicaSet,
+    Node,
+}
+
+impl TargetKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TargetKind::Pod => "Pod",
+            TargetKind::Deployment => "Deployment",
+            TargetKind::StatefulSet => "StatefulSet",
+            TargetKind::DaemonSet => "DaemonSet",
+            TargetKind::ReplicaSet => "ReplicaSet",
+            TargetKind::Node => "Node",
+        }
+    }
 }
 
 /// How many of the matching pods a fault acts on at each injection.
@@ -215,7 +269,7 @@ pub enum TargetMode {
 #[x_kube(
     validation = Rule::new("self.mode != 'fixed' || (has(self.value) && self.value >= 1)").message("mode fixed needs value: the number of pods (at least 1)"),
     validation = Rule::new("self.mode != 'percent' || (has(self.value) && self.value >= 1 && self.value <= 100)").message("mode percent needs value between 1 and 100"),
-    validation = Rule::new("self.kind == 'Pod' || has(self.name) || has(self.selector)").message("a workload target (Deployment, StatefulSet, DaemonSet, ReplicaSet) needs name or selector"),
+    validation = Rule::new("self.kind == 'Pod' || has(self.name) || has(self.selector)").message("a workload or Node target (Deployment, StatefulSet, DaemonSet, ReplicaSet, Node) needs name or selector"),
     validation = Rule::new("!has(self.namePattern) || ''.matches(self.namePattern) || !''.matches(self.namePattern)").message("namePattern must be a valid regular expression"),
 )]
 #[serde(rename_all = "camelCase")]

@@ -3,12 +3,14 @@
 
 pub mod common;
 pub mod experiment;
+pub mod faults;
 pub mod probe;
 pub mod reference;
 pub mod result;
 
 pub use common::*;
 pub use experiment::*;
+pub use faults::*;
 pub use probe::*;
 pub use result::*;
 

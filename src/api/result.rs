@@ -194,24 +194,114 @@ pub struct SteadyStateStatus {
 pub enum TargetAction {
     /// Selected but left alone (dryRun).
     Selected,
+    /// Deleted (pod-delete); its owner replaces it, so nothing is reverted.
     Deleted,
+    /// Scaled to the fault's replica count (workload-scale); `original` holds the count to restore.
+    Scaled,
+    /// Marked unschedulable (node-cordon).
+    Cordoned,
+    /// Cordoned, then its pods evicted (node-drain); the revert uncordons.
+    Drained,
+    /// Evicted from a drained node (node-drain); its owner replaces it.
+    Evicted,
+    /// Tainted (node-taint); the revert removes exactly that taint.
+    Tainted,
+}
+
+/// Where a ledger entry stands. An entry is written `Injecting` before the change is made, so a
+/// change whose writer died half-way is still known and reverted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum LedgerState {
+    /// Recorded; the change may or may not have been made.
+    #[default]
+    Injecting,
+    /// The change is in place.
+    Injected,
+    /// Undone, or needing no undoing (a deleted pod is replaced by its owner).
+    Reverted,
+    /// Someone changed the target after the fault did; the revert left it as they set it.
+    Drifted,
+    /// The target no longer exists, which counts as reverted.
+    TargetGone,
+    /// Given up on through the force-cleanup annotation; the change may still be in place.
+    Abandoned,
+}
+
+impl LedgerState {
+    /// True once nothing is left to undo (or a person gave up on it).
+    pub fn is_settled(&self) -> bool {
+        !matches!(self, LedgerState::Injecting | LedgerState::Injected)
+    }
 }
 
 /// One entry of the run's ledger: a change to a target, recorded before it is made.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetRecord {
-    /// The target's kind (Pod).
+    /// The target's kind: Pod, Deployment, StatefulSet, ReplicaSet or Node.
     pub kind: String,
-    /// The target's namespace.
+    /// The target's namespace (empty for a Node).
+    #[serde(default)]
     pub namespace: String,
     /// The target's name.
     pub name: String,
     pub action: TargetAction,
     pub time: Time,
-    /// The change has been undone, or needs no undoing (a deleted pod is replaced by its owner).
+    /// Where the entry stands: Injecting, Injected, Reverted, Drifted, TargetGone or Abandoned.
+    #[serde(default)]
+    pub state: LedgerState,
+    /// The change has been undone or needs no undoing: state Reverted, Drifted or TargetGone.
     #[serde(default)]
     pub reverted: bool,
+    /// What the revert restores, recorded before the change (e.g. the replica count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
+    /// Who settled the entry: the fault pod, or the operator's backstop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverted_by: Option<String>,
+    /// What the revert found, e.g. why an entry Drifted or why a revert is failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl TargetRecord {
+    /// A fresh entry, in state Injecting.
+    pub fn new(kind: &str, namespace: &str, name: &str, action: TargetAction) -> Self {
+        TargetRecord {
+            kind: kind.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+            action,
+            time: Time(k8s_openapi::jiff::Timestamp::now()),
+            state: LedgerState::Injecting,
+            reverted: false,
+            original: None,
+            reverted_by: None,
+            message: None,
+        }
+    }
+
+    /// Moves the entry to `state`, keeping `reverted` in step.
+    pub fn settle(&mut self, state: LedgerState, by: &str, message: Option<String>) {
+        self.state = state;
+        self.reverted = matches!(
+            state,
+            LedgerState::Reverted | LedgerState::Drifted | LedgerState::TargetGone
+        );
+        self.reverted_by = Some(by.into());
+        if message.is_some() {
+            self.message = message;
+        }
+    }
+
+    /// `namespace/name`, or the name alone for a cluster-scoped target.
+    pub fn display(&self) -> String {
+        if self.namespace.is_empty() {
+            format!("{} {}", self.kind, self.name)
+        } else {
+            format!("{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
 }
 
 /// One fault of a run.

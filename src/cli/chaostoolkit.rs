@@ -12,8 +12,9 @@ use serde_json::{Map, Value};
 
 use crate::api::{
     ChaosExperiment, ChaosExperimentSpec, ChaosProbe, ChaosProbeSpec, ConcurrencyPolicy, Duration,
-    Fault, FaultParameters, FaultType, HttpProbe, K8sCheck, K8sProbe, K8sState, ProbeEntry,
-    ProbeMode, ProbeType, RunProperties, SteadyState, Target, TargetKind, TargetMode,
+    Fault, FaultParameters, FaultType, HttpProbe, K8sCheck, K8sProbe, K8sState,
+    PodDeleteParameters, ProbeEntry, ProbeMode, ProbeType, RunProperties, SteadyState, Target,
+    TargetKind, TargetMode,
 };
 
 /// What the caller knows that the experiment file does not.
@@ -1196,8 +1197,11 @@ impl<'a> Converter<'a> {
         Some(Converted::Action(Box::new((
             pod_target(ns, selector, name_pattern, target_mode, value, rand),
             FaultParameters {
-                grace_period_seconds,
-                force: false,
+                pod_delete: Some(PodDeleteParameters {
+                    grace_period_seconds,
+                    force: false,
+                }),
+                ..FaultParameters::default()
             },
         ))))
     }
@@ -2347,7 +2351,14 @@ mod tests {
             crate::faults::selector_string(target.selector.as_ref().unwrap()),
             "app=web,tier notin (db),env in (prod,staging),!canary"
         );
-        assert_eq!(fault.parameters.grace_period_seconds, Some(5));
+        assert_eq!(
+            fault
+                .parameters
+                .pod_delete
+                .as_ref()
+                .and_then(|p| p.grace_period_seconds),
+            Some(5)
+        );
         assert_eq!(fault.duration.to_string(), "15s", "the pause after");
         assert_eq!(fault.interval, fault.duration, "one deletion, as one call");
     }

@@ -467,7 +467,11 @@ mod tests {
             name: "web-1".into(),
             action: TargetAction::Deleted,
             time: Time(ts("2026-11-21T10:00:02Z")),
+            state: crate::api::LedgerState::Reverted,
             reverted: true,
+            original: None,
+            reverted_by: Some("fault-pod".into()),
+            message: None,
         });
         during.faults[0].probes = vec![probe("http", 2, 1, Some("got 503"))];
         let got = changes(&before, &during, now);

@@ -97,6 +97,11 @@ fn action_text(action: TargetAction) -> &'static str {
     match action {
         TargetAction::Selected => "Selected",
         TargetAction::Deleted => "Deleted",
+        TargetAction::Scaled => "Scaled",
+        TargetAction::Cordoned => "Cordoned",
+        TargetAction::Drained => "Drained",
+        TargetAction::Evicted => "Evicted",
+        TargetAction::Tainted => "Tainted",
     }
 }
 

@@ -1,37 +1,38 @@
-//! Fault executors: what `faultline fault <type>` runs inside a fault pod. Each fault type is
-//! one file behind the [`Fault`] trait; [`execute`] owns the loop every type shares: select
-//! targets every interval for the duration, and keep the ledger in the ChaosResult (each change
-//! recorded before it is made and marked reverted after).
+//! Fault executors: what `faultline fault <type>` runs inside a fault pod, and what the operator's
+//! backstop calls to revert. Each fault type is one file that declares a [`FaultKind`] (its scope,
+//! RBAC rules, ledger action and revert wording) and an [`Executor`] (prepare, inject, revert).
+//! [`run`] owns the loop every type shares: select targets, record each change in the ledger
+//! before making it, hold for the duration, and revert everything on the way out.
 
+pub mod ledger;
+pub mod node_cordon;
+pub mod node_drain;
+pub mod node_taint;
 pub mod pod_delete;
+pub mod rbac;
+pub mod targets;
+pub mod workload_scale;
 
-use std::{collections::BTreeMap, future::Future, time::Duration};
+use std::{future::Future, time::Duration};
 
-use k8s_openapi::{
-    api::core::v1::Pod,
-    apimachinery::pkg::apis::meta::v1::{LabelSelector, Time},
-    jiff::Timestamp,
-};
-use kube::{
-    Api, Client,
-    api::{DynamicObject, ListParams, Patch, PatchParams},
-    core::{ApiResource, GroupVersionKind},
-};
+use futures::future::BoxFuture;
+use k8s_openapi::api::core::v1::PodSpec;
+use kube::{Api, Client};
 use rand::{SeedableRng, rngs::SmallRng};
-use serde_json::json;
 use thiserror::Error;
 
+pub use ledger::{FIELD_MANAGER, Ledger};
+pub use targets::{TargetRef, selector_string};
+
 use crate::{
-    api::{self, ChaosResult, TargetAction, TargetKind, TargetRecord},
-    domain::selection::{Candidate, select_targets},
+    api::{self, ChaosResult, FaultType, LedgerState, TargetAction, TargetRecord},
+    domain::revert::{RevertFailure, classify_failure, pending},
 };
 
-/// The field manager a fault pod applies its ledger under; it owns `status.faults[].targets`.
-pub const FIELD_MANAGER: &str = "faultline-fault";
 /// Where Kubernetes reads a container's termination message from.
 pub const TERMINATION_LOG: &str = "/dev/termination-log";
 
-/// Errors of a fault pod.
+/// Errors of a fault pod or of a revert.
 #[derive(Debug, Error)]
 pub enum FaultError {
     #[error("Kubernetes API error: {0}")]
@@ -52,18 +53,156 @@ pub enum FaultError {
     },
     #[error("no injection happened during the whole fault: {0}")]
     NothingInjected(String),
+    /// The fault will not act on this target, and says why (e.g. an HPA owns its replicas).
+    #[error("{0}")]
+    Refused(String),
+    #[error("revert failed, left to the operator: {}", .0.join("; "))]
+    RevertFailed(Vec<String>),
 }
 
-/// One fault type: how it acts on a target pod and how it undoes that.
-pub trait Fault {
-    /// The fault type's name, as in `spec.faults[].type`.
-    fn name(&self) -> &'static str;
-    /// The action recorded in the ledger for each target.
-    fn action(&self) -> TargetAction;
-    /// Acts on one target pod.
-    fn inject(&self, pod: &Candidate) -> impl Future<Output = Result<(), FaultError>> + Send;
-    /// Undoes what `inject` did to `record`'s target (a no-op for faults that need none).
-    fn revert(&self, record: &TargetRecord) -> impl Future<Output = Result<(), FaultError>> + Send;
+impl FaultError {
+    /// The HTTP status of an API error, if this is one.
+    pub fn status_code(&self) -> Option<u16> {
+        match self {
+            FaultError::Kube(kube::Error::Api(status)) => Some(status.code),
+            _ => None,
+        }
+    }
+}
+
+/// What a fault type acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// The target's pods.
+    Pods,
+    /// The target workload itself (Deployment, StatefulSet, ReplicaSet).
+    Workloads,
+    /// Nodes: named by a `kind: Node` target, or the nodes of the target's pods.
+    Nodes,
+}
+
+/// An RBAC rule of a fault's ServiceAccount.
+#[derive(Debug)]
+pub struct Rule {
+    pub groups: &'static [&'static str],
+    pub resources: &'static [&'static str],
+    pub verbs: &'static [&'static str],
+    /// Why the fault needs it (a comment in the generated RBAC).
+    pub why: &'static str,
+}
+
+/// Everything about a fault type apart from its code: what the operator, the generated RBAC and
+/// the docs need. Each fault file declares one as `KIND`.
+pub struct FaultKind {
+    pub fault_type: FaultType,
+    pub scope: Scope,
+    /// Holds its change for the whole duration and reverts it at the end; otherwise it acts
+    /// every interval and each change needs no revert (a deleted pod is replaced by its owner).
+    pub sustained: bool,
+    /// The action its ledger entries record.
+    pub action: TargetAction,
+    /// What its ServiceAccount may do in the experiment's namespace and the target's.
+    pub rules: &'static [Rule],
+    /// What it may do cluster-wide; bound only for namespaces allowed to target nodes.
+    pub cluster_rules: &'static [Rule],
+    /// How the FaultReverted Event describes the revert.
+    pub revert_wording: &'static str,
+    /// Changes to its fault pod's spec (e.g. node pinning); most types need none.
+    pub pod_overrides: fn(&mut PodSpec, &api::Fault),
+    /// Builds the executor for one fault of a run.
+    pub build: fn(Client, &api::Fault, &Env) -> Box<dyn Executor>,
+}
+
+/// The `pod_overrides` of a type whose fault pod needs no change.
+pub fn no_overrides(_: &mut PodSpec, _: &api::Fault) {}
+
+impl FaultKind {
+    /// The name of its ServiceAccount, ClusterRole and bindings.
+    pub fn identity(&self) -> String {
+        format!("faultline-fault-{}", self.fault_type.as_str())
+    }
+
+    /// Whether it changes nodes, which needs the node-target permission.
+    pub fn touches_nodes(&self) -> bool {
+        self.scope == Scope::Nodes
+    }
+}
+
+/// The registry: the kind of each fault type.
+pub fn kind(fault_type: FaultType) -> &'static FaultKind {
+    match fault_type {
+        FaultType::PodDelete => &pod_delete::KIND,
+        FaultType::WorkloadScale => &workload_scale::KIND,
+        FaultType::NodeCordon => &node_cordon::KIND,
+        FaultType::NodeDrain => &node_drain::KIND,
+        FaultType::NodeTaint => &node_taint::KIND,
+    }
+}
+
+/// Who a fault acts for: the result and fault names, and Faultline's own namespace.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    /// `namespace/name` of the ChaosResult; node marks carry it.
+    pub result: String,
+    pub fault: String,
+    /// Faultline's own namespace, which node-drain never evicts from.
+    pub operator_namespace: String,
+}
+
+/// What `prepare` found, before anything is changed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Prepared {
+    /// Go ahead; `original` is what the revert will restore.
+    Go { original: Option<String> },
+    /// Leave this target alone, for this reason (e.g. already cordoned by someone else).
+    Skip(String),
+}
+
+/// What a revert did.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Reverted {
+    /// Reverted, Drifted or TargetGone.
+    pub state: LedgerState,
+    pub message: Option<String>,
+}
+
+impl Reverted {
+    pub fn done(message: impl Into<Option<String>>) -> Self {
+        Reverted {
+            state: LedgerState::Reverted,
+            message: message.into(),
+        }
+    }
+
+    pub fn drifted(message: String) -> Self {
+        Reverted {
+            state: LedgerState::Drifted,
+            message: Some(message),
+        }
+    }
+}
+
+/// One fault type's actions on one target. `prepare` only reads; `inject` makes the change a
+/// ledger entry describes; `revert` undoes it, and must be safe on an entry whose change was
+/// never made (state Injecting) and never overwrite a value someone else set since.
+pub trait Executor: Send + Sync {
+    fn prepare<'a>(&'a self, target: &'a TargetRef) -> BoxFuture<'a, Result<Prepared, FaultError>>;
+    /// Makes the change; returns further entries that need no revert (e.g. evicted pods).
+    fn inject<'a>(
+        &'a self,
+        record: &'a TargetRecord,
+    ) -> BoxFuture<'a, Result<Vec<TargetRecord>, FaultError>>;
+    /// Called every interval while a sustained change holds (node-drain evicts again).
+    fn renew<'a>(
+        &'a self,
+        _record: &'a TargetRecord,
+    ) -> BoxFuture<'a, Result<Vec<TargetRecord>, FaultError>> {
+        Box::pin(async { Ok(vec![]) })
+    }
+    fn revert<'a>(
+        &'a self,
+        record: &'a TargetRecord,
+    ) -> BoxFuture<'a, Result<Reverted, FaultError>>;
 }
 
 /// What a fault pod did.
@@ -73,13 +212,15 @@ pub struct Report {
     pub refusals: Vec<String>,
 }
 
-/// What a fault pod runs: reads its run's ChaosResult once, builds the executor its fault
-/// type names, and runs it until the fault's duration ends or `stop` resolves.
+/// What a fault pod runs: reads its run's ChaosResult, builds the executor its fault type names,
+/// injects and holds until the duration ends or `stop` resolves (SIGTERM), then reverts.
 pub async fn run(
     client: Client,
     namespace: &str,
     result_name: &str,
     fault_name: &str,
+    fault_type: FaultType,
+    operator_namespace: &str,
     stop: impl Future<Output = ()>,
 ) -> Result<Report, FaultError> {
     let results: Api<ChaosResult> = Api::namespaced(client.clone(), namespace);
@@ -92,340 +233,256 @@ pub async fn run(
         .find(|f| f.name == fault_name)
         .cloned()
         .ok_or_else(|| FaultError::UnknownFault(result_name.into(), fault_name.into()))?;
-    match spec.fault_type {
-        api::FaultType::PodDelete => {
-            let fault = pod_delete::PodDelete::new(client.clone(), &spec.parameters);
-            execute(client, &fault, results, &result, &spec, stop).await
-        }
-    }
-}
-
-/// The loop every fault type shares, for the fault `spec` of `result`.
-async fn execute<F: Fault>(
-    client: Client,
-    fault: &F,
-    results: Api<ChaosResult>,
-    result: &ChaosResult,
-    spec: &api::Fault,
-    stop: impl Future<Output = ()>,
-) -> Result<Report, FaultError> {
-    let namespace = result.metadata.namespace.as_deref().unwrap_or_default();
-    let result_name = result.metadata.name.as_deref().unwrap_or_default();
-    let fault_name = spec.name.as_str();
-    if spec.fault_type.as_str() != fault.name() {
+    if spec.fault_type != fault_type {
         return Err(FaultError::WrongType {
             fault: fault_name.into(),
             actual: spec.fault_type.as_str(),
-            expected: fault.name(),
+            expected: fault_type.as_str(),
         });
     }
-    let dry_run = result.spec.experiment.dry_run;
-    let target_namespace = spec
-        .target
-        .namespace
-        .clone()
-        .unwrap_or_else(|| namespace.into());
-    let mut ledger = Ledger {
-        api: results,
-        result: result_name.into(),
+    let kind = kind(fault_type);
+    let env = Env {
+        result: format!("{namespace}/{result_name}"),
         fault: fault_name.into(),
-        records: result
-            .status
-            .as_ref()
-            .and_then(|s| s.faults.iter().find(|f| f.name == fault_name))
-            .map(|f| f.targets.clone())
-            .unwrap_or_default(),
+        operator_namespace: operator_namespace.into(),
     };
-    let mut rng = SmallRng::from_os_rng();
-    let mut report = Report::default();
-    let started = tokio::time::Instant::now();
-    let duration = spec.duration.as_std();
-    let interval = spec.interval.as_std().max(Duration::from_millis(100));
-    tokio::pin!(stop);
-
-    let mut tick = 0u32;
-    loop {
-        let candidates = list_candidates(&client, &target_namespace, &spec.target).await?;
-        match select_targets(&candidates, &spec.target, &mut rng) {
-            Ok(selection) => {
-                tracing::info!(
-                    tick,
-                    eligible = selection.eligible,
-                    targets = ?selection.targets,
-                    "targets selected"
-                );
-                for name in selection.targets {
-                    let Some(pod) = candidates.iter().find(|c| c.name == name) else {
-                        continue;
-                    };
-                    let action = if dry_run {
-                        TargetAction::Selected
-                    } else {
-                        fault.action()
-                    };
-                    let index = ledger.record(pod, action).await?;
-                    if !dry_run {
-                        fault.inject(pod).await?;
-                        tracing::info!(pod = %pod.name, namespace = %pod.namespace, action = ?action, "injected");
-                        fault.revert(&ledger.records[index]).await?;
-                    }
-                    ledger.mark_reverted(index).await?;
-                    report.injected += 1;
-                }
-            }
-            Err(refusal) => {
-                tracing::warn!(tick, %refusal, "no injection this interval");
-                report.refusals.push(refusal.to_string());
-            }
-        }
-        tick += 1;
-        let next = interval * tick;
-        // The fault pod lives for the whole duration, so OnChaos probes see the chaos window.
-        let wake = if next < duration { next } else { duration };
-        tokio::select! {
-            _ = tokio::time::sleep_until(started + wake) => {}
-            _ = &mut stop => {
-                tracing::info!("stopped before the end of the fault");
-                break;
-            }
-        }
-        if next >= duration {
-            break;
-        }
-    }
-    if report.injected == 0 {
-        let why = report
-            .refusals
-            .last()
-            .cloned()
-            .unwrap_or_else(|| "the fault ended before its first injection".into());
-        return Err(FaultError::NothingInjected(why));
+    let executor = (kind.build)(client.clone(), &spec, &env);
+    let mut ledger = Ledger::of(results, &result, fault_name);
+    let hold = Hold {
+        client: &client,
+        kind,
+        executor: executor.as_ref(),
+        spec: &spec,
+        dry_run: result.spec.experiment.dry_run,
+        target_namespace: spec.target.namespace.as_deref().unwrap_or(namespace),
+    };
+    let outcome = hold.inject_and_hold(&mut ledger, stop).await;
+    // Whatever happened above, everything recorded is reverted before the pod exits.
+    let failures = revert_pending(&mut ledger, executor.as_ref(), BY_FAULT_POD, 3).await;
+    let report = outcome?;
+    if !failures.is_empty() {
+        return Err(FaultError::RevertFailed(failures));
     }
     Ok(report)
 }
 
-/// The fault's ledger, kept in `status.faults[name].targets` of the ChaosResult.
-struct Ledger {
-    api: Api<ChaosResult>,
-    result: String,
-    fault: String,
-    records: Vec<TargetRecord>,
+/// The `revertedBy` of entries the fault pod settles.
+pub const BY_FAULT_POD: &str = "fault-pod";
+/// The `revertedBy` of entries the operator's backstop settles.
+pub const BY_OPERATOR: &str = "operator";
+
+/// One fault pod's inject-and-hold phase.
+struct Hold<'a> {
+    client: &'a Client,
+    kind: &'static FaultKind,
+    executor: &'a dyn Executor,
+    spec: &'a api::Fault,
+    dry_run: bool,
+    target_namespace: &'a str,
 }
 
-impl Ledger {
-    /// Records a change before it is made; returns its index.
-    async fn record(&mut self, pod: &Candidate, action: TargetAction) -> Result<usize, FaultError> {
-        self.records.push(TargetRecord {
-            kind: "Pod".into(),
-            namespace: pod.namespace.clone(),
-            name: pod.name.clone(),
-            action,
-            time: Time(Timestamp::now()),
-            reverted: false,
-        });
-        self.apply().await?;
-        Ok(self.records.len() - 1)
+impl Hold<'_> {
+    /// Injects every interval (or once, for a sustained fault) until the duration ends or `stop`.
+    async fn inject_and_hold(
+        &self,
+        ledger: &mut Ledger,
+        stop: impl Future<Output = ()>,
+    ) -> Result<Report, FaultError> {
+        let mut rng = SmallRng::from_os_rng();
+        let mut report = Report::default();
+        let started = tokio::time::Instant::now();
+        let duration = self.spec.duration.as_std();
+        let interval = self.spec.interval.as_std().max(Duration::from_millis(100));
+        tokio::pin!(stop);
+        let mut tick = 0u32;
+        loop {
+            if tick == 0 || !self.kind.sustained {
+                self.inject_tick(ledger, &mut rng, &mut report, tick)
+                    .await?;
+            } else if !self.dry_run {
+                self.renew(ledger).await?;
+            }
+            tick += 1;
+            let next = interval * tick;
+            // The fault pod lives for the whole duration, so OnChaos probes see the chaos window.
+            let wake = next.min(duration);
+            tokio::select! {
+                _ = tokio::time::sleep_until(started + wake) => {}
+                _ = &mut stop => {
+                    tracing::info!("stopped before the end of the fault");
+                    break;
+                }
+            }
+            if next >= duration {
+                break;
+            }
+        }
+        if report.injected == 0 {
+            let why = report
+                .refusals
+                .last()
+                .cloned()
+                .unwrap_or_else(|| "the fault ended before its first injection".into());
+            return Err(FaultError::NothingInjected(why));
+        }
+        Ok(report)
     }
 
-    async fn mark_reverted(&mut self, index: usize) -> Result<(), FaultError> {
-        self.records[index].reverted = true;
-        self.apply().await
+    async fn inject_tick(
+        &self,
+        ledger: &mut Ledger,
+        rng: &mut SmallRng,
+        report: &mut Report,
+        tick: u32,
+    ) -> Result<(), FaultError> {
+        let resolved = targets::resolve(
+            self.client,
+            self.target_namespace,
+            &self.spec.target,
+            self.kind.scope,
+            rng,
+        )
+        .await?;
+        match resolved {
+            targets::Resolved::Refused(refusal) => {
+                tracing::warn!(tick, %refusal, "no injection this interval");
+                report.refusals.push(refusal);
+            }
+            targets::Resolved::Targets { targets, eligible } => {
+                tracing::info!(tick, eligible, ?targets, "targets selected");
+                for target in &targets {
+                    self.inject_one(ledger, target, report).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
-    async fn apply(&self) -> Result<(), FaultError> {
-        let patch = json!({
-            "apiVersion": "chaos.faultline.dev/v1alpha1",
-            "kind": "ChaosResult",
-            "status": {"faults": [{"name": self.fault, "targets": self.records}]},
-        });
-        self.api
-            .patch_status(
-                &self.result,
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(&patch),
-            )
-            .await?;
+    /// Prepares, records (Injecting), injects, and marks one target.
+    async fn inject_one(
+        &self,
+        ledger: &mut Ledger,
+        target: &TargetRef,
+        report: &mut Report,
+    ) -> Result<(), FaultError> {
+        let original = match self.executor.prepare(target).await? {
+            Prepared::Go { original } => original,
+            Prepared::Skip(why) => {
+                tracing::warn!(target = ?target, %why, "target skipped");
+                report.refusals.push(why);
+                return Ok(());
+            }
+        };
+        let action = if self.dry_run {
+            TargetAction::Selected
+        } else {
+            self.kind.action
+        };
+        let mut record = TargetRecord::new(&target.kind, &target.namespace, &target.name, action);
+        record.original = original;
+        let index = ledger.push(record).await?;
+        report.injected += 1;
+        if self.dry_run {
+            let note = Some("dry run: nothing was changed".to_string());
+            return ledger
+                .update(index, |r| {
+                    r.settle(LedgerState::Reverted, BY_FAULT_POD, note)
+                })
+                .await;
+        }
+        // A failed inject leaves the entry Injecting: the revert on the way out handles it.
+        let extra = self.executor.inject(&ledger.records[index]).await?;
+        tracing::info!(target = ?target, ?action, "injected");
+        let sustained = self.kind.sustained;
+        let wording = self.kind.revert_wording.to_string();
+        ledger.records.extend(extra);
+        ledger
+            .update(index, |r| {
+                if sustained {
+                    r.state = LedgerState::Injected;
+                } else {
+                    r.settle(LedgerState::Reverted, BY_FAULT_POD, Some(wording));
+                }
+            })
+            .await
+    }
+
+    /// Lets each change in place act again (node-drain evicts pods that came back).
+    async fn renew(&self, ledger: &mut Ledger) -> Result<(), FaultError> {
+        let held: Vec<TargetRecord> = ledger
+            .records
+            .iter()
+            .filter(|r| r.state == LedgerState::Injected)
+            .cloned()
+            .collect();
+        let mut extra = Vec::new();
+        for record in &held {
+            extra.extend(self.executor.renew(record).await?);
+        }
+        if !extra.is_empty() {
+            ledger.records.extend(extra);
+            ledger.apply().await?;
+        }
         Ok(())
     }
 }
 
-/// The pods a target names: directly (kind Pod) or through a workload's selector.
-async fn list_candidates(
-    client: &Client,
-    namespace: &str,
-    target: &api::Target,
-) -> Result<Vec<Candidate>, FaultError> {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let listed: Vec<Pod> = match (target.kind, &target.name) {
-        (TargetKind::Pod, Some(name)) => pods.get_opt(name).await?.into_iter().collect(),
-        (TargetKind::Pod, None) => {
-            let selector = target
-                .selector
-                .as_ref()
-                .map(selector_string)
-                .unwrap_or_default();
-            pods.list(&ListParams::default().labels(&selector))
-                .await?
-                .items
-        }
-        (kind, _) => {
-            let selector = workload_selector(client, namespace, kind, target).await?;
-            pods.list(&ListParams::default().labels(&selector))
-                .await?
-                .items
-        }
-    };
-    let mut node_labels: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    if target.node_selector.is_some() {
-        let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
-        for pod in &listed {
-            if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone())
-                && !node_labels.contains_key(&node)
-            {
-                let labels = nodes.get(&node).await?.metadata.labels.unwrap_or_default();
-                node_labels.insert(node, labels);
-            }
-        }
-    }
-    Ok(listed
-        .into_iter()
-        .map(|pod| candidate(pod, namespace, &node_labels))
-        .collect())
-}
-
-fn candidate(
-    pod: Pod,
-    namespace: &str,
-    node_labels: &BTreeMap<String, BTreeMap<String, String>>,
-) -> Candidate {
-    let status = pod.status.as_ref();
-    let ready = status
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-    let running = status.and_then(|s| s.phase.as_deref()) == Some("Running");
-    let node = pod.spec.as_ref().and_then(|s| s.node_name.clone());
-    Candidate {
-        name: pod.metadata.name.clone().unwrap_or_default(),
-        namespace: pod
-            .metadata
-            .namespace
-            .clone()
-            .unwrap_or_else(|| namespace.into()),
-        ready,
-        running,
-        terminating: pod.metadata.deletion_timestamp.is_some(),
-        node_labels: node
-            .and_then(|n| node_labels.get(&n).cloned())
-            .unwrap_or_default(),
-    }
-}
-
-/// The pod selector of the workload a target names (by name, or the first matching selector).
-async fn workload_selector(
-    client: &Client,
-    namespace: &str,
-    kind: TargetKind,
-    target: &api::Target,
-) -> Result<String, FaultError> {
-    let (kind_name, plural) = match kind {
-        TargetKind::Deployment => ("Deployment", "deployments"),
-        TargetKind::StatefulSet => ("StatefulSet", "statefulsets"),
-        TargetKind::DaemonSet => ("DaemonSet", "daemonsets"),
-        TargetKind::ReplicaSet => ("ReplicaSet", "replicasets"),
-        TargetKind::Pod => unreachable!("pods are listed directly"),
-    };
-    let resource =
-        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("apps", "v1", kind_name), plural);
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &resource);
-    let workloads: Vec<DynamicObject> = match &target.name {
-        Some(name) => vec![api.get(name).await?],
-        None => {
-            let selector = target
-                .selector
-                .as_ref()
-                .map(selector_string)
-                .unwrap_or_default();
-            api.list(&ListParams::default().labels(&selector))
-                .await?
-                .items
-        }
-    };
-    let mut selectors = Vec::new();
-    for workload in &workloads {
-        let name = workload.metadata.name.clone().unwrap_or_default();
-        let selector: Option<LabelSelector> = workload
-            .data
-            .pointer("/spec/selector")
-            .and_then(|s| serde_json::from_value(s.clone()).ok());
-        match selector {
-            Some(s) => selectors.push(selector_string(&s)),
-            None => {
-                return Err(FaultError::NoSelector {
-                    kind: kind_name,
-                    namespace: namespace.into(),
-                    name,
-                });
-            }
-        }
-    }
-    // Several workloads: their pods are the union; one list per selector would be needed, so
-    // we use the first one and say so in the logs. Naming one workload is the common case.
-    if selectors.len() > 1 {
-        tracing::warn!(
-            count = selectors.len(),
-            "several workloads match; targeting the pods of the first"
-        );
-    }
-    selectors.into_iter().next().ok_or(FaultError::NoSelector {
-        kind: kind_name,
-        namespace: namespace.into(),
-        name: target.name.clone().unwrap_or_default(),
-    })
-}
-
-/// Renders a LabelSelector in the API's label-selector syntax.
-pub fn selector_string(selector: &LabelSelector) -> String {
-    let mut parts: Vec<String> = selector
-        .match_labels
-        .iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    for expr in selector.match_expressions.iter().flatten() {
-        let values = expr.values.clone().unwrap_or_default().join(",");
-        parts.push(match expr.operator.as_str() {
-            "In" => format!("{} in ({values})", expr.key),
-            "NotIn" => format!("{} notin ({values})", expr.key),
-            "Exists" => expr.key.clone(),
-            "DoesNotExist" => format!("!{}", expr.key),
-            other => format!("{} {other} ({values})", expr.key),
-        });
-    }
-    parts.join(",")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
-
-    #[test]
-    fn selectors_render_in_label_selector_syntax() {
-        let selector = LabelSelector {
-            match_labels: Some(BTreeMap::from([("app".into(), "web".into())])),
-            match_expressions: Some(vec![
-                LabelSelectorRequirement {
-                    key: "tier".into(),
-                    operator: "In".into(),
-                    values: Some(vec!["a".into(), "b".into()]),
+/// Reverts every entry of `ledger` that is not settled, newest first, trying each up to
+/// `attempts` times with a growing pause. A target that no longer exists counts as reverted.
+/// Returns what could not be reverted; those entries keep their state and say why.
+pub async fn revert_pending(
+    ledger: &mut Ledger,
+    executor: &dyn Executor,
+    by: &str,
+    attempts: u32,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    for index in pending(&ledger.records) {
+        let record = ledger.records[index].clone();
+        let mut attempt = 0;
+        let (state, message) = loop {
+            attempt += 1;
+            match executor.revert(&record).await {
+                Ok(done) => break (Some(done.state), done.message),
+                Err(err) => match classify_failure(err.status_code()) {
+                    RevertFailure::TargetGone => {
+                        break (
+                            Some(LedgerState::TargetGone),
+                            Some("the target no longer exists".into()),
+                        );
+                    }
+                    RevertFailure::Retry if attempt < attempts => {
+                        tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+                    }
+                    RevertFailure::Retry => break (None, Some(format!("revert failed: {err}"))),
                 },
-                LabelSelectorRequirement {
-                    key: "canary".into(),
-                    operator: "DoesNotExist".into(),
-                    values: None,
-                },
-            ]),
+            }
         };
-        assert_eq!(selector_string(&selector), "app=web,tier in (a,b),!canary");
+        let shown = record.display();
+        match state {
+            Some(state) => tracing::info!(target = %shown, ?state, by, "reverted"),
+            None => {
+                tracing::warn!(target = %shown, ?message, by, "revert failed");
+                failures.push(format!("{shown}: {}", message.clone().unwrap_or_default()));
+            }
+        }
+        let update = ledger
+            .update(index, |r| match state {
+                Some(state) => r.settle(state, by, message),
+                None => r.message = message,
+            })
+            .await;
+        if let Err(err) = update {
+            tracing::warn!(%err, "could not record the revert in the ledger");
+            failures.push(format!("{shown}: could not record the revert: {err}"));
+        }
     }
+    failures
+}
+
+/// A JSON patch (RFC 6902) from its operations, as `kube` sends it.
+pub fn json_patch(operations: serde_json::Value) -> kube::api::Patch<serde_json::Value> {
+    let patch: json_patch::Patch =
+        serde_json::from_value(operations).expect("JSON patch operations are well formed");
+    kube::api::Patch::Json(patch)
 }

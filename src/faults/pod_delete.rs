@@ -1,44 +1,56 @@
 //! pod-delete: deletes target pods, as Chaos Toolkit's terminate_pods and Litmus' pod-delete do.
-//! Parameters: `gracePeriodSeconds` (default: the pod's own) and `force` (grace period 0).
-//! Nothing is reverted: a deleted pod's owner (Deployment, StatefulSet, ...) replaces it, so each
-//! ledger entry is marked reverted as soon as the delete is accepted.
+//! Parameters (`podDelete`): `gracePeriodSeconds` (default: the pod's own) and `force` (grace
+//! period 0). Nothing is reverted: a deleted pod's owner (Deployment, StatefulSet, ...) replaces
+//! it, so each ledger entry is settled as soon as the delete is accepted.
 
-use kube::{
-    Api, Client,
-    api::{DeleteParams, Preconditions},
+use futures::future::BoxFuture;
+use k8s_openapi::api::core::v1::Pod;
+use kube::{Api, Client, api::DeleteParams};
+
+use super::{Env, Executor, FaultError, FaultKind, Prepared, Reverted, Rule, Scope, TargetRef};
+use crate::api::{self, FaultType, PodDeleteParameters, TargetAction, TargetRecord};
+
+pub static KIND: FaultKind = FaultKind {
+    fault_type: FaultType::PodDelete,
+    scope: Scope::Pods,
+    sustained: false,
+    action: TargetAction::Deleted,
+    rules: &[
+        Rule {
+            groups: &[""],
+            resources: &["pods"],
+            verbs: &["get", "list", "delete"],
+            why: "find the target pods and delete them",
+        },
+        Rule {
+            groups: &["apps"],
+            resources: &["deployments", "statefulsets", "daemonsets", "replicasets"],
+            verbs: &["get", "list"],
+            why: "resolve a workload target to its pod selector",
+        },
+    ],
+    cluster_rules: &[],
+    revert_wording: "pod-delete needs no revert: owners replace deleted pods",
+    pod_overrides: super::no_overrides,
+    build,
 };
 
-use super::{Fault, FaultError};
-use crate::{
-    api::{FaultParameters, TargetAction, TargetRecord},
-    domain::selection::Candidate,
-};
+fn build(client: Client, fault: &api::Fault, _env: &Env) -> Box<dyn Executor> {
+    let parameters = fault.parameters.pod_delete.clone().unwrap_or_default();
+    Box::new(PodDelete {
+        client,
+        grace_period_seconds: grace_period(&parameters),
+    })
+}
 
 /// Deletes pods.
-pub struct PodDelete {
+struct PodDelete {
     client: Client,
     grace_period_seconds: Option<u32>,
 }
 
-impl PodDelete {
-    pub fn new(client: Client, parameters: &FaultParameters) -> Self {
-        PodDelete {
-            client,
-            grace_period_seconds: grace_period(parameters),
-        }
-    }
-
-    fn delete_params(&self) -> DeleteParams {
-        DeleteParams {
-            grace_period_seconds: self.grace_period_seconds,
-            preconditions: None::<Preconditions>,
-            ..DeleteParams::default()
-        }
-    }
-}
-
 /// The grace period a delete uses: 0 with `force`, else `gracePeriodSeconds`, else the pod's own.
-pub fn grace_period(parameters: &FaultParameters) -> Option<u32> {
+pub fn grace_period(parameters: &PodDeleteParameters) -> Option<u32> {
     if parameters.force {
         Some(0)
     } else {
@@ -48,28 +60,32 @@ pub fn grace_period(parameters: &FaultParameters) -> Option<u32> {
     }
 }
 
-impl Fault for PodDelete {
-    fn name(&self) -> &'static str {
-        "pod-delete"
+impl Executor for PodDelete {
+    fn prepare<'a>(&'a self, _: &'a TargetRef) -> BoxFuture<'a, Result<Prepared, FaultError>> {
+        Box::pin(async { Ok(Prepared::Go { original: None }) })
     }
 
-    fn action(&self) -> TargetAction {
-        TargetAction::Deleted
+    fn inject<'a>(
+        &'a self,
+        record: &'a TargetRecord,
+    ) -> BoxFuture<'a, Result<Vec<TargetRecord>, FaultError>> {
+        Box::pin(async move {
+            let pods: Api<Pod> = Api::namespaced(self.client.clone(), &record.namespace);
+            let params = DeleteParams {
+                grace_period_seconds: self.grace_period_seconds,
+                ..DeleteParams::default()
+            };
+            match pods.delete(&record.name, &params).await {
+                Ok(_) => Ok(vec![]),
+                // Already gone (e.g. replaced meanwhile): the desired effect holds.
+                Err(kube::Error::Api(status)) if status.code == 404 => Ok(vec![]),
+                Err(err) => Err(err.into()),
+            }
+        })
     }
 
-    async fn inject(&self, pod: &Candidate) -> Result<(), FaultError> {
-        let pods: Api<k8s_openapi::api::core::v1::Pod> =
-            Api::namespaced(self.client.clone(), &pod.namespace);
-        match pods.delete(&pod.name, &self.delete_params()).await {
-            Ok(_) => Ok(()),
-            // Already gone (e.g. replaced meanwhile): the desired effect holds.
-            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
-            Err(err) => Err(err.into()),
-        }
-    }
-
-    async fn revert(&self, _record: &TargetRecord) -> Result<(), FaultError> {
-        Ok(())
+    fn revert<'a>(&'a self, _: &'a TargetRecord) -> BoxFuture<'a, Result<Reverted, FaultError>> {
+        Box::pin(async { Ok(Reverted::done(None)) })
     }
 }
 
@@ -79,16 +95,16 @@ mod tests {
 
     #[test]
     fn force_means_a_zero_grace_period() {
-        let forced = FaultParameters {
+        let forced = PodDeleteParameters {
             grace_period_seconds: Some(30),
             force: true,
         };
         assert_eq!(grace_period(&forced), Some(0));
-        let graceful = FaultParameters {
+        let graceful = PodDeleteParameters {
             grace_period_seconds: Some(5),
             force: false,
         };
         assert_eq!(grace_period(&graceful), Some(5));
-        assert_eq!(grace_period(&FaultParameters::default()), None);
+        assert_eq!(grace_period(&PodDeleteParameters::default()), None);
     }
 }

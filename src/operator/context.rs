@@ -29,6 +29,8 @@ pub struct Config {
     /// Namespaces whose experiments are reconciled; empty means all.
     pub watch_namespaces: Vec<String>,
     pub metrics_addr: SocketAddr,
+    /// Namespaces whose experiments may run node faults; empty means none may.
+    pub node_target_namespaces: Vec<String>,
 }
 
 impl Config {

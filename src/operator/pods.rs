@@ -18,10 +18,14 @@ use kube::{
 };
 
 use super::{context::Context, error::Result};
-use crate::api::{ChaosResult, EXPERIMENT_LABEL, Fault, RESULT_LABEL};
+use crate::{
+    api::{ChaosResult, EXPERIMENT_LABEL, Fault, RESULT_LABEL},
+    faults,
+};
 
-/// The ServiceAccount and ClusterRole (shipped by the chart) of pod-delete fault pods.
-pub const POD_DELETE_IDENTITY: &str = "faultline-fault-pod-delete";
+/// How long a fault pod has to revert after SIGTERM, and how long past its duration it may run
+/// before the kubelet stops it (and it reverts).
+pub const REVERT_GRACE_SECONDS: i64 = 30;
 
 /// `<result>-<fault>`, cut to a valid pod name.
 pub fn fault_pod_name(result: &str, fault: &str) -> String {
@@ -41,9 +45,11 @@ where
     }
 }
 
-/// Ensures the fault's ServiceAccount in `namespace` and RoleBindings to the fault ClusterRole in
-/// `namespace` (to write the ledger) and in the target namespace (to act on pods).
+/// Ensures the fault type's ServiceAccount in `namespace` and RoleBindings to its ClusterRole in
+/// `namespace` (to write the ledger) and in the target namespace (to act on targets). A node
+/// fault's cluster-wide rules are bound by the chart, for the namespaces it allows.
 pub async fn ensure_fault_rbac(ctx: &Context, namespace: &str, fault: &Fault) -> Result<()> {
+    let identity = faults::kind(fault.fault_type).identity();
     let labels = BTreeMap::from([(
         "app.kubernetes.io/managed-by".to_string(),
         "faultline".to_string(),
@@ -51,7 +57,7 @@ pub async fn ensure_fault_rbac(ctx: &Context, namespace: &str, fault: &Fault) ->
     let accounts: Api<ServiceAccount> = Api::namespaced(ctx.client.clone(), namespace);
     let account = ServiceAccount {
         metadata: ObjectMeta {
-            name: Some(POD_DELETE_IDENTITY.into()),
+            name: Some(identity.clone()),
             labels: Some(labels.clone()),
             ..ObjectMeta::default()
         },
@@ -70,9 +76,9 @@ pub async fn ensure_fault_rbac(ctx: &Context, namespace: &str, fault: &Fault) ->
     }
     for binding_namespace in namespaces {
         let name = if binding_namespace == namespace {
-            POD_DELETE_IDENTITY.to_string()
+            identity.clone()
         } else {
-            format!("{POD_DELETE_IDENTITY}-{namespace}")
+            format!("{identity}-{namespace}")
         };
         let bindings: Api<RoleBinding> = Api::namespaced(ctx.client.clone(), &binding_namespace);
         let binding = RoleBinding {
@@ -84,11 +90,11 @@ pub async fn ensure_fault_rbac(ctx: &Context, namespace: &str, fault: &Fault) ->
             role_ref: RoleRef {
                 api_group: "rbac.authorization.k8s.io".into(),
                 kind: "ClusterRole".into(),
-                name: POD_DELETE_IDENTITY.into(),
+                name: identity.clone(),
             },
             subjects: Some(vec![Subject {
                 kind: "ServiceAccount".into(),
-                name: POD_DELETE_IDENTITY.into(),
+                name: identity.clone(),
                 namespace: Some(namespace.into()),
                 ..Subject::default()
             }]),
@@ -98,8 +104,15 @@ pub async fn ensure_fault_rbac(ctx: &Context, namespace: &str, fault: &Fault) ->
     Ok(())
 }
 
-/// The fault pod: `faultline fault <type>`, owned by the result, locked down.
-pub fn fault_pod(image: &str, result: &ChaosResult, fault: &Fault, name: &str) -> Option<Pod> {
+/// The fault pod: `faultline fault <type>`, owned by the result, locked down. It may run for the
+/// fault's duration plus the revert grace; past that the kubelet stops it, and SIGTERM reverts.
+pub fn fault_pod(
+    config: &super::Config,
+    result: &ChaosResult,
+    fault: &Fault,
+    name: &str,
+) -> Option<Pod> {
+    let image = config.image.as_str();
     let owner = OwnerReference {
         controller: Some(true),
         block_owner_deletion: Some(true),
@@ -120,7 +133,7 @@ pub fn fault_pod(image: &str, result: &ChaosResult, fault: &Fault, name: &str) -
             "fault".to_string(),
         ),
     ]);
-    Some(Pod {
+    let mut pod = Pod {
         metadata: ObjectMeta {
             name: Some(name.into()),
             namespace: result.namespace(),
@@ -130,9 +143,13 @@ pub fn fault_pod(image: &str, result: &ChaosResult, fault: &Fault, name: &str) -
         },
         spec: Some(PodSpec {
             restart_policy: Some("Never".into()),
-            service_account_name: Some(POD_DELETE_IDENTITY.into()),
+            service_account_name: Some(faults::kind(fault.fault_type).identity()),
             enable_service_links: Some(false),
-            termination_grace_period_seconds: Some(10),
+            termination_grace_period_seconds: Some(REVERT_GRACE_SECONDS),
+            active_deadline_seconds: Some(
+                i64::try_from(fault.duration.as_std().as_secs()).unwrap_or(i64::MAX / 2)
+                    + REVERT_GRACE_SECONDS,
+            ),
             security_context: Some(PodSecurityContext {
                 run_as_group: Some(crate::podsec::RUN_AS),
                 ..crate::podsec::restricted_pod()
@@ -160,6 +177,11 @@ pub fn fault_pod(image: &str, result: &ChaosResult, fault: &Fault, name: &str) -
                         ..EnvVar::default()
                     },
                     EnvVar {
+                        name: "FAULTLINE_OPERATOR_NAMESPACE".into(),
+                        value: Some(config.namespace.clone()),
+                        ..EnvVar::default()
+                    },
+                    EnvVar {
                         name: "FAULTLINE_LOG_FORMAT".into(),
                         value: Some("json".into()),
                         ..EnvVar::default()
@@ -172,7 +194,11 @@ pub fn fault_pod(image: &str, result: &ChaosResult, fault: &Fault, name: &str) -
             ..PodSpec::default()
         }),
         status: None,
-    })
+    };
+    if let Some(spec) = pod.spec.as_mut() {
+        (faults::kind(fault.fault_type).pod_overrides)(spec, fault);
+    }
+    Some(pod)
 }
 
 pub async fn create_fault_pod(
@@ -181,7 +207,7 @@ pub async fn create_fault_pod(
     fault: &Fault,
     name: &str,
 ) -> Result<()> {
-    let pod = fault_pod(&ctx.config.image, result, fault, name)
+    let pod = fault_pod(&ctx.config, result, fault, name)
         .ok_or(super::error::Error::MissingField("metadata.uid"))?;
     let pods: Api<Pod> =
         Api::namespaced(ctx.client.clone(), &result.namespace().unwrap_or_default());

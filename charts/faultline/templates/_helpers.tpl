@@ -65,10 +65,3 @@ app.kubernetes.io/component: operator
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) }}
 {{- end }}
 
-{{/*
-The ClusterRole fault pods run under. The operator binary references it by this exact name, so it is not
-derived from the release.
-*/}}
-{{- define "faultline.faultRoleName" -}}
-faultline-fault-pod-delete
-{{- end }}
