@@ -140,7 +140,8 @@ pub enum K8sState {
     Present,
     /// No matching object exists.
     Absent,
-    /// The workload is fully available and all of its pods are Ready.
+    /// The workload is available as Kubernetes counts it, and its pods are Ready, terminating
+    /// pods aside (docs/probes.md has the exact rule).
     Available,
 }
 

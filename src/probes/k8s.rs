@@ -6,8 +6,6 @@
 //! ReplicaSets, DaemonSets and Pods; `minReady` knows Pods and anything whose `spec.selector`
 //! picks pods.
 
-use std::fmt;
-
 use k8s_openapi::{
     api::core::v1::Pod,
     apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement},
@@ -231,6 +229,9 @@ impl Workload {
     }
 }
 
+/// `Available`, as Kubernetes defines it: each object's own status says so
+/// ([`workload_status`]), and the pods a workload selects are Ready, terminating pods
+/// aside ([`pods_ready`]).
 async fn available(
     found: &Found,
     resource: &ApiResource,
@@ -244,37 +245,45 @@ async fn available(
             found.description
         )));
     }
-    let mut ready_pods = 0;
+    let mut summaries = Vec::with_capacity(found.objects.len());
     for object in &found.objects {
         let what = format!("{} {}", found.kind, object_name(object));
-        if workload == Workload::Pod {
-            match pod_state(object) {
-                PodState::Ready => ready_pods += 1,
-                state => return Ok(Outcome::Failed(format!("{what} is {state}"))),
+        let verdict = match workload_status(workload, object) {
+            Ok(counters) if workload != Workload::Pod => {
+                pods_ready(&counters, &pods_of(object, &what, ctx).await?)
             }
-            continue;
+            verdict => verdict,
+        };
+        match verdict {
+            Ok(summary) => summaries.push(summary),
+            Err(reason) => {
+                return Ok(Outcome::Failed(format!(
+                    "{what} is not available: {reason}"
+                )));
+            }
         }
-        if let Err(reason) = workload_status(workload, object) {
-            return Ok(Outcome::Failed(format!(
-                "{what} is not available: {reason}"
-            )));
-        }
-        let census = census(&pods_of(object, &what, ctx).await?);
-        if !census.not_ready.is_empty() {
-            return Ok(Outcome::Failed(format!(
-                "{what} is not available: {}",
-                census.describe()
-            )));
-        }
-        ready_pods += census.ready;
     }
-    let subject = match found.objects.as_slice() {
-        [one] => format!("{} {}", found.kind, object_name(one)),
-        many => format!("{} {} objects", many.len(), found.kind),
-    };
-    Ok(Outcome::Passed(format!(
-        "{subject} available, {ready_pods} pods Ready"
-    )))
+    Ok(Outcome::Passed(
+        match (found.objects.as_slice(), summaries.as_slice()) {
+            ([one], [summary]) => format!(
+                "{} {} is available: {summary}",
+                found.kind,
+                object_name(one)
+            ),
+            (many, _) => format!("{}: all {} available", found.description, many.len()),
+        },
+    ))
+}
+
+/// The second half of a workload's availability, once its status has passed (`counters`
+/// summarises it): every pod it selects that is neither terminating nor finished is Ready.
+/// Terminating pods are ignored, as the workload's own counters ignore them.
+fn pods_ready(counters: &str, pods: &[Value]) -> Result<String, String> {
+    let census = census(pods);
+    if !census.not_ready.is_empty() {
+        return Err(census.describe());
+    }
+    Ok(format!("{counters}; {}", census.summary()))
 }
 
 async fn min_ready_pods(
@@ -419,54 +428,102 @@ fn int_at(value: &Value, path: &[&str]) -> Option<i64> {
         .and_then(Value::as_i64)
 }
 
-/// Whether a workload's status says it is fully rolled out and available; the error says
-/// what is missing. Pods are checked separately.
-fn workload_status(workload: Workload, object: &Value) -> Result<(), String> {
+/// Whether a workload's own status says it is available, as Kubernetes counts it (its
+/// controllers leave terminating pods out of these counters); the error names the field
+/// or condition that fell short. A Pod is checked by [`pod_available`].
+fn workload_status(workload: Workload, object: &Value) -> Result<String, String> {
+    let status = |field: &str| int_at(object, &["status", field]).unwrap_or(0);
+    let desired = int_at(object, &["spec", "replicas"]).unwrap_or(1);
+    let replicas = |field: &str| at_least(field, status(field), "spec.replicas", desired);
+    match workload {
+        Workload::Pod => return pod_available(object),
+        Workload::Deployment => {
+            observed_generation(object)?;
+            condition_true(object, "Available")?;
+            replicas("availableReplicas")?;
+            replicas("updatedReplicas")?;
+        }
+        Workload::StatefulSet | Workload::ReplicaSet => {
+            observed_generation(object)?;
+            replicas("availableReplicas")?;
+        }
+        Workload::DaemonSet => {
+            observed_generation(object)?;
+            let (available, scheduled) =
+                (status("numberAvailable"), status("desiredNumberScheduled"));
+            at_least(
+                "numberAvailable",
+                available,
+                "status.desiredNumberScheduled",
+                scheduled,
+            )?;
+            return Ok(format!(
+                "{available} of {scheduled} scheduled pods available"
+            ));
+        }
+    }
+    Ok(format!(
+        "{} of {desired} replicas available",
+        status("availableReplicas")
+    ))
+}
+
+/// `Ok` when the controller has acted on the latest spec: a status written for an older
+/// generation says nothing about the current one.
+fn observed_generation(object: &Value) -> Result<(), String> {
     let generation = int_at(object, &["metadata", "generation"]).unwrap_or(0);
     let observed = int_at(object, &["status", "observedGeneration"]).unwrap_or(0);
     if observed < generation {
         return Err(format!(
-            "its controller has not yet observed generation {generation}"
+            "status.observedGeneration {observed} is behind metadata.generation {generation}: \
+             its controller has not yet acted on the latest spec"
         ));
     }
-    let status = |field: &str| int_at(object, &["status", field]).unwrap_or(0);
-    let desired = int_at(object, &["spec", "replicas"]).unwrap_or(1);
-    match workload {
-        Workload::Deployment => {
-            let condition = object["status"]["conditions"]
-                .as_array()
-                .and_then(|cs| cs.iter().find(|c| c["type"] == "Available"));
-            match condition {
-                Some(c) if c["status"] == "True" => {}
-                Some(c) => {
-                    let status = c["status"].as_str().unwrap_or("Unknown");
-                    let reason = c["reason"].as_str().unwrap_or("no reason given");
-                    return Err(format!("condition Available is {status} ({reason})"));
-                }
-                None => return Err("it has no Available condition yet".into()),
-            }
-            let (ready, updated) = (status("readyReplicas"), status("updatedReplicas"));
-            if ready != desired || updated != desired {
-                return Err(format!(
-                    "{ready} ready and {updated} updated of {desired} replicas"
-                ));
-            }
-        }
-        Workload::StatefulSet | Workload::ReplicaSet => {
-            let ready = status("readyReplicas");
-            if ready != desired {
-                return Err(format!("{ready} of {desired} replicas ready"));
-            }
-        }
-        Workload::DaemonSet => {
-            let (ready, desired) = (status("numberReady"), status("desiredNumberScheduled"));
-            if ready != desired {
-                return Err(format!("{ready} of {desired} scheduled pods ready"));
-            }
-        }
-        Workload::Pod => {}
-    }
     Ok(())
+}
+
+/// `Ok` when `status.<field>` reaches `want`; otherwise names both numbers.
+fn at_least(field: &str, have: i64, want_field: &str, want: i64) -> Result<(), String> {
+    if have >= want {
+        Ok(())
+    } else {
+        Err(format!(
+            "status.{field} is {have}, short of {want_field} {want}"
+        ))
+    }
+}
+
+/// `Ok` when the object's condition `kind` has status True; otherwise says what it is.
+fn condition_true(object: &Value, kind: &str) -> Result<(), String> {
+    let condition = object["status"]["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["type"] == kind));
+    match condition {
+        Some(c) if c["status"] == "True" => Ok(()),
+        Some(c) => {
+            let status = c["status"].as_str().unwrap_or("Unknown");
+            let reason = c["reason"].as_str().unwrap_or("no reason given");
+            Err(format!("condition {kind} is {status} ({reason})"))
+        }
+        None => Err(format!("it has no {kind} condition yet")),
+    }
+}
+
+/// A Pod is available when it is not terminating, has not finished, and its Ready condition
+/// is True.
+fn pod_available(pod: &Value) -> Result<String, String> {
+    match pod_state(pod) {
+        PodState::Terminating => {
+            Err("it is terminating (metadata.deletionTimestamp is set)".into())
+        }
+        PodState::Finished => Err(format!(
+            "it has finished (status.phase is {})",
+            pod["status"]["phase"].as_str().unwrap_or("unknown")
+        )),
+        PodState::Ready | PodState::NotReady => {
+            condition_true(pod, "Ready").map(|()| "condition Ready is True".into())
+        }
+    }
 }
 
 /// Where a pod stands, for availability.
@@ -478,17 +535,6 @@ enum PodState {
     Terminating,
     /// Succeeded or Failed: no longer part of the workload.
     Finished,
-}
-
-impl fmt::Display for PodState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            PodState::Ready => "Ready",
-            PodState::NotReady => "not Ready",
-            PodState::Terminating => "terminating",
-            PodState::Finished => "finished",
-        })
-    }
 }
 
 fn pod_state(pod: &Value) -> PodState {
@@ -512,26 +558,43 @@ fn pod_state(pod: &Value) -> PodState {
     }
 }
 
-/// Ready pods counted, others named; finished pods are left out.
+/// Ready pods and terminating pods counted, other pods named; finished pods are left out.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Census {
     ready: usize,
-    not_ready: Vec<(String, PodState)>,
+    /// Being deleted: neither Ready nor not Ready for `Available`.
+    terminating: usize,
+    /// Names of the pods that are neither Ready, terminating nor finished.
+    not_ready: Vec<String>,
 }
 
 impl Census {
+    /// "1 of 3 pods Ready (1 terminating ignored); not Ready: web-b, web-c": terminating
+    /// pods are not in the total.
     fn describe(&self) -> String {
         let total = self.ready + self.not_ready.len();
-        let mut names: Vec<String> = self
-            .not_ready
-            .iter()
-            .take(NAMED_PODS)
-            .map(|(name, state)| format!("{name} ({state})"))
-            .collect();
+        let mut names: Vec<String> = self.not_ready.iter().take(NAMED_PODS).cloned().collect();
         if self.not_ready.len() > NAMED_PODS {
             names.push(format!("and {} more", self.not_ready.len() - NAMED_PODS));
         }
-        format!("{} of {total} pods Ready; {}", self.ready, names.join(", "))
+        format!(
+            "{} of {total} pods Ready{}; not Ready: {}",
+            self.ready,
+            self.ignored(),
+            names.join(", ")
+        )
+    }
+
+    /// "3 pods Ready", or "3 pods Ready (1 terminating ignored)".
+    fn summary(&self) -> String {
+        format!("{} pods Ready{}", self.ready, self.ignored())
+    }
+
+    fn ignored(&self) -> String {
+        match self.terminating {
+            0 => String::new(),
+            n => format!(" ({n} terminating ignored)"),
+        }
     }
 }
 
@@ -540,10 +603,11 @@ fn census(pods: &[Value]) -> Census {
     for pod in pods {
         match pod_state(pod) {
             PodState::Ready => census.ready += 1,
+            PodState::Terminating => census.terminating += 1,
             PodState::Finished => {}
-            state => {
+            PodState::NotReady => {
                 let name = pod["metadata"]["name"].as_str().unwrap_or("<unnamed>");
-                census.not_ready.push((name.to_owned(), state));
+                census.not_ready.push(name.to_owned());
             }
         }
     }
@@ -777,20 +841,23 @@ fn render_value(value: &Value) -> String {
 mod tests {
     use super::*;
     use crate::api::ComparatorOp;
+    use crate::probes::test_support::{context, serve, text_response};
     use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
     use serde_json::json;
 
-    fn deployment(ready: i64, updated: i64, available: &str) -> Value {
+    /// Deployment shop/web wanting 3 replicas, with these counters and Available condition.
+    fn deployment(available: i64, updated: i64, condition: &str) -> Value {
         json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "web", "namespace": "shop", "generation": 2},
             "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}}},
             "status": {
                 "observedGeneration": 2, "replicas": 3,
-                "readyReplicas": ready, "updatedReplicas": updated, "availableReplicas": ready,
+                "readyReplicas": available, "updatedReplicas": updated,
+                "availableReplicas": available,
                 "conditions": [
                     {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"},
-                    {"type": "Available", "status": available, "reason": "MinimumReplicasAvailable"}
+                    {"type": "Available", "status": condition, "reason": "MinimumReplicasAvailable"}
                 ]
             }
         })
@@ -802,9 +869,20 @@ mod tests {
             "metadata": {"name": name, "namespace": "shop", "labels": {"app": "web"}},
             "status": {"phase": "Running", "conditions": [
                 {"type": "PodScheduled", "status": "True"},
-                {"type": "Ready", "status": if ready { "True" } else { "False" }}
+                if ready {
+                    json!({"type": "Ready", "status": "True"})
+                } else {
+                    json!({"type": "Ready", "status": "False", "reason": "ContainersNotReady"})
+                }
             ]}
         })
+    }
+
+    /// A pod the pod-delete fault has deleted, waiting out its grace period: not Ready.
+    fn terminating(name: &str) -> Value {
+        let mut pod = pod(name, false);
+        pod["metadata"]["deletionTimestamp"] = json!("2025-01-01T00:00:00Z");
+        pod
     }
 
     fn found(kind: &str, objects: Vec<Value>) -> Found {
@@ -835,42 +913,154 @@ mod tests {
     fn a_rolled_out_deployment_is_available() {
         assert_eq!(
             workload_status(Workload::Deployment, &deployment(3, 3, "True")),
-            Ok(())
+            Ok("3 of 3 replicas available".into())
         );
+        // Mid-rollout, with a surge pod, more than the desired count may be available.
+        assert!(workload_status(Workload::Deployment, &deployment(4, 3, "True")).is_ok());
     }
 
     #[test]
-    fn a_deployment_short_of_ready_replicas_is_not_available() {
+    fn a_deployment_short_of_available_replicas_is_not_available() {
         let err = workload_status(Workload::Deployment, &deployment(2, 3, "True")).unwrap_err();
-        assert_eq!(err, "2 ready and 3 updated of 3 replicas");
+        assert_eq!(
+            err,
+            "status.availableReplicas is 2, short of spec.replicas 3"
+        );
+        let err = workload_status(Workload::Deployment, &deployment(3, 2, "True")).unwrap_err();
+        assert_eq!(err, "status.updatedReplicas is 2, short of spec.replicas 3");
         let err = workload_status(Workload::Deployment, &deployment(3, 3, "False")).unwrap_err();
         assert_eq!(
             err,
             "condition Available is False (MinimumReplicasAvailable)"
         );
+        let mut no_condition = deployment(3, 3, "True");
+        no_condition["status"]["conditions"] = json!([]);
+        let err = workload_status(Workload::Deployment, &no_condition).unwrap_err();
+        assert_eq!(err, "it has no Available condition yet");
         let mut stale = deployment(3, 3, "True");
         stale["metadata"]["generation"] = json!(3);
         let err = workload_status(Workload::Deployment, &stale).unwrap_err();
-        assert!(err.contains("generation 3"), "{err}");
+        assert_eq!(
+            err,
+            "status.observedGeneration 2 is behind metadata.generation 3: \
+             its controller has not yet acted on the latest spec"
+        );
     }
 
     #[test]
-    fn statefulsets_replicasets_and_daemonsets_count_ready_replicas() {
-        let sts = json!({"metadata": {}, "spec": {"replicas": 2}, "status": {"readyReplicas": 2}});
-        assert_eq!(workload_status(Workload::StatefulSet, &sts), Ok(()));
-        let rs = json!({"metadata": {}, "spec": {"replicas": 2}, "status": {"readyReplicas": 1}});
+    fn a_deployment_whose_only_unready_pod_is_terminating_is_available() {
+        // 3 of 3 available while the pod the fault deleted waits out its grace period.
+        let counters = workload_status(Workload::Deployment, &deployment(3, 3, "True")).unwrap();
+        let pods = [
+            pod("web-a", true),
+            pod("web-b", true),
+            pod("web-new", true),
+            terminating("web-c"),
+        ];
+        assert_eq!(
+            pods_ready(&counters, &pods),
+            Ok("3 of 3 replicas available; 3 pods Ready (1 terminating ignored)".into())
+        );
+    }
+
+    #[test]
+    fn a_pod_that_is_not_ready_and_not_terminating_still_counts() {
+        let counters = workload_status(Workload::Deployment, &deployment(3, 3, "True")).unwrap();
+        let pods = [
+            pod("web-a", true),
+            pod("web-b", true),
+            pod("web-new", false),
+            terminating("web-c"),
+        ];
+        assert_eq!(
+            pods_ready(&counters, &pods),
+            Err("2 of 3 pods Ready (1 terminating ignored); not Ready: web-new".into())
+        );
+    }
+
+    #[test]
+    fn statefulsets_and_replicasets_count_available_replicas() {
+        let sts = |ready: i64, available: i64| {
+            json!({
+                "metadata": {"generation": 1},
+                "spec": {"replicas": 3},
+                "status": {"observedGeneration": 1, "replicas": 3,
+                           "readyReplicas": ready, "availableReplicas": available}
+            })
+        };
+        assert_eq!(
+            workload_status(Workload::StatefulSet, &sts(3, 3)),
+            Ok("3 of 3 replicas available".into())
+        );
+        // Ready but not yet available for minReadySeconds.
+        assert_eq!(
+            workload_status(Workload::StatefulSet, &sts(3, 2)),
+            Err("status.availableReplicas is 2, short of spec.replicas 3".into())
+        );
+        let counters = workload_status(Workload::StatefulSet, &sts(3, 3)).unwrap();
+        let pods = [pod("db-0", true), pod("db-1", true), pod("db-2", true)];
+        assert!(pods_ready(&counters, &pods).is_ok());
+        let rs =
+            json!({"metadata": {}, "spec": {"replicas": 2}, "status": {"availableReplicas": 1}});
         assert_eq!(
             workload_status(Workload::ReplicaSet, &rs),
-            Err("1 of 2 replicas ready".into())
+            Err("status.availableReplicas is 1, short of spec.replicas 2".into())
         );
-        let ds = json!({"metadata": {}, "status": {"numberReady": 4, "desiredNumberScheduled": 5}});
+        // Without spec.replicas one is wanted.
+        let default = json!({"metadata": {}, "spec": {}, "status": {"availableReplicas": 1}});
+        assert!(workload_status(Workload::StatefulSet, &default).is_ok());
+    }
+
+    #[test]
+    fn daemonsets_count_available_pods_against_desired_scheduled() {
+        let ds = |ready: i64, available: i64| {
+            json!({"metadata": {}, "status": {
+                "desiredNumberScheduled": 5, "numberReady": ready, "numberAvailable": available
+            }})
+        };
         assert_eq!(
-            workload_status(Workload::DaemonSet, &ds),
-            Err("4 of 5 scheduled pods ready".into())
+            workload_status(Workload::DaemonSet, &ds(5, 4)),
+            Err("status.numberAvailable is 4, short of status.desiredNumberScheduled 5".into())
         );
-        // A StatefulSet without spec.replicas wants one.
-        let default = json!({"metadata": {}, "spec": {}, "status": {"readyReplicas": 1}});
-        assert_eq!(workload_status(Workload::StatefulSet, &default), Ok(()));
+        let counters = workload_status(Workload::DaemonSet, &ds(5, 5)).unwrap();
+        assert_eq!(counters, "5 of 5 scheduled pods available");
+        let pods = [
+            pod("agent-a", true),
+            pod("agent-b", true),
+            terminating("agent-old"),
+        ];
+        assert_eq!(
+            pods_ready(&counters, &pods),
+            Ok("5 of 5 scheduled pods available; 2 pods Ready (1 terminating ignored)".into())
+        );
+    }
+
+    #[test]
+    fn a_pod_is_available_when_ready_and_not_terminating() {
+        assert_eq!(
+            workload_status(Workload::Pod, &pod("a", true)),
+            Ok("condition Ready is True".into())
+        );
+        assert_eq!(
+            workload_status(Workload::Pod, &pod("a", false)),
+            Err("condition Ready is False (ContainersNotReady)".into())
+        );
+        let mut going = pod("a", true);
+        going["metadata"]["deletionTimestamp"] = json!("2025-01-01T00:00:00Z");
+        assert_eq!(
+            workload_status(Workload::Pod, &going),
+            Err("it is terminating (metadata.deletionTimestamp is set)".into())
+        );
+        let mut done = pod("a", true);
+        done["status"]["phase"] = json!("Succeeded");
+        assert_eq!(
+            workload_status(Workload::Pod, &done),
+            Err("it has finished (status.phase is Succeeded)".into())
+        );
+        assert_eq!(
+            workload_status(Workload::Pod, &json!({"metadata": {"name": "new"}})),
+            Err("it has no Ready condition yet".into())
+        );
     }
 
     #[test]
@@ -890,21 +1080,92 @@ mod tests {
     }
 
     #[test]
-    fn a_census_counts_ready_pods_and_names_the_rest() {
-        let mut terminating = pod("web-c", true);
-        terminating["metadata"]["deletionTimestamp"] = json!("2025-01-01T00:00:00Z");
+    fn a_census_counts_ready_and_terminating_pods_and_names_the_rest() {
         let mut evicted = pod("web-old", false);
         evicted["status"]["phase"] = json!("Failed");
-        let census = census(&[
+        let mut pods = vec![
             pod("web-a", true),
             pod("web-b", false),
-            terminating,
+            terminating("web-c"),
             evicted,
-        ]);
-        assert_eq!(census.ready, 1);
+        ];
+        let first = census(&pods);
+        assert_eq!((first.ready, first.terminating), (1, 1));
         assert_eq!(
-            census.describe(),
-            "1 of 3 pods Ready; web-b (not Ready), web-c (terminating)"
+            first.describe(),
+            "1 of 2 pods Ready (1 terminating ignored); not Ready: web-b"
+        );
+        pods.extend(["web-d", "web-e", "web-f"].map(|name| pod(name, false)));
+        assert_eq!(
+            census(&pods).describe(),
+            "1 of 5 pods Ready (1 terminating ignored); not Ready: web-b, web-d, web-e, and 1 more"
+        );
+    }
+
+    /// `available` end to end, the pods listed by a stand-in API server.
+    async fn available_with_pods(workload: Value, pods: Vec<Value>) -> Outcome {
+        let list = json!({"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": pods});
+        let body = list.to_string();
+        let server = serve(move |request| {
+            let listing = request.uri().path() == "/api/v1/namespaces/shop/pods"
+                && request
+                    .uri()
+                    .query()
+                    .is_some_and(|q| q.contains("labelSelector=app%3Dweb"));
+            let body = body.clone();
+            async move {
+                if listing {
+                    text_response(200, &body)
+                } else {
+                    text_response(404, "{}")
+                }
+            }
+        })
+        .await;
+        let mut ctx = context();
+        let config = kube::Config::new(server.url("").parse().expect("a valid URL"));
+        ctx.client = kube::Client::try_from(config).expect("a client");
+        let resource = ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("apps", "v1", "Deployment"),
+            "deployments",
+        );
+        let found = found("Deployment", vec![workload]);
+        available(&found, &resource, &ctx).await.expect("evaluated")
+    }
+
+    #[tokio::test]
+    async fn available_ignores_the_pod_the_fault_deleted() {
+        let pods = vec![
+            pod("web-a", true),
+            pod("web-b", true),
+            pod("web-new", true),
+            terminating("web-c"),
+        ];
+        assert_eq!(
+            available_with_pods(deployment(3, 3, "True"), pods.clone()).await,
+            Outcome::Passed(
+                "Deployment shop/web is available: 3 of 3 replicas available; \
+                 3 pods Ready (1 terminating ignored)"
+                    .into()
+            )
+        );
+        let mut new_pod_not_ready = pods.clone();
+        new_pod_not_ready[2] = pod("web-new", false);
+        assert_eq!(
+            available_with_pods(deployment(3, 3, "True"), new_pod_not_ready).await,
+            Outcome::Failed(
+                "Deployment shop/web is not available: \
+                 2 of 3 pods Ready (1 terminating ignored); not Ready: web-new"
+                    .into()
+            )
+        );
+        assert_eq!(
+            available_with_pods(deployment(2, 3, "True"), pods).await,
+            Outcome::Failed(
+                "Deployment shop/web is not available: \
+                 status.availableReplicas is 2, short of spec.replicas 3"
+                    .into()
+            )
         );
     }
 
