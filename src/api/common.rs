@@ -12,6 +12,11 @@ pub const GROUP: &str = "chaos.faultline.dev";
 pub const RUN_REQUESTED_ANNOTATION: &str = "chaos.faultline.dev/run-requested";
 /// Annotation on a ChaosResult that stops its run (set by the operator for spec.stop, and by the CLI).
 pub const STOP_ANNOTATION: &str = "chaos.faultline.dev/stop-requested";
+/// Annotation on a ChaosResult that gives up on reverts that keep failing, so its deletion can
+/// finish; the entries are recorded as Abandoned.
+pub const FORCE_CLEANUP_ANNOTATION: &str = "chaos.faultline.dev/force-cleanup";
+/// Finalizer on a ChaosResult: its deletion waits until everything its run injected is reverted.
+pub const REVERT_FINALIZER: &str = "chaos.faultline.dev/revert";
 /// Label that opts a namespace in as a chaos target.
 pub const ALLOW_LABEL: &str = "chaos.faultline.dev/allow";
 /// Annotation on a target namespace listing the namespaces allowed to target it (or `*`).

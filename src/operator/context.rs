@@ -42,6 +42,8 @@ impl Config {
 /// Shared by the controllers and the run drivers.
 pub struct Context {
     pub client: Client,
+    /// The configuration `client` was built from; the backstop derives impersonating clients.
+    pub kube_config: kube::Config,
     pub config: Config,
     pub metrics: Arc<Metrics>,
     pub recorder: Recorder,
@@ -51,11 +53,14 @@ pub struct Context {
     pub fault_pods: Store<Pod>,
     /// The run drivers in flight, by result namespace/name.
     pub runners: Mutex<HashMap<(String, String), tokio::task::AbortHandle>>,
+    /// Entries the backstop could not revert yet, by result namespace/name.
+    unreverted: Mutex<HashMap<(String, String), usize>>,
 }
 
 impl Context {
     pub fn new(
         client: Client,
+        kube_config: kube::Config,
         config: Config,
         metrics: Arc<Metrics>,
         experiments: Store<ChaosExperiment>,
@@ -69,13 +74,30 @@ impl Context {
         Context {
             recorder: Recorder::new(client.clone(), reporter),
             client,
+            kube_config,
             config,
             metrics,
             experiments,
             results,
             fault_pods,
             runners: Mutex::new(HashMap::new()),
+            unreverted: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Records how many entries of a result are left unreverted, and updates the gauge.
+    pub fn set_unreverted(&self, namespace: &str, name: &str, count: usize) {
+        let mut map = self.unreverted.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (namespace.to_string(), name.to_string());
+        if count == 0 {
+            map.remove(&key);
+        } else {
+            map.insert(key, count);
+        }
+        let total: usize = map.values().sum();
+        self.metrics
+            .unreverted_injections
+            .set(i64::try_from(total).unwrap_or(i64::MAX));
     }
 
     /// Publishes a Kubernetes Event about `object`; a failure is logged, never fatal.

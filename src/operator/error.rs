@@ -12,6 +12,11 @@ pub enum Error {
     InvalidSpec(String),
     #[error("object has no {0}")]
     MissingField(&'static str),
+    #[error("{0}")]
+    Fault(#[from] crate::faults::FaultError),
+    /// Deletion waits: injected changes are not reverted yet.
+    #[error("waiting for the revert: {0}")]
+    RevertPending(String),
 }
 
 impl From<kube::Error> for Error {
@@ -27,6 +32,8 @@ pub enum ErrorKind {
     InvalidSpec,
     /// Throttled (429) or a transient server error; back off with jitter.
     Transient,
+    /// Deletion is held until injected changes are reverted; retry with backoff.
+    RevertPending,
     /// Anything else; requeue.
     Other,
 }
@@ -36,6 +43,7 @@ impl ErrorKind {
         match self {
             ErrorKind::InvalidSpec => "invalid_spec",
             ErrorKind::Transient => "transient",
+            ErrorKind::RevertPending => "revert_pending",
             ErrorKind::Other => "other",
         }
     }
@@ -45,6 +53,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::InvalidSpec(_) => ErrorKind::InvalidSpec,
+            Error::RevertPending(_) => ErrorKind::RevertPending,
             Error::Kube(kube::Error::Api(status)) if status.code == 429 || status.code >= 500 => {
                 ErrorKind::Transient
             }

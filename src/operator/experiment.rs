@@ -77,7 +77,9 @@ pub fn error_policy(_experiment: Arc<ChaosExperiment>, error: &Error, ctx: Arc<C
         super::error::ErrorKind::Transient => {
             Action::requeue(Duration::from_millis(2000 + rand::random_range(0..3000)))
         }
-        super::error::ErrorKind::Other => Action::requeue(Duration::from_secs(10)),
+        super::error::ErrorKind::Other | super::error::ErrorKind::RevertPending => {
+            Action::requeue(Duration::from_secs(10))
+        }
     }
 }
 
@@ -274,7 +276,7 @@ async fn cleanup(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> 
     Ok(Action::requeue(Duration::from_secs(1)))
 }
 
-async fn request_stop(ctx: &Context, result: &ChaosResult, why: &str) -> Result<()> {
+pub(super) async fn request_stop(ctx: &Context, result: &ChaosResult, why: &str) -> Result<()> {
     if result.annotations().contains_key(STOP_ANNOTATION) {
         return Ok(());
     }
@@ -346,6 +348,8 @@ async fn create_result(
                 BTreeMap::from([(RUN_REQUESTED_ANNOTATION.to_string(), request.to_string())])
             }),
             owner_references: Some(vec![owner]),
+            // Its deletion waits for the revert of everything the run injects.
+            finalizers: Some(vec![crate::api::REVERT_FINALIZER.to_string()]),
             ..ObjectMeta::default()
         },
         spec: ChaosResultSpec {

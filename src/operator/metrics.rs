@@ -20,6 +20,8 @@ pub struct Metrics {
     pub probe_checks: IntCounterVec,
     /// Faults injected right now.
     pub active_injections: IntGauge,
+    /// Ledger entries the backstop could not revert yet (each retried with backoff).
+    pub unreverted_injections: IntGauge,
     /// Reconcile duration by controller.
     pub reconcile_duration: HistogramVec,
     /// Reconcile errors by controller and error kind.
@@ -73,6 +75,11 @@ impl Metrics {
             "Faults whose fault pod is running right now",
         )
         .expect("valid metric");
+        let unreverted_injections = IntGauge::new(
+            "faultline_unreverted_injections",
+            "Injected changes whose revert keeps failing; each is listed in its result's Reverted condition",
+        )
+        .expect("valid metric");
         let reconcile_duration = HistogramVec::new(
             HistogramOpts::new(
                 "faultline_reconcile_duration_seconds",
@@ -106,6 +113,7 @@ impl Metrics {
             Box::new(reverts.clone()),
             Box::new(probe_checks.clone()),
             Box::new(active_injections.clone()),
+            Box::new(unreverted_injections.clone()),
             Box::new(reconcile_duration.clone()),
             Box::new(reconcile_errors.clone()),
         ] {
@@ -121,6 +129,7 @@ impl Metrics {
             reverts,
             probe_checks,
             active_injections,
+            unreverted_injections,
             reconcile_duration,
             reconcile_errors,
             kube_requests,

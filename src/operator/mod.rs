@@ -1,6 +1,7 @@
 //! The operator: the ChaosExperiment and ChaosResult controllers, the run drivers, and the
 //! /metrics, /healthz and /readyz endpoints.
 
+pub mod backstop;
 pub mod context;
 pub mod error;
 pub mod experiment;
@@ -90,8 +91,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         Controller::new(experiments, watcher::Config::default().any_semantic());
     let result_controller =
         Controller::new(results.clone(), watcher::Config::default().any_semantic());
+    let kube_config = kube::Config::infer()
+        .await
+        .map_err(|e| StartError::Client(kube::Error::InferConfig(e)))?;
     let ctx = Arc::new(Context::new(
         client.clone(),
+        kube_config,
         config,
         metrics,
         experiment_controller.store(),

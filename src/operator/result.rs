@@ -1,24 +1,66 @@
-//! The ChaosResult controller: keeps exactly one run driver per result that has not ended,
-//! so a restarted operator resumes every run it finds.
+//! The ChaosResult controller: keeps exactly one run driver per result that has not ended, so a
+//! restarted operator resumes every run it finds; once a run has ended, reverts whatever its
+//! fault pods left (the backstop); and holds a result's deletion, through its finalizer, until
+//! everything its run injected is reverted or a person gives up with the force-cleanup annotation.
 
 use std::{sync::Arc, time::Duration};
 
-use kube::{ResourceExt, runtime::controller::Action};
+use k8s_openapi::jiff::Timestamp;
+use kube::{
+    Api, ResourceExt,
+    runtime::{
+        controller::Action,
+        events::EventType,
+        finalizer::{Event as Finalizer, finalizer},
+    },
+};
 
-use super::{context::Context, error::Result, run};
-use crate::api::ChaosResult;
+use super::{
+    backstop,
+    context::Context,
+    error::{Error, Result},
+    experiment::request_stop,
+    run,
+};
+use crate::api::{ChaosResult, FORCE_CLEANUP_ANNOTATION, REVERT_FINALIZER};
 
 pub async fn reconcile(result: Arc<ChaosResult>, ctx: Arc<Context>) -> Result<Action> {
     let namespace = result.namespace().unwrap_or_default();
-    if !ctx.config.watches(&namespace)
-        || result
-            .status
-            .as_ref()
-            .is_some_and(|s| s.phase.is_terminal())
-    {
+    if !ctx.config.watches(&namespace) {
         return Ok(Action::await_change());
     }
-    let key = (namespace, result.name_any());
+    let api: Api<ChaosResult> = Api::namespaced(ctx.client.clone(), &namespace);
+    finalizer(&api, REVERT_FINALIZER, result, |event| async {
+        match event {
+            Finalizer::Apply(result) => apply(&result, &ctx).await,
+            Finalizer::Cleanup(result) => cleanup(&result, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| Error::Finalizer(Box::new(e)))
+}
+
+fn is_terminal(result: &ChaosResult) -> bool {
+    result
+        .status
+        .as_ref()
+        .is_some_and(|s| s.phase.is_terminal())
+}
+
+fn has_unsettled(result: &ChaosResult) -> bool {
+    result
+        .status
+        .iter()
+        .flat_map(|s| s.faults.iter())
+        .flat_map(|f| f.targets.iter())
+        .any(|t| !t.state.is_settled())
+}
+
+async fn apply(result: &ChaosResult, ctx: &Arc<Context>) -> Result<Action> {
+    if is_terminal(result) {
+        return settle(result, ctx).await;
+    }
+    let key = (result.namespace().unwrap_or_default(), result.name_any());
     let mut runners = ctx.runners.lock().unwrap_or_else(|e| e.into_inner());
     if runners
         .get(&key)
@@ -27,7 +69,7 @@ pub async fn reconcile(result: Arc<ChaosResult>, ctx: Arc<Context>) -> Result<Ac
         return Ok(Action::requeue(Duration::from_secs(30)));
     }
     let driver_ctx = ctx.clone();
-    let object = (*result).clone();
+    let object = result.clone();
     let task_key = key.clone();
     let handle = tokio::spawn(async move {
         if let Err(err) = run::drive(driver_ctx.clone(), object).await {
@@ -39,14 +81,85 @@ pub async fn reconcile(result: Arc<ChaosResult>, ctx: Arc<Context>) -> Result<Ac
     Ok(Action::requeue(Duration::from_secs(30)))
 }
 
-pub fn error_policy(
-    _result: Arc<ChaosResult>,
-    error: &super::error::Error,
-    ctx: Arc<Context>,
-) -> Action {
+/// An ended run: revert what is left, retrying with backoff; Ok(None) once nothing is left.
+async fn revert_left(result: &ChaosResult, ctx: &Context) -> Result<Option<Vec<String>>> {
+    if !has_unsettled(result) {
+        return Ok(None);
+    }
+    if result.annotations().contains_key(FORCE_CLEANUP_ANNOTATION) {
+        let left = backstop::abandon(ctx, result).await?;
+        let note = format!(
+            "{FORCE_CLEANUP_ANNOTATION} is set: gave up on reverting {}; they may still be in place",
+            left.join(", ")
+        );
+        ctx.event(result, EventType::Warning, "ForceCleanup", note)
+            .await;
+        backstop::record_condition(ctx, result, &left, "ForceCleanup").await?;
+        return Ok(None);
+    }
+    let api: Api<ChaosResult> =
+        Api::namespaced(ctx.client.clone(), &result.namespace().unwrap_or_default());
+    let fresh = api.get(&result.name_any()).await?;
+    let pass = backstop::revert_leftovers(ctx, &fresh).await?;
+    let reason = if pass.failures.is_empty() {
+        "RevertedByOperator"
+    } else {
+        "RevertFailing"
+    };
+    backstop::record_condition(ctx, &fresh, &pass.failures, reason).await?;
+    Ok((!pass.failures.is_empty()).then_some(pass.failures))
+}
+
+/// The retry delay of a failing revert: 5 s at first, 60 s once it has failed for 5 minutes.
+fn backoff(result: &ChaosResult) -> Duration {
+    let failing_since = result
+        .status
+        .iter()
+        .flat_map(|s| s.conditions.iter())
+        .find(|c| c.type_ == backstop::REVERTED && c.status == "False")
+        .map(|c| c.last_transition_time.0);
+    let age = failing_since
+        .map(|t| Timestamp::now().duration_since(t).as_secs())
+        .unwrap_or(0);
+    Duration::from_secs(if age < 300 { 5 } else { 60 })
+}
+
+async fn settle(result: &ChaosResult, ctx: &Context) -> Result<Action> {
+    Ok(match revert_left(result, ctx).await? {
+        None => Action::await_change(),
+        Some(_) => Action::requeue(backoff(result)),
+    })
+}
+
+/// Deletion: stop the run if it is active (its driver and fault pod revert), then revert what
+/// is left; the finalizer holds (an error requeues) until nothing is left or force-cleanup.
+async fn cleanup(result: &ChaosResult, ctx: &Context) -> Result<Action> {
+    if !is_terminal(result) {
+        request_stop(ctx, result, "result deleted").await?;
+        return Err(Error::RevertPending(format!(
+            "run {} is stopping before its result can go",
+            result.name_any()
+        )));
+    }
+    match revert_left(result, ctx).await? {
+        None => Ok(Action::await_change()),
+        Some(failures) => Err(Error::RevertPending(format!(
+            "deletion of {} waits for {} revert(s); set the annotation {FORCE_CLEANUP_ANNOTATION} to give up: {}",
+            result.name_any(),
+            failures.len(),
+            failures.join("; ")
+        ))),
+    }
+}
+
+pub fn error_policy(result: Arc<ChaosResult>, error: &Error, ctx: Arc<Context>) -> Action {
     ctx.metrics
         .reconcile_errors
         .with_label_values(&["result", error.kind().as_str()])
         .inc();
+    if error.kind() == super::error::ErrorKind::RevertPending {
+        tracing::info!(result = %result.name_any(), %error, "deletion waits");
+        return Action::requeue(backoff(&result));
+    }
     Action::requeue(Duration::from_secs(5))
 }

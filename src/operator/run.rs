@@ -19,6 +19,7 @@ use serde_json::json;
 use tokio::sync::Mutex;
 
 use super::{
+    backstop,
     context::Context,
     error::{Error, Result},
     experiment::{FIELD_MANAGER, to_chrono},
@@ -167,6 +168,8 @@ impl Run {
         for fault in &mut status.faults {
             fault.targets.clear();
         }
+        // The Reverted condition belongs to the backstop's field manager.
+        status.conditions.clear();
         status.observed_generation = self.result.metadata.generation;
         let patch = json!({
             "apiVersion": "chaos.faultline.dev/v1alpha1",
@@ -567,6 +570,7 @@ impl Run {
         let end = self
             .watch_fault_pod(&fault.name, &pod_name, &tracker, &chaos_tx)
             .await?;
+        let end = self.revert_leftovers(&fault.name, end).await?;
         let _ = chaos_tx.send(false);
         let _ = stop_tx.send(true);
         for sampler in samplers {
@@ -622,6 +626,35 @@ impl Run {
         drop(tracker);
         self.flush().await?;
         Ok(end)
+    }
+
+    /// The backstop, once the fault pod is done: reverts what it left in place and says so in
+    /// how the fault ended.
+    async fn revert_leftovers(&self, fault: &str, end: FaultEnd) -> Result<FaultEnd> {
+        let fresh = self.api().get(&self.name).await?;
+        let pass = backstop::revert_leftovers(&self.ctx, &fresh).await?;
+        if !pass.failures.is_empty() {
+            backstop::record_condition(&self.ctx, &fresh, &pass.failures, "RevertFailing").await?;
+        }
+        if pass.settled == 0 && pass.failures.is_empty() {
+            return Ok(end);
+        }
+        let mut note = format!(
+            "the operator reverted {} change(s) of fault {fault} left in place",
+            pass.settled
+        );
+        if !pass.failures.is_empty() {
+            note.push_str(&format!(
+                "; {} revert(s) failed and are retried: {}",
+                pass.failures.len(),
+                pass.failures.join("; ")
+            ));
+        }
+        Ok(match end {
+            FaultEnd::Finished(Some(why)) => FaultEnd::Finished(Some(format!("{why}; {note}"))),
+            FaultEnd::Finished(None) => FaultEnd::Finished(Some(note)),
+            other => other,
+        })
     }
 
     async fn probe_failed(&self, fault: &str, entry: &ProbeEntry, outcome: &Outcome) {
@@ -781,7 +814,20 @@ impl Run {
             .reverts
             .with_label_values(&[fault_type, "reverted"])
             .inc();
-        self.event(EventType::Normal, "FaultReverted", format!("fault {fault} ended ({outcome}); pod-delete needs no revert: owners replace deleted pods")).await;
+        let wording = self
+            .result
+            .spec
+            .experiment
+            .faults
+            .iter()
+            .find(|f| f.name == fault)
+            .map_or("", |f| crate::faults::kind(f.fault_type).revert_wording);
+        self.event(
+            EventType::Normal,
+            "FaultReverted",
+            format!("fault {fault} ended ({outcome}); {wording}"),
+        )
+        .await;
         Ok(end)
     }
 
@@ -1032,19 +1078,16 @@ impl ProbeTracker {
 /// The fault process stops on SIGTERM, so this normally takes a second or two; it gives up
 /// after the pod's grace period plus a margin, and the kubelet's deadline still applies.
 async fn terminate_fault_pod(pods: &Api<Pod>, pod_name: &str) {
-    const GRACE_SECONDS: u32 = 5;
-    let deleted = pods
-        .delete(
-            pod_name,
-            &DeleteParams::default().grace_period(GRACE_SECONDS),
-        )
-        .await;
+    // The pod's own grace period: long enough for it to revert.
+    const GRACE_SECONDS: i64 = pods::REVERT_GRACE_SECONDS;
+    let deleted = pods.delete(pod_name, &DeleteParams::default()).await;
     if let Err(err) = deleted
         && !matches!(&err, kube::Error::Api(e) if e.code == 404)
     {
         tracing::warn!(pod = pod_name, %err, "could not delete the fault pod");
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(GRACE_SECONDS) + 10);
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_secs(GRACE_SECONDS.unsigned_abs() + 10);
     while tokio::time::Instant::now() < deadline {
         match pods.get_opt(pod_name).await {
             Ok(None) => return,
