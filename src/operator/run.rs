@@ -26,13 +26,13 @@ use super::{
 };
 use crate::{
     api::{
-        ALLOW_FROM_ANNOTATION, ALLOW_LABEL, ChaosProbeSpec, ChaosResult, ChaosResultStatus,
-        FaultPhase, FaultStatus, ProbeEntry, ProbeMode, ProbeStatus, ProbeVerdict, RESULT_LABEL,
-        RunPhase, STOP_ANNOTATION, Verdict,
+        ChaosProbeSpec, ChaosResult, ChaosResultStatus, FaultPhase, FaultStatus, ProbeEntry,
+        ProbeMode, ProbeStatus, ProbeVerdict, RESULT_LABEL, RunPhase, STOP_ANNOTATION, Verdict,
     },
     domain::{
         scoring::{fault_score, run_score, verdict},
         states::{RunEnd, fault_phase, run_phase},
+        tenancy::{NamespaceMeta, admit_target_namespace},
     },
     probes::{Outcome, ProbeContext, check_with_retries},
 };
@@ -234,30 +234,13 @@ impl Run {
         targets.sort();
         targets.dedup();
         for target in targets {
-            let Some(ns) = namespaces.get_opt(&target).await? else {
-                return Ok(Some(format!("target namespace {target} does not exist")));
-            };
-            if ns.labels().get(ALLOW_LABEL).map(String::as_str) != Some("true") {
-                return Ok(Some(format!(
-                    "namespace {target} is not a chaos target: it needs the label {ALLOW_LABEL}=true"
-                )));
-            }
-            if target != self.namespace {
-                let allowed = ns
-                    .annotations()
-                    .get(ALLOW_FROM_ANNOTATION)
-                    .map(String::as_str)
-                    .unwrap_or("");
-                if !allowed
-                    .split(',')
-                    .map(str::trim)
-                    .any(|n| n == "*" || n == self.namespace)
-                {
-                    return Ok(Some(format!(
-                        "namespace {target} does not allow chaos from namespace {}: its annotation {ALLOW_FROM_ANNOTATION} must list {} (or *)",
-                        self.namespace, self.namespace
-                    )));
-                }
+            let ns = namespaces.get_opt(&target).await?;
+            let meta = ns.as_ref().map(|ns| NamespaceMeta {
+                labels: ns.labels(),
+                annotations: ns.annotations(),
+            });
+            if let Err(refusal) = admit_target_namespace(&self.namespace, &target, meta) {
+                return Ok(Some(refusal.to_string()));
             }
         }
         for entry in self.all_probe_entries() {
