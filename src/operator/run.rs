@@ -30,6 +30,7 @@ use crate::{
         ProbeMode, ProbeStatus, ProbeVerdict, RESULT_LABEL, RunPhase, STOP_ANNOTATION, Verdict,
     },
     domain::{
+        fault_pod::{FaultPodState, fault_pod_state},
         scoring::{fault_score, run_score, verdict},
         states::{RunEnd, fault_phase, run_phase},
         tenancy::{NamespaceMeta, admit_target_namespace},
@@ -679,15 +680,10 @@ impl Run {
                     "fault pod {pod_name} was lost before it finished"
                 )));
             };
-            let phase = pod
-                .status
-                .as_ref()
-                .and_then(|s| s.phase.clone())
-                .unwrap_or_default();
-            match phase.as_str() {
-                "Succeeded" => break FaultEnd::Finished(None),
-                "Failed" => break FaultEnd::Finished(Some(termination_message(&pod))),
-                "Running" if !injected => {
+            match fault_pod_state(&pod) {
+                FaultPodState::Succeeded => break FaultEnd::Finished(None),
+                FaultPodState::Failed(why) => break FaultEnd::Finished(Some(why)),
+                FaultPodState::Running if !injected => {
                     injected = true;
                     let _ = chaos.send(true);
                     self.ctx.metrics.active_injections.inc();
@@ -700,7 +696,7 @@ impl Run {
                     )
                     .await;
                 }
-                "Pending" | "" => {
+                FaultPodState::Pending => {
                     let created = pod
                         .metadata
                         .creation_timestamp
@@ -892,23 +888,6 @@ fn mode_str(mode: ProbeMode) -> &'static str {
     }
 }
 
-fn termination_message(pod: &Pod) -> String {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.container_statuses.as_ref())
-        .and_then(|c| c.first())
-        .and_then(|c| c.state.as_ref())
-        .and_then(|s| s.terminated.as_ref())
-        .map(|t| {
-            t.message
-                .clone()
-                .map(|m| m.trim().to_string())
-                .filter(|m| !m.is_empty())
-                .unwrap_or_else(|| format!("the fault pod exited with code {}", t.exit_code))
-        })
-        .unwrap_or_else(|| "the fault pod failed".into())
-}
-
 fn jiff_span(d: Duration) -> k8s_openapi::jiff::SignedDuration {
     k8s_openapi::jiff::SignedDuration::try_from(d).unwrap_or(k8s_openapi::jiff::SignedDuration::MAX)
 }
@@ -1011,7 +990,8 @@ impl ProbeTracker {
     }
 }
 
-/// Deletes a fault pod and waits until it has stopped acting: gone, or in a terminal phase.
+/// Deletes a fault pod and waits until it has stopped acting: gone, or finished (see
+/// `fault_pod_state`).
 /// The fault process stops on SIGTERM, so this normally takes a second or two; it gives up
 /// after the pod's grace period plus a margin, and the kubelet's deadline still applies.
 async fn terminate_fault_pod(pods: &Api<Pod>, pod_name: &str) {
@@ -1031,12 +1011,8 @@ async fn terminate_fault_pod(pods: &Api<Pod>, pod_name: &str) {
     while tokio::time::Instant::now() < deadline {
         match pods.get_opt(pod_name).await {
             Ok(None) => return,
-            Ok(Some(pod)) => {
-                let phase = pod.status.and_then(|s| s.phase).unwrap_or_default();
-                if phase == "Succeeded" || phase == "Failed" {
-                    return;
-                }
-            }
+            Ok(Some(pod)) if fault_pod_state(&pod).is_final() => return,
+            Ok(Some(_)) => {}
             Err(err) => tracing::debug!(pod = pod_name, %err, "waiting for the fault pod to stop"),
         }
         tokio::time::sleep(TICK).await;
