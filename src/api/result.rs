@@ -238,6 +238,10 @@ pub struct FaultStatus {
     /// Why the fault ended as it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The fault pod failed, was refused or was lost, so the fault is in Error whatever its
+    /// probes say; `message` says why.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub injection_failed: bool,
     /// The ledger of this fault's changes, written by its fault pod.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetRecord>,
@@ -283,6 +287,10 @@ pub struct ChaosResultStatus {
     /// The generation this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 fn list_map_by_name(mut schema: schemars::Schema) -> schemars::Schema {

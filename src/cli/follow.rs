@@ -376,6 +376,7 @@ mod tests {
             start_time: None,
             end_time: None,
             message: None,
+            injection_failed: false,
             targets: vec![],
             probes: vec![],
         }

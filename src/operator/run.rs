@@ -31,6 +31,7 @@ use crate::{
     },
     domain::{
         fault_pod::{FaultPodState, fault_pod_state},
+        run_end::{FaultEnd, merge_end, record_fault_end},
         scoring::{fault_score, run_score, verdict},
         states::{RunEnd, fault_phase, run_phase},
         tenancy::{NamespaceMeta, admit_target_namespace},
@@ -40,19 +41,6 @@ use crate::{
 
 /// How often the driver looks at its fault pod and at stop requests.
 const TICK: Duration = Duration::from_millis(500);
-
-/// Why a fault ended.
-#[derive(Debug, Clone, PartialEq)]
-enum FaultEnd {
-    /// The fault pod finished; `Some(message)` if the injection failed.
-    Finished(Option<String>),
-    Stopped,
-    TimedOut,
-    /// The fault pod did not start within queueTimeout.
-    QueueTimedOut(String),
-    /// A probe with stopOnFailure failed.
-    ProbeStop(String),
-}
 
 /// The driver's state: the status it owns (everything but the fault pods' ledgers).
 struct Run {
@@ -117,7 +105,7 @@ pub async fn drive(ctx: Arc<Context>, result: ChaosResult) -> Result<()> {
     if run.result.spec.experiment.parallel {
         let ends = join_all(faults.iter().map(|f| run.clone().run_fault(f.name.clone()))).await;
         for fault_end in ends {
-            merge_end(&mut end, &mut message, fault_end?);
+            (end, message) = merge_end(end, message, fault_end?);
         }
     } else {
         for fault in &faults {
@@ -126,27 +114,13 @@ pub async fn drive(ctx: Arc<Context>, result: ChaosResult) -> Result<()> {
                 continue;
             }
             let fault_end = run.clone().run_fault(fault.name.clone()).await?;
-            merge_end(&mut end, &mut message, fault_end);
+            (end, message) = merge_end(end, message, fault_end);
         }
     }
     if end == RunEnd::Normal {
         run.steady_state_after().await?;
     }
     run.finish(end, message).await
-}
-
-fn merge_end(end: &mut RunEnd, message: &mut Option<String>, fault_end: FaultEnd) {
-    let (candidate, why) = match fault_end {
-        FaultEnd::Finished(_) => return,
-        FaultEnd::Stopped => (RunEnd::Stopped, "stopped by the user".to_string()),
-        FaultEnd::TimedOut => (RunEnd::TimedOut, "the run passed its timeout".to_string()),
-        FaultEnd::QueueTimedOut(why) => (RunEnd::TimedOut, why),
-        FaultEnd::ProbeStop(why) => (RunEnd::Errored, why),
-    };
-    if *end == RunEnd::Normal {
-        *end = candidate;
-        *message = Some(why);
-    }
 }
 
 fn now() -> Time {
@@ -394,6 +368,7 @@ impl Run {
                 start_time: None,
                 end_time: None,
                 message: Some("not executed".into()),
+                injection_failed: false,
                 targets: vec![],
                 probes: vec![],
             }),
@@ -465,6 +440,7 @@ impl Run {
                 start_time: Some(now()),
                 end_time: None,
                 message: None,
+                injection_failed: false,
                 targets: vec![],
                 probes: tracker.lock().await.statuses(),
             });
@@ -480,18 +456,16 @@ impl Run {
                 && status.code != 429
             {
                 let why = format!("cannot create fault pod {pod_name}: {}", status.message);
+                let end = FaultEnd::Finished(Some(why));
                 let mut run_status = self.status.lock().await;
                 if let Some(fs) = run_status.faults.iter_mut().find(|f| f.name == name) {
-                    fs.message = Some(format!("injection failed: {why}"));
+                    record_fault_end(fs, &end);
                     fs.end_time = Some(now());
-                    fs.probes = tracker
-                        .lock()
-                        .await
-                        .final_statuses(&FaultEnd::Finished(Some(why.clone())));
+                    fs.probes = tracker.lock().await.final_statuses(&end);
                 }
                 drop(run_status);
                 self.flush().await?;
-                return Ok(FaultEnd::Finished(Some(why)));
+                return Ok(end);
             }
             created?;
         }
@@ -557,7 +531,7 @@ impl Run {
             let _ = sampler.await;
         }
         // After the fault: EOT, the second half of Edge, a last Continuous sample.
-        if matches!(end, FaultEnd::Finished(_)) {
+        if end.finished() {
             for (entry, spec) in &probes {
                 if matches!(
                     entry.mode,
@@ -582,25 +556,7 @@ impl Run {
         if let Some(fs) = status.faults.iter_mut().find(|f| f.name == name) {
             fs.probes = tracker.final_statuses(&end);
             fs.end_time = Some(now());
-            match &end {
-                FaultEnd::Finished(Some(failure)) => {
-                    fs.message = Some(format!("injection failed: {failure}"))
-                }
-                FaultEnd::Finished(None) => {}
-                FaultEnd::Stopped => {
-                    fs.status = FaultPhase::Stopped;
-                    fs.message = Some("stopped by the user".into());
-                }
-                FaultEnd::TimedOut => {
-                    fs.status = FaultPhase::Error;
-                    fs.message = Some("the run passed its timeout".into());
-                }
-                FaultEnd::QueueTimedOut(why) => {
-                    fs.status = FaultPhase::Error;
-                    fs.message = Some(why.clone());
-                }
-                FaultEnd::ProbeStop(why) => fs.message = Some(why.clone()),
-            }
+            record_fault_end(fs, &end);
         }
         drop(status);
         drop(tracker);
@@ -744,12 +700,7 @@ impl Run {
             .find(|f| f.name == fault)
             .map(|f| f.fault_type.as_str())
             .unwrap_or("unknown");
-        let outcome = match &end {
-            FaultEnd::Finished(None) => "injected",
-            FaultEnd::Finished(Some(_)) => "failed",
-            FaultEnd::Stopped | FaultEnd::ProbeStop(_) => "stopped",
-            FaultEnd::TimedOut | FaultEnd::QueueTimedOut(_) => "timeout",
-        };
+        let outcome = end.as_str();
         self.ctx
             .metrics
             .injections
@@ -782,12 +733,8 @@ impl Run {
         for fault in &mut status.faults {
             let mut verdicts: Vec<ProbeVerdict> = fault.probes.iter().map(|p| p.verdict).collect();
             verdicts.extend(steady.iter().copied());
-            let injection_failed = fault
-                .message
-                .as_deref()
-                .is_some_and(|m| m.starts_with("injection failed"));
             if fault.status == FaultPhase::Running {
-                fault.status = fault_phase(&verdicts, injection_failed);
+                fault.status = fault_phase(&verdicts, fault.injection_failed);
             }
             if fault.status == FaultPhase::Running && stopped {
                 fault.status = FaultPhase::Stopped;
