@@ -169,6 +169,9 @@ pub struct ProbeStatus {
     /// Checks that failed (after retries).
     #[serde(default)]
     pub failed: i32,
+    /// Checks whose outcome could not be determined.
+    #[serde(default)]
+    pub unknown: i32,
     /// What the last check saw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_message: Option<String>,

@@ -361,6 +361,7 @@ mod tests {
             verdict: ProbeVerdict::Awaited,
             passed,
             failed,
+            unknown: 0,
             last_message: message.map(str::to_string),
         }
     }

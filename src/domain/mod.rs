@@ -1,7 +1,8 @@
 //! Pure decisions with no client: states, scores, target selection, schedules, run triggers,
-//! namespace opt-in, fault pod states and how faults end a run.
+//! namespace opt-in, probe verdicts, fault pod states and how faults end a run.
 
 pub mod fault_pod;
+pub mod probe_verdicts;
 pub mod run_end;
 pub mod runs;
 pub mod schedule;

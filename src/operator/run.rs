@@ -31,6 +31,7 @@ use crate::{
     },
     domain::{
         fault_pod::{FaultPodState, fault_pod_state},
+        probe_verdicts::{final_verdict, record_check, single_check_status, steady_verdicts},
         run_end::{FaultEnd, merge_end, record_fault_end},
         scoring::{fault_score, run_score, verdict},
         states::{RunEnd, fault_phase, run_phase},
@@ -303,7 +304,11 @@ impl Run {
         for entry in entries {
             if let Some(spec) = self.probe_spec(entry) {
                 let outcome = self.check(entry, &spec, "SteadyState", first).await;
-                statuses.push(single_status(entry, &outcome));
+                statuses.push(single_check_status(
+                    entry.display_name(),
+                    entry.mode,
+                    &outcome,
+                ));
             }
         }
         statuses
@@ -728,7 +733,7 @@ impl Run {
     /// Computes fault statuses, scores, the run's phase and verdict, and writes them.
     async fn finish(&self, end: RunEnd, message: Option<String>) -> Result<()> {
         let mut status = self.status.lock().await;
-        let steady: Vec<ProbeVerdict> = steady_verdicts(&status);
+        let steady = steady_verdicts(&status.steady_state.before, &status.steady_state.after);
         let stopped = end == RunEnd::Stopped;
         for fault in &mut status.faults {
             let mut verdicts: Vec<ProbeVerdict> = fault.probes.iter().map(|p| p.verdict).collect();
@@ -783,42 +788,6 @@ impl Run {
     }
 }
 
-fn steady_verdicts(status: &ChaosResultStatus) -> Vec<ProbeVerdict> {
-    status
-        .steady_state
-        .before
-        .iter()
-        .map(|before| {
-            let after = status
-                .steady_state
-                .after
-                .iter()
-                .find(|a| a.name == before.name);
-            match (before.verdict, after.map(|a| a.verdict)) {
-                (ProbeVerdict::Passed, None | Some(ProbeVerdict::Passed)) => ProbeVerdict::Passed,
-                (ProbeVerdict::Passed, Some(other)) => other,
-                (other, _) => other,
-            }
-        })
-        .collect()
-}
-
-fn single_status(entry: &ProbeEntry, outcome: &Outcome) -> ProbeStatus {
-    let (verdict, passed, failed) = match outcome {
-        Outcome::Passed(_) => (ProbeVerdict::Passed, 1, 0),
-        Outcome::Failed(_) => (ProbeVerdict::Failed, 0, 1),
-        Outcome::Unknown(_) => (ProbeVerdict::NotApplicable, 0, 0),
-    };
-    ProbeStatus {
-        name: entry.display_name().to_string(),
-        mode: entry.mode,
-        verdict,
-        passed,
-        failed,
-        last_message: Some(outcome_message(outcome).to_string()),
-    }
-}
-
 fn outcome_message(outcome: &Outcome) -> &str {
     match outcome {
         Outcome::Passed(m) | Outcome::Failed(m) | Outcome::Unknown(m) => m,
@@ -842,7 +811,6 @@ fn jiff_span(d: Duration) -> k8s_openapi::jiff::SignedDuration {
 /// Per-probe tallies of one fault, restored from status when a run resumes.
 struct ProbeTracker {
     probes: Vec<ProbeStatus>,
-    unknown: BTreeMap<String, u32>,
     stop_requested: Option<String>,
     /// Probes whose first failure has been announced with a ProbeFailed event.
     announced: std::collections::BTreeSet<String>,
@@ -871,15 +839,12 @@ impl ProbeTracker {
                         name: entry.display_name().to_string(),
                         mode: entry.mode,
                         verdict: ProbeVerdict::Awaited,
-                        passed: 0,
-                        failed: 0,
-                        last_message: None,
+                        ..Default::default()
                     })
             })
             .collect();
         ProbeTracker {
             probes,
-            unknown: BTreeMap::new(),
             stop_requested: None,
             announced: Default::default(),
         }
@@ -890,16 +855,7 @@ impl ProbeTracker {
         let Some(probe) = self.probes.iter_mut().find(|p| p.name == name) else {
             return false;
         };
-        match outcome {
-            Outcome::Passed(_) => probe.passed += 1,
-            Outcome::Failed(_) => probe.failed += 1,
-            Outcome::Unknown(_) => *self.unknown.entry(name.to_string()).or_default() += 1,
-        }
-        probe.last_message = Some(outcome_message(outcome).to_string());
-        // The verdict so far: a failure is final; otherwise Awaited until the fault ends.
-        if probe.failed > 0 {
-            probe.verdict = ProbeVerdict::Failed;
-        }
+        record_check(probe, outcome);
         matches!(outcome, Outcome::Failed(_)) && self.announced.insert(name.to_string())
     }
 
@@ -907,31 +863,13 @@ impl ProbeTracker {
         self.probes.clone()
     }
 
-    /// Verdicts once the fault is over: Failed if any check failed, N/A if a check could not be
-    /// determined or none ran, Passed otherwise.
+    /// The statuses with their verdicts once the fault is over (see `final_verdict`).
     fn final_statuses(&self, end: &FaultEnd) -> Vec<ProbeStatus> {
         self.probes
             .iter()
-            .map(|p| {
-                let mut p = p.clone();
-                let unknown = self.unknown.get(&p.name).copied().unwrap_or(0);
-                p.verdict = if p.failed > 0 {
-                    ProbeVerdict::Failed
-                } else if unknown > 0 || p.passed == 0 {
-                    if matches!(end, FaultEnd::Finished(_)) {
-                        ProbeVerdict::NotApplicable
-                    } else {
-                        ProbeVerdict::Awaited
-                    }
-                } else if p.mode == ProbeMode::Edge
-                    && p.passed < 2
-                    && matches!(end, FaultEnd::Finished(_))
-                {
-                    ProbeVerdict::NotApplicable
-                } else {
-                    ProbeVerdict::Passed
-                };
-                p
+            .map(|p| ProbeStatus {
+                verdict: final_verdict(p, end.finished()),
+                ..p.clone()
             })
             .collect()
     }
@@ -968,4 +906,70 @@ async fn terminate_fault_pod(pods: &Api<Pod>, pod_name: &str) {
         pod = pod_name,
         "the fault pod was still terminating when the run ended"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, mode: ProbeMode) -> (ProbeEntry, ChaosProbeSpec) {
+        let spec: ChaosProbeSpec = serde_json::from_value(json!({
+            "type": "http", "http": {"url": "http://web/health"}
+        }))
+        .unwrap();
+        let entry = ProbeEntry {
+            probe_ref: None,
+            probe: Some(spec.clone()),
+            name: Some(name.into()),
+            mode,
+        };
+        (entry, spec)
+    }
+
+    fn status_with(probes: Vec<ProbeStatus>) -> ChaosResultStatus {
+        let fault = FaultStatus {
+            name: "kill".into(),
+            fault_type: crate::api::FaultType::PodDelete,
+            status: FaultPhase::Running,
+            weight: 1,
+            score: None,
+            pod: Some("run-1-kill".into()),
+            start_time: None,
+            end_time: None,
+            message: None,
+            injection_failed: false,
+            targets: vec![],
+            probes,
+        };
+        ChaosResultStatus {
+            faults: vec![fault],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_resumed_tracker_keeps_unknown_checks_so_the_probe_ends_na() {
+        let stored = ProbeStatus {
+            name: "web".into(),
+            mode: ProbeMode::Continuous,
+            verdict: ProbeVerdict::Awaited,
+            passed: 3,
+            unknown: 1,
+            ..Default::default()
+        };
+        let probes = [entry("web", ProbeMode::Continuous)];
+        let mut tracker = ProbeTracker::new(&probes, &status_with(vec![stored]), "kill");
+        tracker.record("web", &Outcome::Passed("200".into()));
+        let ended = tracker.final_statuses(&FaultEnd::Finished(None));
+        assert_eq!(ended[0].verdict, ProbeVerdict::NotApplicable);
+        assert_eq!((ended[0].passed, ended[0].unknown), (4, 1));
+    }
+
+    #[test]
+    fn unknown_checks_are_stored_in_the_probe_status() {
+        let probes = [entry("web", ProbeMode::OnChaos)];
+        let mut tracker = ProbeTracker::new(&probes, &status_with(vec![]), "kill");
+        tracker.record("web", &Outcome::Unknown("no route".into()));
+        assert_eq!(tracker.statuses()[0].unknown, 1);
+    }
 }
