@@ -26,7 +26,7 @@ use super::{
 };
 use crate::{
     api::{
-        ChaosProbeSpec, ChaosResult, ChaosResultStatus, FaultPhase, FaultStatus, ProbeEntry,
+        ChaosProbeSpec, ChaosResult, ChaosResultStatus, Fault, FaultPhase, FaultStatus, ProbeEntry,
         ProbeMode, ProbeStatus, ProbeVerdict, RESULT_LABEL, RunPhase, STOP_ANNOTATION, Verdict,
     },
     domain::{
@@ -392,18 +392,8 @@ impl Run {
             .cloned()
             .ok_or(Error::InvalidSpec(format!("no fault named {name}")))?;
         let pod_name = pods::fault_pod_name(&self.name, &fault.name);
-        {
-            let status = self.status.lock().await;
-            if let Some(done) = status
-                .faults
-                .iter()
-                .find(|f| f.name == name && f.status.is_terminal())
-            {
-                return Ok(match done.status {
-                    FaultPhase::Stopped => FaultEnd::Stopped,
-                    _ => FaultEnd::Finished(None),
-                });
-            }
+        if let Some(end) = self.ended_before(&name).await {
+            return Ok(end);
         }
         let resumed = self
             .status
@@ -423,109 +413,31 @@ impl Run {
             &name,
         )));
 
-        if !resumed {
-            // Before injection: SOT, the first half of Edge.
-            for (entry, spec) in &probes {
-                if matches!(entry.mode, ProbeMode::Sot | ProbeMode::Edge) {
-                    let outcome = self.check(entry, spec, mode_str(entry.mode), true).await;
-                    if tracker.lock().await.record(entry.display_name(), &outcome) {
-                        self.probe_failed(&name, entry, &outcome).await;
-                    }
-                }
-            }
-            let setup = pods::ensure_fault_rbac(&self.ctx, &self.namespace, &fault).await;
-            let mut status = self.status.lock().await;
-            status.faults.push(FaultStatus {
-                name: fault.name.clone(),
-                fault_type: fault.fault_type,
-                status: FaultPhase::Running,
-                weight: fault.weight,
-                score: None,
-                pod: Some(pod_name.clone()),
-                start_time: Some(now()),
-                end_time: None,
-                message: None,
-                injection_failed: false,
-                targets: vec![],
-                probes: tracker.lock().await.statuses(),
-            });
-            drop(status);
-            self.flush().await?;
-            let created = match setup {
-                Ok(()) => pods::create_fault_pod(&self.ctx, &self.result, &fault, &pod_name).await,
-                Err(err) => Err(err),
-            };
-            // Refused for good (quota, RBAC, admission): the fault is in Error, not retried forever.
-            if let Err(Error::Kube(kube::Error::Api(status))) = &created
-                && (400..500).contains(&status.code)
-                && status.code != 429
-            {
-                let why = format!("cannot create fault pod {pod_name}: {}", status.message);
-                let end = FaultEnd::Finished(Some(why));
-                let mut run_status = self.status.lock().await;
-                if let Some(fs) = run_status.faults.iter_mut().find(|f| f.name == name) {
-                    record_fault_end(fs, &end);
-                    fs.end_time = Some(now());
-                    fs.probes = tracker.lock().await.final_statuses(&end);
-                }
-                drop(run_status);
-                self.flush().await?;
-                return Ok(end);
-            }
-            created?;
+        if !resumed
+            && let Some(end) = self
+                .start_fault(&fault, &pod_name, &probes, &tracker)
+                .await?
+        {
+            return Ok(end);
         }
 
         // Samplers for Continuous (whole window) and OnChaos (while injected) probes.
         let (stop_tx, _) = tokio::sync::watch::channel(false);
         let (chaos_tx, chaos_rx) = tokio::sync::watch::channel(false);
-        let mut samplers = Vec::new();
-        for (entry, spec) in probes.iter().cloned() {
-            if !matches!(entry.mode, ProbeMode::Continuous | ProbeMode::OnChaos) {
-                continue;
-            }
-            let run = self.clone();
-            let tracker = tracker.clone();
-            let fault_name = name.clone();
-            let mut stop = stop_tx.subscribe();
-            let mut chaos = chaos_rx.clone();
-            samplers.push(tokio::spawn(async move {
-                let mut first = true;
-                loop {
-                    if entry.mode == ProbeMode::OnChaos && !*chaos.borrow() {
-                        tokio::select! {
-                            _ = chaos.changed() => continue,
-                            _ = stop.changed() => break,
-                        }
-                    }
-                    let outcome = run.check(&entry, &spec, mode_str(entry.mode), first).await;
-                    first = false;
-                    let (first_failure, stop_now) = {
-                        let mut t = tracker.lock().await;
-                        let first = t.record(entry.display_name(), &outcome);
-                        let stop = spec.run_properties.stop_on_failure
-                            && matches!(outcome, Outcome::Failed(_));
-                        (first, stop)
-                    };
-                    if first_failure {
-                        run.probe_failed(&fault_name, &entry, &outcome).await;
-                    }
-                    if stop_now {
-                        tracker.lock().await.stop_requested = Some(format!(
-                            "probe {} failed and has stopOnFailure: {}",
-                            entry.display_name(),
-                            outcome_message(&outcome)
-                        ));
-                    }
-                    if *stop.borrow() {
-                        break;
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(spec.run_properties.interval.as_std()) => {}
-                        _ = stop.changed() => break,
-                    }
-                }
-            }));
-        }
+        let samplers: Vec<_> = probes
+            .iter()
+            .filter(|(entry, _)| matches!(entry.mode, ProbeMode::Continuous | ProbeMode::OnChaos))
+            .map(|(entry, spec)| {
+                tokio::spawn(self.clone().sample(
+                    name.clone(),
+                    entry.clone(),
+                    spec.clone(),
+                    tracker.clone(),
+                    stop_tx.subscribe(),
+                    chaos_rx.clone(),
+                ))
+            })
+            .collect();
 
         let end = self
             .watch_fault_pod(&fault.name, &pod_name, &tracker, &chaos_tx)
@@ -535,38 +447,164 @@ impl Run {
         for sampler in samplers {
             let _ = sampler.await;
         }
-        // After the fault: EOT, the second half of Edge, a last Continuous sample.
         if end.finished() {
-            for (entry, spec) in &probes {
-                if matches!(
-                    entry.mode,
-                    ProbeMode::Eot | ProbeMode::Edge | ProbeMode::Continuous
-                ) {
-                    let outcome = self
-                        .check(
-                            entry,
-                            spec,
-                            mode_str(entry.mode),
-                            entry.mode == ProbeMode::Eot,
-                        )
-                        .await;
-                    if tracker.lock().await.record(entry.display_name(), &outcome) {
-                        self.probe_failed(&name, entry, &outcome).await;
-                    }
+            self.check_after(&name, &probes, &tracker).await;
+        }
+        self.record_end(&name, &tracker, &end).await?;
+        Ok(end)
+    }
+
+    /// How a fault that ended before the operator restarted ended: it stays that way.
+    async fn ended_before(&self, fault: &str) -> Option<FaultEnd> {
+        let status = self.status.lock().await;
+        let done = status
+            .faults
+            .iter()
+            .find(|f| f.name == fault && f.status.is_terminal())?;
+        Some(match done.status {
+            FaultPhase::Stopped => FaultEnd::Stopped,
+            _ => FaultEnd::Finished(None),
+        })
+    }
+
+    /// Writes how a fault ended: its probes' final verdicts, its end time, phase and message.
+    async fn record_end(
+        &self,
+        fault: &str,
+        tracker: &Mutex<ProbeTracker>,
+        end: &FaultEnd,
+    ) -> Result<()> {
+        let probes = tracker.lock().await.final_statuses(end);
+        let mut status = self.status.lock().await;
+        if let Some(fs) = status.faults.iter_mut().find(|f| f.name == fault) {
+            fs.probes = probes;
+            fs.end_time = Some(now());
+            record_fault_end(fs, end);
+        }
+        drop(status);
+        self.flush().await
+    }
+
+    /// Starts a fault: probes before it (SOT, the first half of Edge), its status, its RBAC and
+    /// its pod. Some(end) when the pod was refused for good.
+    async fn start_fault(
+        &self,
+        fault: &Fault,
+        pod_name: &str,
+        probes: &[(ProbeEntry, ChaosProbeSpec)],
+        tracker: &Mutex<ProbeTracker>,
+    ) -> Result<Option<FaultEnd>> {
+        for (entry, spec) in probes {
+            if matches!(entry.mode, ProbeMode::Sot | ProbeMode::Edge) {
+                let outcome = self.check(entry, spec, mode_str(entry.mode), true).await;
+                if tracker.lock().await.record(entry.display_name(), &outcome) {
+                    self.probe_failed(&fault.name, entry, &outcome).await;
                 }
             }
         }
-        let tracker = tracker.lock().await;
+        let setup = pods::ensure_fault_rbac(&self.ctx, &self.namespace, fault).await;
         let mut status = self.status.lock().await;
-        if let Some(fs) = status.faults.iter_mut().find(|f| f.name == name) {
-            fs.probes = tracker.final_statuses(&end);
-            fs.end_time = Some(now());
-            record_fault_end(fs, &end);
-        }
+        status.faults.push(FaultStatus {
+            name: fault.name.clone(),
+            fault_type: fault.fault_type,
+            status: FaultPhase::Running,
+            weight: fault.weight,
+            score: None,
+            pod: Some(pod_name.to_string()),
+            start_time: Some(now()),
+            end_time: None,
+            message: None,
+            injection_failed: false,
+            targets: vec![],
+            probes: tracker.lock().await.statuses(),
+        });
         drop(status);
-        drop(tracker);
         self.flush().await?;
-        Ok(end)
+        let created = match setup {
+            Ok(()) => pods::create_fault_pod(&self.ctx, &self.result, fault, pod_name).await,
+            Err(err) => Err(err),
+        };
+        // Refused for good (quota, RBAC, admission): the fault is in Error, not retried forever.
+        if let Err(Error::Kube(kube::Error::Api(status))) = &created
+            && (400..500).contains(&status.code)
+            && status.code != 429
+        {
+            let why = format!("cannot create fault pod {pod_name}: {}", status.message);
+            let end = FaultEnd::Finished(Some(why));
+            self.record_end(&fault.name, tracker, &end).await?;
+            return Ok(Some(end));
+        }
+        created?;
+        Ok(None)
+    }
+
+    /// Checks a Continuous probe, or an OnChaos one while the fault is injected, every interval
+    /// until `stop`; a failure with stopOnFailure asks the fault to stop.
+    async fn sample(
+        self: Arc<Self>,
+        fault: String,
+        entry: ProbeEntry,
+        spec: ChaosProbeSpec,
+        tracker: Arc<Mutex<ProbeTracker>>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+        mut chaos: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut first = true;
+        loop {
+            if entry.mode == ProbeMode::OnChaos && !*chaos.borrow() {
+                tokio::select! {
+                    _ = chaos.changed() => continue,
+                    _ = stop.changed() => break,
+                }
+            }
+            let outcome = self.check(&entry, &spec, mode_str(entry.mode), first).await;
+            first = false;
+            let (first_failure, stop_now) = {
+                let mut t = tracker.lock().await;
+                let first = t.record(entry.display_name(), &outcome);
+                let stop =
+                    spec.run_properties.stop_on_failure && matches!(outcome, Outcome::Failed(_));
+                (first, stop)
+            };
+            if first_failure {
+                self.probe_failed(&fault, &entry, &outcome).await;
+            }
+            if stop_now {
+                tracker.lock().await.stop_requested = Some(format!(
+                    "probe {} failed and has stopOnFailure: {}",
+                    entry.display_name(),
+                    outcome_message(&outcome)
+                ));
+            }
+            if *stop.borrow() {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(spec.run_properties.interval.as_std()) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    }
+
+    /// After the fault: EOT, the second half of Edge, a last Continuous sample.
+    async fn check_after(
+        &self,
+        fault: &str,
+        probes: &[(ProbeEntry, ChaosProbeSpec)],
+        tracker: &Mutex<ProbeTracker>,
+    ) {
+        for (entry, spec) in probes {
+            if matches!(
+                entry.mode,
+                ProbeMode::Eot | ProbeMode::Edge | ProbeMode::Continuous
+            ) {
+                let first = entry.mode == ProbeMode::Eot;
+                let outcome = self.check(entry, spec, mode_str(entry.mode), first).await;
+                if tracker.lock().await.record(entry.display_name(), &outcome) {
+                    self.probe_failed(fault, entry, &outcome).await;
+                }
+            }
+        }
     }
 
     async fn probe_failed(&self, fault: &str, entry: &ProbeEntry, outcome: &Outcome) {
@@ -611,13 +649,7 @@ impl Run {
         let mut last_flush = tokio::time::Instant::now();
         let mut announced_targets = self.ledger_names(fault).len();
         let end = loop {
-            let targets = self.ledger_names(fault);
-            if targets.len() > announced_targets {
-                let new = targets[announced_targets..].join(", ");
-                announced_targets = targets.len();
-                let note = format!("fault {fault} acted on {new}");
-                self.event(EventType::Normal, "TargetsSelected", note).await;
-            }
+            self.announce_targets(fault, &mut announced_targets).await;
             if let Some(end) = self.should_stop() {
                 terminate_fault_pod(&pods, pod_name).await;
                 break end;
@@ -646,16 +678,7 @@ impl Run {
                 FaultPodState::Failed(why) => break FaultEnd::Finished(Some(why)),
                 FaultPodState::Running if !injected => {
                     injected = true;
-                    let _ = chaos.send(true);
-                    self.ctx.metrics.active_injections.inc();
-                    self.status.lock().await.phase = RunPhase::Running;
-                    self.flush().await?;
-                    self.event(
-                        EventType::Normal,
-                        "FaultInjected",
-                        format!("fault {fault} is running in pod {pod_name}"),
-                    )
-                    .await;
+                    self.mark_injected(fault, pod_name, chaos).await?;
                 }
                 FaultPodState::Pending => {
                     let created = pod
@@ -675,20 +698,7 @@ impl Run {
                 _ => {}
             }
             if last_flush.elapsed() >= Duration::from_secs(2) {
-                let statuses = tracker.lock().await.statuses();
-                let changed = {
-                    let mut status = self.status.lock().await;
-                    match status.faults.iter_mut().find(|f| f.name == fault) {
-                        Some(fs) if fs.probes != statuses => {
-                            fs.probes = statuses;
-                            true
-                        }
-                        _ => false,
-                    }
-                };
-                if changed {
-                    self.flush().await?;
-                }
+                self.flush_probes(fault, tracker).await?;
                 last_flush = tokio::time::Instant::now();
             }
             tokio::time::sleep(TICK).await;
@@ -696,6 +706,62 @@ impl Run {
         if injected {
             self.ctx.metrics.active_injections.dec();
         }
+        self.count_fault_end(fault, &end).await;
+        Ok(end)
+    }
+
+    /// The fault pod runs: OnChaos probes start sampling and the run is Running.
+    async fn mark_injected(
+        &self,
+        fault: &str,
+        pod_name: &str,
+        chaos: &tokio::sync::watch::Sender<bool>,
+    ) -> Result<()> {
+        let _ = chaos.send(true);
+        self.ctx.metrics.active_injections.inc();
+        self.status.lock().await.phase = RunPhase::Running;
+        self.flush().await?;
+        self.event(
+            EventType::Normal,
+            "FaultInjected",
+            format!("fault {fault} is running in pod {pod_name}"),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Announces the targets the fault pod has added to its ledger since `announced`.
+    async fn announce_targets(&self, fault: &str, announced: &mut usize) {
+        let targets = self.ledger_names(fault);
+        if targets.len() > *announced {
+            let new = targets[*announced..].join(", ");
+            *announced = targets.len();
+            let note = format!("fault {fault} acted on {new}");
+            self.event(EventType::Normal, "TargetsSelected", note).await;
+        }
+    }
+
+    /// Writes the probes' tallies so far into the fault's status, when they changed.
+    async fn flush_probes(&self, fault: &str, tracker: &Mutex<ProbeTracker>) -> Result<()> {
+        let statuses = tracker.lock().await.statuses();
+        let changed = {
+            let mut status = self.status.lock().await;
+            match status.faults.iter_mut().find(|f| f.name == fault) {
+                Some(fs) if fs.probes != statuses => {
+                    fs.probes = statuses;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if changed {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Counts a fault's end in the metrics and records it as an Event.
+    async fn count_fault_end(&self, fault: &str, end: &FaultEnd) {
         let fault_type = self
             .result
             .spec
@@ -717,7 +783,6 @@ impl Run {
             .with_label_values(&[fault_type, "reverted"])
             .inc();
         self.event(EventType::Normal, "FaultReverted", format!("fault {fault} ended ({outcome}); pod-delete needs no revert: owners replace deleted pods")).await;
-        Ok(end)
     }
 
     /// Ends a run before any fault ran: every fault Skipped, nothing touched.
