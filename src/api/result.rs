@@ -169,6 +169,9 @@ pub struct ProbeStatus {
     /// Checks that failed (after retries).
     #[serde(default)]
     pub failed: i32,
+    /// Checks whose outcome could not be determined.
+    #[serde(default)]
+    pub unknown: i32,
     /// What the last check saw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_message: Option<String>,
@@ -328,6 +331,10 @@ pub struct FaultStatus {
     /// Why the fault ended as it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The fault pod failed, was refused or was lost, so the fault is in Error whatever its
+    /// probes say; `message` says why.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub injection_failed: bool,
     /// The ledger of this fault's changes, written by its fault pod.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetRecord>,
@@ -373,6 +380,10 @@ pub struct ChaosResultStatus {
     /// The generation this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 fn list_map_by_name(mut schema: schemars::Schema) -> schemars::Schema {

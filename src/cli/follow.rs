@@ -361,6 +361,7 @@ mod tests {
             verdict: ProbeVerdict::Awaited,
             passed,
             failed,
+            unknown: 0,
             last_message: message.map(str::to_string),
         }
     }
@@ -376,6 +377,7 @@ mod tests {
             start_time: None,
             end_time: None,
             message: None,
+            injection_failed: false,
             targets: vec![],
             probes: vec![],
         }

@@ -1,8 +1,13 @@
-//! Pure decisions with no client: states, scores, target selection, schedules and run triggers.
+//! Pure decisions with no client: states, scores, target selection, schedules, run triggers,
+//! namespace opt-in, probe verdicts, fault pod states, how faults end a run, and the revert plan.
 
+pub mod fault_pod;
+pub mod probe_verdicts;
 pub mod revert;
+pub mod run_end;
 pub mod runs;
 pub mod schedule;
 pub mod scoring;
 pub mod selection;
 pub mod states;
+pub mod tenancy;

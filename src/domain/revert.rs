@@ -1,8 +1,6 @@
 //! The revert plan: which ledger entries still need a revert, which count as reverted, and how a
 //! failed revert is treated. The fault pod and the operator's backstop share these rules.
 
-use k8s_openapi::api::core::v1::Pod;
-
 use crate::api::TargetRecord;
 
 /// The indices of the entries still to revert, newest first (undo in reverse order).
@@ -43,22 +41,6 @@ pub fn unsettled(records: &[TargetRecord]) -> Vec<String> {
 /// (the fault pod is gone or has stopped).
 pub fn backstop_due(records: &[TargetRecord], fault_pod_active: bool) -> bool {
     !fault_pod_active && records.iter().any(|r| !r.state.is_settled())
-}
-
-/// Whether a fault pod may still act on its targets: it has not finished, by its phase or by
-/// its container having terminated (a slow kubelet can lag behind with the phase).
-pub fn pod_may_act(pod: &Pod) -> bool {
-    let status = pod.status.as_ref();
-    let phase = status.and_then(|s| s.phase.as_deref());
-    let exited = status
-        .and_then(|s| s.container_statuses.as_ref())
-        .is_some_and(|cs| {
-            !cs.is_empty()
-                && cs
-                    .iter()
-                    .all(|c| c.state.as_ref().is_some_and(|st| st.terminated.is_some()))
-        });
-    !matches!(phase, Some("Succeeded" | "Failed")) && !exited
 }
 
 #[cfg(test)]

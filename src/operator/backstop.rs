@@ -20,7 +20,10 @@ use serde_json::json;
 use super::{context::Context, error::Result, pods};
 use crate::{
     api::{ChaosResult, FORCE_CLEANUP_ANNOTATION, LedgerState, TargetRecord},
-    domain::revert::{backstop_due, unsettled},
+    domain::{
+        fault_pod::fault_pod_state,
+        revert::{backstop_due, unsettled},
+    },
     faults::{self, BY_OPERATOR, Env, Ledger},
 };
 
@@ -44,7 +47,7 @@ async fn fault_pod_active(ctx: &Context, namespace: &str, pod_name: &str) -> Res
     Ok(pods
         .get_opt(pod_name)
         .await?
-        .is_some_and(|pod| crate::domain::revert::pod_may_act(&pod)))
+        .is_some_and(|pod| !fault_pod_state(&pod).is_final()))
 }
 
 /// A client that acts as the fault type's ServiceAccount in `namespace`.

@@ -27,32 +27,23 @@ use super::{
 };
 use crate::{
     api::{
-        ALLOW_FROM_ANNOTATION, ALLOW_LABEL, ChaosProbeSpec, ChaosResult, ChaosResultStatus,
-        FaultPhase, FaultStatus, ProbeEntry, ProbeMode, ProbeStatus, ProbeVerdict, RESULT_LABEL,
-        RunPhase, STOP_ANNOTATION, Verdict,
+        ChaosProbeSpec, ChaosResult, ChaosResultStatus, Fault, FaultPhase, FaultStatus, ProbeEntry,
+        ProbeMode, ProbeStatus, ProbeVerdict, RESULT_LABEL, RunPhase, STOP_ANNOTATION, TargetKind,
+        Verdict,
     },
     domain::{
+        fault_pod::{FaultPodState, fault_pod_state},
+        probe_verdicts::{final_verdict, record_check, single_check_status, steady_verdicts},
+        run_end::{FaultEnd, merge_end, record_fault_end},
         scoring::{fault_score, run_score, verdict},
         states::{RunEnd, fault_phase, run_phase},
+        tenancy::{NamespaceMeta, admit_node_fault, admit_target_namespace},
     },
     probes::{Outcome, ProbeContext, check_with_retries},
 };
 
 /// How often the driver looks at its fault pod and at stop requests.
 const TICK: Duration = Duration::from_millis(500);
-
-/// Why a fault ended.
-#[derive(Debug, Clone, PartialEq)]
-enum FaultEnd {
-    /// The fault pod finished; `Some(message)` if the injection failed.
-    Finished(Option<String>),
-    Stopped,
-    TimedOut,
-    /// The fault pod did not start within queueTimeout.
-    QueueTimedOut(String),
-    /// A probe with stopOnFailure failed.
-    ProbeStop(String),
-}
 
 /// The driver's state: the status it owns (everything but the fault pods' ledgers).
 struct Run {
@@ -117,7 +108,7 @@ pub async fn drive(ctx: Arc<Context>, result: ChaosResult) -> Result<()> {
     if run.result.spec.experiment.parallel {
         let ends = join_all(faults.iter().map(|f| run.clone().run_fault(f.name.clone()))).await;
         for fault_end in ends {
-            merge_end(&mut end, &mut message, fault_end?);
+            (end, message) = merge_end(end, message, fault_end?);
         }
     } else {
         for fault in &faults {
@@ -126,27 +117,13 @@ pub async fn drive(ctx: Arc<Context>, result: ChaosResult) -> Result<()> {
                 continue;
             }
             let fault_end = run.clone().run_fault(fault.name.clone()).await?;
-            merge_end(&mut end, &mut message, fault_end);
+            (end, message) = merge_end(end, message, fault_end);
         }
     }
     if end == RunEnd::Normal {
         run.steady_state_after().await?;
     }
     run.finish(end, message).await
-}
-
-fn merge_end(end: &mut RunEnd, message: &mut Option<String>, fault_end: FaultEnd) {
-    let (candidate, why) = match fault_end {
-        FaultEnd::Finished(_) => return,
-        FaultEnd::Stopped => (RunEnd::Stopped, "stopped by the user".to_string()),
-        FaultEnd::TimedOut => (RunEnd::TimedOut, "the run passed its timeout".to_string()),
-        FaultEnd::QueueTimedOut(why) => (RunEnd::TimedOut, why),
-        FaultEnd::ProbeStop(why) => (RunEnd::Errored, why),
-    };
-    if *end == RunEnd::Normal {
-        *end = candidate;
-        *message = Some(why);
-    }
 }
 
 fn now() -> Time {
@@ -220,13 +197,23 @@ impl Run {
 
     /// Namespace opt-in and probe references, checked before anything is touched.
     async fn preflight(&self) -> Result<Option<String>> {
+        let faults = &self.result.spec.experiment.faults;
+        for fault in faults {
+            if crate::faults::kind(fault.fault_type).touches_nodes()
+                && let Err(refusal) = admit_node_fault(
+                    &self.namespace,
+                    &fault.name,
+                    &self.ctx.config.node_target_namespaces,
+                )
+            {
+                return Ok(Some(refusal.to_string()));
+            }
+        }
         let namespaces: Api<Namespace> = Api::all(self.ctx.client.clone());
-        let mut targets: Vec<String> = self
-            .result
-            .spec
-            .experiment
-            .faults
+        // A Node target names no namespace; the node allow-list above covers it.
+        let mut targets: Vec<String> = faults
             .iter()
+            .filter(|f| f.target.kind != TargetKind::Node)
             .map(|f| {
                 f.target
                     .namespace
@@ -237,30 +224,13 @@ impl Run {
         targets.sort();
         targets.dedup();
         for target in targets {
-            let Some(ns) = namespaces.get_opt(&target).await? else {
-                return Ok(Some(format!("target namespace {target} does not exist")));
-            };
-            if ns.labels().get(ALLOW_LABEL).map(String::as_str) != Some("true") {
-                return Ok(Some(format!(
-                    "namespace {target} is not a chaos target: it needs the label {ALLOW_LABEL}=true"
-                )));
-            }
-            if target != self.namespace {
-                let allowed = ns
-                    .annotations()
-                    .get(ALLOW_FROM_ANNOTATION)
-                    .map(String::as_str)
-                    .unwrap_or("");
-                if !allowed
-                    .split(',')
-                    .map(str::trim)
-                    .any(|n| n == "*" || n == self.namespace)
-                {
-                    return Ok(Some(format!(
-                        "namespace {target} does not allow chaos from namespace {}: its annotation {ALLOW_FROM_ANNOTATION} must list {} (or *)",
-                        self.namespace, self.namespace
-                    )));
-                }
+            let ns = namespaces.get_opt(&target).await?;
+            let meta = ns.as_ref().map(|ns| NamespaceMeta {
+                labels: ns.labels(),
+                annotations: ns.annotations(),
+            });
+            if let Err(refusal) = admit_target_namespace(&self.namespace, &target, meta) {
+                return Ok(Some(refusal.to_string()));
             }
         }
         for entry in self.all_probe_entries() {
@@ -348,7 +318,11 @@ impl Run {
         for entry in entries {
             if let Some(spec) = self.probe_spec(entry) {
                 let outcome = self.check(entry, &spec, "SteadyState", first).await;
-                statuses.push(single_status(entry, &outcome));
+                statuses.push(single_check_status(
+                    entry.display_name(),
+                    entry.mode,
+                    &outcome,
+                ));
             }
         }
         statuses
@@ -413,6 +387,7 @@ impl Run {
                 start_time: None,
                 end_time: None,
                 message: Some("not executed".into()),
+                injection_failed: false,
                 targets: vec![],
                 probes: vec![],
             }),
@@ -431,18 +406,8 @@ impl Run {
             .cloned()
             .ok_or(Error::InvalidSpec(format!("no fault named {name}")))?;
         let pod_name = pods::fault_pod_name(&self.name, &fault.name);
-        {
-            let status = self.status.lock().await;
-            if let Some(done) = status
-                .faults
-                .iter()
-                .find(|f| f.name == name && f.status.is_terminal())
-            {
-                return Ok(match done.status {
-                    FaultPhase::Stopped => FaultEnd::Stopped,
-                    _ => FaultEnd::Finished(None),
-                });
-            }
+        if let Some(end) = self.ended_before(&name).await {
+            return Ok(end);
         }
         let resumed = self
             .status
@@ -462,110 +427,31 @@ impl Run {
             &name,
         )));
 
-        if !resumed {
-            // Before injection: SOT, the first half of Edge.
-            for (entry, spec) in &probes {
-                if matches!(entry.mode, ProbeMode::Sot | ProbeMode::Edge) {
-                    let outcome = self.check(entry, spec, mode_str(entry.mode), true).await;
-                    if tracker.lock().await.record(entry.display_name(), &outcome) {
-                        self.probe_failed(&name, entry, &outcome).await;
-                    }
-                }
-            }
-            let setup = pods::ensure_fault_rbac(&self.ctx, &self.namespace, &fault).await;
-            let mut status = self.status.lock().await;
-            status.faults.push(FaultStatus {
-                name: fault.name.clone(),
-                fault_type: fault.fault_type,
-                status: FaultPhase::Running,
-                weight: fault.weight,
-                score: None,
-                pod: Some(pod_name.clone()),
-                start_time: Some(now()),
-                end_time: None,
-                message: None,
-                targets: vec![],
-                probes: tracker.lock().await.statuses(),
-            });
-            drop(status);
-            self.flush().await?;
-            let created = match setup {
-                Ok(()) => pods::create_fault_pod(&self.ctx, &self.result, &fault, &pod_name).await,
-                Err(err) => Err(err),
-            };
-            // Refused for good (quota, RBAC, admission): the fault is in Error, not retried forever.
-            if let Err(Error::Kube(kube::Error::Api(status))) = &created
-                && (400..500).contains(&status.code)
-                && status.code != 429
-            {
-                let why = format!("cannot create fault pod {pod_name}: {}", status.message);
-                let mut run_status = self.status.lock().await;
-                if let Some(fs) = run_status.faults.iter_mut().find(|f| f.name == name) {
-                    fs.message = Some(format!("injection failed: {why}"));
-                    fs.end_time = Some(now());
-                    fs.probes = tracker
-                        .lock()
-                        .await
-                        .final_statuses(&FaultEnd::Finished(Some(why.clone())));
-                }
-                drop(run_status);
-                self.flush().await?;
-                return Ok(FaultEnd::Finished(Some(why)));
-            }
-            created?;
+        if !resumed
+            && let Some(end) = self
+                .start_fault(&fault, &pod_name, &probes, &tracker)
+                .await?
+        {
+            return Ok(end);
         }
 
         // Samplers for Continuous (whole window) and OnChaos (while injected) probes.
         let (stop_tx, _) = tokio::sync::watch::channel(false);
         let (chaos_tx, chaos_rx) = tokio::sync::watch::channel(false);
-        let mut samplers = Vec::new();
-        for (entry, spec) in probes.iter().cloned() {
-            if !matches!(entry.mode, ProbeMode::Continuous | ProbeMode::OnChaos) {
-                continue;
-            }
-            let run = self.clone();
-            let tracker = tracker.clone();
-            let fault_name = name.clone();
-            let mut stop = stop_tx.subscribe();
-            let mut chaos = chaos_rx.clone();
-            samplers.push(tokio::spawn(async move {
-                let mut first = true;
-                loop {
-                    if entry.mode == ProbeMode::OnChaos && !*chaos.borrow() {
-                        tokio::select! {
-                            _ = chaos.changed() => continue,
-                            _ = stop.changed() => break,
-                        }
-                    }
-                    let outcome = run.check(&entry, &spec, mode_str(entry.mode), first).await;
-                    first = false;
-                    let (first_failure, stop_now) = {
-                        let mut t = tracker.lock().await;
-                        let first = t.record(entry.display_name(), &outcome);
-                        let stop = spec.run_properties.stop_on_failure
-                            && matches!(outcome, Outcome::Failed(_));
-                        (first, stop)
-                    };
-                    if first_failure {
-                        run.probe_failed(&fault_name, &entry, &outcome).await;
-                    }
-                    if stop_now {
-                        tracker.lock().await.stop_requested = Some(format!(
-                            "probe {} failed and has stopOnFailure: {}",
-                            entry.display_name(),
-                            outcome_message(&outcome)
-                        ));
-                    }
-                    if *stop.borrow() {
-                        break;
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(spec.run_properties.interval.as_std()) => {}
-                        _ = stop.changed() => break,
-                    }
-                }
-            }));
-        }
+        let samplers: Vec<_> = probes
+            .iter()
+            .filter(|(entry, _)| matches!(entry.mode, ProbeMode::Continuous | ProbeMode::OnChaos))
+            .map(|(entry, spec)| {
+                tokio::spawn(self.clone().sample(
+                    name.clone(),
+                    entry.clone(),
+                    spec.clone(),
+                    tracker.clone(),
+                    stop_tx.subscribe(),
+                    chaos_rx.clone(),
+                ))
+            })
+            .collect();
 
         let end = self
             .watch_fault_pod(&fault.name, &pod_name, &tracker, &chaos_tx)
@@ -576,56 +462,164 @@ impl Run {
         for sampler in samplers {
             let _ = sampler.await;
         }
-        // After the fault: EOT, the second half of Edge, a last Continuous sample.
-        if matches!(end, FaultEnd::Finished(_)) {
-            for (entry, spec) in &probes {
-                if matches!(
-                    entry.mode,
-                    ProbeMode::Eot | ProbeMode::Edge | ProbeMode::Continuous
-                ) {
-                    let outcome = self
-                        .check(
-                            entry,
-                            spec,
-                            mode_str(entry.mode),
-                            entry.mode == ProbeMode::Eot,
-                        )
-                        .await;
-                    if tracker.lock().await.record(entry.display_name(), &outcome) {
-                        self.probe_failed(&name, entry, &outcome).await;
-                    }
-                }
-            }
+        if end.finished() {
+            self.check_after(&name, &probes, &tracker).await;
         }
-        let tracker = tracker.lock().await;
+        self.record_end(&name, &tracker, &end).await?;
+        Ok(end)
+    }
+
+    /// How a fault that ended before the operator restarted ended: it stays that way.
+    async fn ended_before(&self, fault: &str) -> Option<FaultEnd> {
+        let status = self.status.lock().await;
+        let done = status
+            .faults
+            .iter()
+            .find(|f| f.name == fault && f.status.is_terminal())?;
+        Some(match done.status {
+            FaultPhase::Stopped => FaultEnd::Stopped,
+            _ => FaultEnd::Finished(None),
+        })
+    }
+
+    /// Writes how a fault ended: its probes' final verdicts, its end time, phase and message.
+    async fn record_end(
+        &self,
+        fault: &str,
+        tracker: &Mutex<ProbeTracker>,
+        end: &FaultEnd,
+    ) -> Result<()> {
+        let probes = tracker.lock().await.final_statuses(end);
         let mut status = self.status.lock().await;
-        if let Some(fs) = status.faults.iter_mut().find(|f| f.name == name) {
-            fs.probes = tracker.final_statuses(&end);
+        if let Some(fs) = status.faults.iter_mut().find(|f| f.name == fault) {
+            fs.probes = probes;
             fs.end_time = Some(now());
-            match &end {
-                FaultEnd::Finished(Some(failure)) => {
-                    fs.message = Some(format!("injection failed: {failure}"))
-                }
-                FaultEnd::Finished(None) => {}
-                FaultEnd::Stopped => {
-                    fs.status = FaultPhase::Stopped;
-                    fs.message = Some("stopped by the user".into());
-                }
-                FaultEnd::TimedOut => {
-                    fs.status = FaultPhase::Error;
-                    fs.message = Some("the run passed its timeout".into());
-                }
-                FaultEnd::QueueTimedOut(why) => {
-                    fs.status = FaultPhase::Error;
-                    fs.message = Some(why.clone());
-                }
-                FaultEnd::ProbeStop(why) => fs.message = Some(why.clone()),
-            }
+            record_fault_end(fs, end);
         }
         drop(status);
-        drop(tracker);
+        self.flush().await
+    }
+
+    /// Starts a fault: probes before it (SOT, the first half of Edge), its status, its RBAC and
+    /// its pod. Some(end) when the pod was refused for good.
+    async fn start_fault(
+        &self,
+        fault: &Fault,
+        pod_name: &str,
+        probes: &[(ProbeEntry, ChaosProbeSpec)],
+        tracker: &Mutex<ProbeTracker>,
+    ) -> Result<Option<FaultEnd>> {
+        for (entry, spec) in probes {
+            if matches!(entry.mode, ProbeMode::Sot | ProbeMode::Edge) {
+                let outcome = self.check(entry, spec, mode_str(entry.mode), true).await;
+                if tracker.lock().await.record(entry.display_name(), &outcome) {
+                    self.probe_failed(&fault.name, entry, &outcome).await;
+                }
+            }
+        }
+        let setup = pods::ensure_fault_rbac(&self.ctx, &self.namespace, fault).await;
+        let mut status = self.status.lock().await;
+        status.faults.push(FaultStatus {
+            name: fault.name.clone(),
+            fault_type: fault.fault_type,
+            status: FaultPhase::Running,
+            weight: fault.weight,
+            score: None,
+            pod: Some(pod_name.to_string()),
+            start_time: Some(now()),
+            end_time: None,
+            message: None,
+            injection_failed: false,
+            targets: vec![],
+            probes: tracker.lock().await.statuses(),
+        });
+        drop(status);
         self.flush().await?;
-        Ok(end)
+        let created = match setup {
+            Ok(()) => pods::create_fault_pod(&self.ctx, &self.result, fault, pod_name).await,
+            Err(err) => Err(err),
+        };
+        // Refused for good (quota, RBAC, admission): the fault is in Error, not retried forever.
+        if let Err(Error::Kube(kube::Error::Api(status))) = &created
+            && (400..500).contains(&status.code)
+            && status.code != 429
+        {
+            let why = format!("cannot create fault pod {pod_name}: {}", status.message);
+            let end = FaultEnd::Finished(Some(why));
+            self.record_end(&fault.name, tracker, &end).await?;
+            return Ok(Some(end));
+        }
+        created?;
+        Ok(None)
+    }
+
+    /// Checks a Continuous probe, or an OnChaos one while the fault is injected, every interval
+    /// until `stop`; a failure with stopOnFailure asks the fault to stop.
+    async fn sample(
+        self: Arc<Self>,
+        fault: String,
+        entry: ProbeEntry,
+        spec: ChaosProbeSpec,
+        tracker: Arc<Mutex<ProbeTracker>>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+        mut chaos: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut first = true;
+        loop {
+            if entry.mode == ProbeMode::OnChaos && !*chaos.borrow() {
+                tokio::select! {
+                    _ = chaos.changed() => continue,
+                    _ = stop.changed() => break,
+                }
+            }
+            let outcome = self.check(&entry, &spec, mode_str(entry.mode), first).await;
+            first = false;
+            let (first_failure, stop_now) = {
+                let mut t = tracker.lock().await;
+                let first = t.record(entry.display_name(), &outcome);
+                let stop =
+                    spec.run_properties.stop_on_failure && matches!(outcome, Outcome::Failed(_));
+                (first, stop)
+            };
+            if first_failure {
+                self.probe_failed(&fault, &entry, &outcome).await;
+            }
+            if stop_now {
+                tracker.lock().await.stop_requested = Some(format!(
+                    "probe {} failed and has stopOnFailure: {}",
+                    entry.display_name(),
+                    outcome_message(&outcome)
+                ));
+            }
+            if *stop.borrow() {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(spec.run_properties.interval.as_std()) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    }
+
+    /// After the fault: EOT, the second half of Edge, a last Continuous sample.
+    async fn check_after(
+        &self,
+        fault: &str,
+        probes: &[(ProbeEntry, ChaosProbeSpec)],
+        tracker: &Mutex<ProbeTracker>,
+    ) {
+        for (entry, spec) in probes {
+            if matches!(
+                entry.mode,
+                ProbeMode::Eot | ProbeMode::Edge | ProbeMode::Continuous
+            ) {
+                let first = entry.mode == ProbeMode::Eot;
+                let outcome = self.check(entry, spec, mode_str(entry.mode), first).await;
+                if tracker.lock().await.record(entry.display_name(), &outcome) {
+                    self.probe_failed(fault, entry, &outcome).await;
+                }
+            }
+        }
     }
 
     /// The backstop, once the fault pod is done: reverts what it left in place and says so in
@@ -699,13 +693,7 @@ impl Run {
         let mut last_flush = tokio::time::Instant::now();
         let mut announced_targets = self.ledger_names(fault).len();
         let end = loop {
-            let targets = self.ledger_names(fault);
-            if targets.len() > announced_targets {
-                let new = targets[announced_targets..].join(", ");
-                announced_targets = targets.len();
-                let note = format!("fault {fault} acted on {new}");
-                self.event(EventType::Normal, "TargetsSelected", note).await;
-            }
+            self.announce_targets(fault, &mut announced_targets).await;
             if let Some(end) = self.should_stop() {
                 terminate_fault_pod(&pods, pod_name).await;
                 break end;
@@ -729,28 +717,14 @@ impl Run {
                     "fault pod {pod_name} was lost before it finished"
                 )));
             };
-            let phase = pod
-                .status
-                .as_ref()
-                .and_then(|s| s.phase.clone())
-                .unwrap_or_default();
-            match phase.as_str() {
-                "Succeeded" => break FaultEnd::Finished(None),
-                "Failed" => break FaultEnd::Finished(Some(termination_message(&pod))),
-                "Running" if !injected => {
+            match fault_pod_state(&pod) {
+                FaultPodState::Succeeded => break FaultEnd::Finished(None),
+                FaultPodState::Failed(why) => break FaultEnd::Finished(Some(why)),
+                FaultPodState::Running if !injected => {
                     injected = true;
-                    let _ = chaos.send(true);
-                    self.ctx.metrics.active_injections.inc();
-                    self.status.lock().await.phase = RunPhase::Running;
-                    self.flush().await?;
-                    self.event(
-                        EventType::Normal,
-                        "FaultInjected",
-                        format!("fault {fault} is running in pod {pod_name}"),
-                    )
-                    .await;
+                    self.mark_injected(fault, pod_name, chaos).await?;
                 }
-                "Pending" | "" => {
+                FaultPodState::Pending => {
                     let created = pod
                         .metadata
                         .creation_timestamp
@@ -768,20 +742,7 @@ impl Run {
                 _ => {}
             }
             if last_flush.elapsed() >= Duration::from_secs(2) {
-                let statuses = tracker.lock().await.statuses();
-                let changed = {
-                    let mut status = self.status.lock().await;
-                    match status.faults.iter_mut().find(|f| f.name == fault) {
-                        Some(fs) if fs.probes != statuses => {
-                            fs.probes = statuses;
-                            true
-                        }
-                        _ => false,
-                    }
-                };
-                if changed {
-                    self.flush().await?;
-                }
+                self.flush_probes(fault, tracker).await?;
                 last_flush = tokio::time::Instant::now();
             }
             tokio::time::sleep(TICK).await;
@@ -789,6 +750,62 @@ impl Run {
         if injected {
             self.ctx.metrics.active_injections.dec();
         }
+        self.count_fault_end(fault, &end).await;
+        Ok(end)
+    }
+
+    /// The fault pod runs: OnChaos probes start sampling and the run is Running.
+    async fn mark_injected(
+        &self,
+        fault: &str,
+        pod_name: &str,
+        chaos: &tokio::sync::watch::Sender<bool>,
+    ) -> Result<()> {
+        let _ = chaos.send(true);
+        self.ctx.metrics.active_injections.inc();
+        self.status.lock().await.phase = RunPhase::Running;
+        self.flush().await?;
+        self.event(
+            EventType::Normal,
+            "FaultInjected",
+            format!("fault {fault} is running in pod {pod_name}"),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Announces the targets the fault pod has added to its ledger since `announced`.
+    async fn announce_targets(&self, fault: &str, announced: &mut usize) {
+        let targets = self.ledger_names(fault);
+        if targets.len() > *announced {
+            let new = targets[*announced..].join(", ");
+            *announced = targets.len();
+            let note = format!("fault {fault} acted on {new}");
+            self.event(EventType::Normal, "TargetsSelected", note).await;
+        }
+    }
+
+    /// Writes the probes' tallies so far into the fault's status, when they changed.
+    async fn flush_probes(&self, fault: &str, tracker: &Mutex<ProbeTracker>) -> Result<()> {
+        let statuses = tracker.lock().await.statuses();
+        let changed = {
+            let mut status = self.status.lock().await;
+            match status.faults.iter_mut().find(|f| f.name == fault) {
+                Some(fs) if fs.probes != statuses => {
+                    fs.probes = statuses;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if changed {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Counts a fault's end in the metrics and records it as an Event.
+    async fn count_fault_end(&self, fault: &str, end: &FaultEnd) {
         let fault_type = self
             .result
             .spec
@@ -798,12 +815,7 @@ impl Run {
             .find(|f| f.name == fault)
             .map(|f| f.fault_type.as_str())
             .unwrap_or("unknown");
-        let outcome = match &end {
-            FaultEnd::Finished(None) => "injected",
-            FaultEnd::Finished(Some(_)) => "failed",
-            FaultEnd::Stopped | FaultEnd::ProbeStop(_) => "stopped",
-            FaultEnd::TimedOut | FaultEnd::QueueTimedOut(_) => "timeout",
-        };
+        let outcome = end.as_str();
         self.ctx
             .metrics
             .injections
@@ -828,7 +840,6 @@ impl Run {
             format!("fault {fault} ended ({outcome}); {wording}"),
         )
         .await;
-        Ok(end)
     }
 
     /// Ends a run before any fault ran: every fault Skipped, nothing touched.
@@ -844,17 +855,13 @@ impl Run {
     /// Computes fault statuses, scores, the run's phase and verdict, and writes them.
     async fn finish(&self, end: RunEnd, message: Option<String>) -> Result<()> {
         let mut status = self.status.lock().await;
-        let steady: Vec<ProbeVerdict> = steady_verdicts(&status);
+        let steady = steady_verdicts(&status.steady_state.before, &status.steady_state.after);
         let stopped = end == RunEnd::Stopped;
         for fault in &mut status.faults {
             let mut verdicts: Vec<ProbeVerdict> = fault.probes.iter().map(|p| p.verdict).collect();
             verdicts.extend(steady.iter().copied());
-            let injection_failed = fault
-                .message
-                .as_deref()
-                .is_some_and(|m| m.starts_with("injection failed"));
             if fault.status == FaultPhase::Running {
-                fault.status = fault_phase(&verdicts, injection_failed);
+                fault.status = fault_phase(&verdicts, fault.injection_failed);
             }
             if fault.status == FaultPhase::Running && stopped {
                 fault.status = FaultPhase::Stopped;
@@ -903,42 +910,6 @@ impl Run {
     }
 }
 
-fn steady_verdicts(status: &ChaosResultStatus) -> Vec<ProbeVerdict> {
-    status
-        .steady_state
-        .before
-        .iter()
-        .map(|before| {
-            let after = status
-                .steady_state
-                .after
-                .iter()
-                .find(|a| a.name == before.name);
-            match (before.verdict, after.map(|a| a.verdict)) {
-                (ProbeVerdict::Passed, None | Some(ProbeVerdict::Passed)) => ProbeVerdict::Passed,
-                (ProbeVerdict::Passed, Some(other)) => other,
-                (other, _) => other,
-            }
-        })
-        .collect()
-}
-
-fn single_status(entry: &ProbeEntry, outcome: &Outcome) -> ProbeStatus {
-    let (verdict, passed, failed) = match outcome {
-        Outcome::Passed(_) => (ProbeVerdict::Passed, 1, 0),
-        Outcome::Failed(_) => (ProbeVerdict::Failed, 0, 1),
-        Outcome::Unknown(_) => (ProbeVerdict::NotApplicable, 0, 0),
-    };
-    ProbeStatus {
-        name: entry.display_name().to_string(),
-        mode: entry.mode,
-        verdict,
-        passed,
-        failed,
-        last_message: Some(outcome_message(outcome).to_string()),
-    }
-}
-
 fn outcome_message(outcome: &Outcome) -> &str {
     match outcome {
         Outcome::Passed(m) | Outcome::Failed(m) | Outcome::Unknown(m) => m,
@@ -955,23 +926,6 @@ fn mode_str(mode: ProbeMode) -> &'static str {
     }
 }
 
-fn termination_message(pod: &Pod) -> String {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.container_statuses.as_ref())
-        .and_then(|c| c.first())
-        .and_then(|c| c.state.as_ref())
-        .and_then(|s| s.terminated.as_ref())
-        .map(|t| {
-            t.message
-                .clone()
-                .map(|m| m.trim().to_string())
-                .filter(|m| !m.is_empty())
-                .unwrap_or_else(|| format!("the fault pod exited with code {}", t.exit_code))
-        })
-        .unwrap_or_else(|| "the fault pod failed".into())
-}
-
 fn jiff_span(d: Duration) -> k8s_openapi::jiff::SignedDuration {
     k8s_openapi::jiff::SignedDuration::try_from(d).unwrap_or(k8s_openapi::jiff::SignedDuration::MAX)
 }
@@ -979,7 +933,6 @@ fn jiff_span(d: Duration) -> k8s_openapi::jiff::SignedDuration {
 /// Per-probe tallies of one fault, restored from status when a run resumes.
 struct ProbeTracker {
     probes: Vec<ProbeStatus>,
-    unknown: BTreeMap<String, u32>,
     stop_requested: Option<String>,
     /// Probes whose first failure has been announced with a ProbeFailed event.
     announced: std::collections::BTreeSet<String>,
@@ -1008,15 +961,12 @@ impl ProbeTracker {
                         name: entry.display_name().to_string(),
                         mode: entry.mode,
                         verdict: ProbeVerdict::Awaited,
-                        passed: 0,
-                        failed: 0,
-                        last_message: None,
+                        ..Default::default()
                     })
             })
             .collect();
         ProbeTracker {
             probes,
-            unknown: BTreeMap::new(),
             stop_requested: None,
             announced: Default::default(),
         }
@@ -1027,16 +977,7 @@ impl ProbeTracker {
         let Some(probe) = self.probes.iter_mut().find(|p| p.name == name) else {
             return false;
         };
-        match outcome {
-            Outcome::Passed(_) => probe.passed += 1,
-            Outcome::Failed(_) => probe.failed += 1,
-            Outcome::Unknown(_) => *self.unknown.entry(name.to_string()).or_default() += 1,
-        }
-        probe.last_message = Some(outcome_message(outcome).to_string());
-        // The verdict so far: a failure is final; otherwise Awaited until the fault ends.
-        if probe.failed > 0 {
-            probe.verdict = ProbeVerdict::Failed;
-        }
+        record_check(probe, outcome);
         matches!(outcome, Outcome::Failed(_)) && self.announced.insert(name.to_string())
     }
 
@@ -1044,37 +985,20 @@ impl ProbeTracker {
         self.probes.clone()
     }
 
-    /// Verdicts once the fault is over: Failed if any check failed, N/A if a check could not be
-    /// determined or none ran, Passed otherwise.
+    /// The statuses with their verdicts once the fault is over (see `final_verdict`).
     fn final_statuses(&self, end: &FaultEnd) -> Vec<ProbeStatus> {
         self.probes
             .iter()
-            .map(|p| {
-                let mut p = p.clone();
-                let unknown = self.unknown.get(&p.name).copied().unwrap_or(0);
-                p.verdict = if p.failed > 0 {
-                    ProbeVerdict::Failed
-                } else if unknown > 0 || p.passed == 0 {
-                    if matches!(end, FaultEnd::Finished(_)) {
-                        ProbeVerdict::NotApplicable
-                    } else {
-                        ProbeVerdict::Awaited
-                    }
-                } else if p.mode == ProbeMode::Edge
-                    && p.passed < 2
-                    && matches!(end, FaultEnd::Finished(_))
-                {
-                    ProbeVerdict::NotApplicable
-                } else {
-                    ProbeVerdict::Passed
-                };
-                p
+            .map(|p| ProbeStatus {
+                verdict: final_verdict(p, end.finished()),
+                ..p.clone()
             })
             .collect()
     }
 }
 
-/// Deletes a fault pod and waits until it has stopped acting: gone, or in a terminal phase.
+/// Deletes a fault pod and waits until it has stopped acting: gone, or finished (see
+/// `fault_pod_state`).
 /// The fault process stops on SIGTERM, so this normally takes a second or two; it gives up
 /// after the pod's grace period plus a margin, and the kubelet's deadline still applies.
 async fn terminate_fault_pod(pods: &Api<Pod>, pod_name: &str) {
@@ -1091,12 +1015,8 @@ async fn terminate_fault_pod(pods: &Api<Pod>, pod_name: &str) {
     while tokio::time::Instant::now() < deadline {
         match pods.get_opt(pod_name).await {
             Ok(None) => return,
-            Ok(Some(pod)) => {
-                let phase = pod.status.and_then(|s| s.phase).unwrap_or_default();
-                if phase == "Succeeded" || phase == "Failed" {
-                    return;
-                }
-            }
+            Ok(Some(pod)) if fault_pod_state(&pod).is_final() => return,
+            Ok(Some(_)) => {}
             Err(err) => tracing::debug!(pod = pod_name, %err, "waiting for the fault pod to stop"),
         }
         tokio::time::sleep(TICK).await;
@@ -1105,4 +1025,70 @@ async fn terminate_fault_pod(pods: &Api<Pod>, pod_name: &str) {
         pod = pod_name,
         "the fault pod was still terminating when the run ended"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, mode: ProbeMode) -> (ProbeEntry, ChaosProbeSpec) {
+        let spec: ChaosProbeSpec = serde_json::from_value(json!({
+            "type": "http", "http": {"url": "http://web/health"}
+        }))
+        .unwrap();
+        let entry = ProbeEntry {
+            probe_ref: None,
+            probe: Some(spec.clone()),
+            name: Some(name.into()),
+            mode,
+        };
+        (entry, spec)
+    }
+
+    fn status_with(probes: Vec<ProbeStatus>) -> ChaosResultStatus {
+        let fault = FaultStatus {
+            name: "kill".into(),
+            fault_type: crate::api::FaultType::PodDelete,
+            status: FaultPhase::Running,
+            weight: 1,
+            score: None,
+            pod: Some("run-1-kill".into()),
+            start_time: None,
+            end_time: None,
+            message: None,
+            injection_failed: false,
+            targets: vec![],
+            probes,
+        };
+        ChaosResultStatus {
+            faults: vec![fault],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_resumed_tracker_keeps_unknown_checks_so_the_probe_ends_na() {
+        let stored = ProbeStatus {
+            name: "web".into(),
+            mode: ProbeMode::Continuous,
+            verdict: ProbeVerdict::Awaited,
+            passed: 3,
+            unknown: 1,
+            ..Default::default()
+        };
+        let probes = [entry("web", ProbeMode::Continuous)];
+        let mut tracker = ProbeTracker::new(&probes, &status_with(vec![stored]), "kill");
+        tracker.record("web", &Outcome::Passed("200".into()));
+        let ended = tracker.final_statuses(&FaultEnd::Finished(None));
+        assert_eq!(ended[0].verdict, ProbeVerdict::NotApplicable);
+        assert_eq!((ended[0].passed, ended[0].unknown), (4, 1));
+    }
+
+    #[test]
+    fn unknown_checks_are_stored_in_the_probe_status() {
+        let probes = [entry("web", ProbeMode::OnChaos)];
+        let mut tracker = ProbeTracker::new(&probes, &status_with(vec![]), "kill");
+        tracker.record("web", &Outcome::Unknown("no route".into()));
+        assert_eq!(tracker.statuses()[0].unknown, 1);
+    }
 }

@@ -1,0 +1,179 @@
+//! Where a fault pod stands, read from its status. The pod's container is the fault: once it has
+//! terminated the fault is over, even while the pod's phase still lags behind (a slow kubelet can
+//! take a minute to move the phase).
+
+use k8s_openapi::api::core::v1::{ContainerStateTerminated, Pod};
+
+/// A fault pod's state as the run driver sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultPodState {
+    /// Not started yet (phase Pending, or no phase so far): queueTimeout applies.
+    Pending,
+    /// The fault is acting.
+    Running,
+    /// The fault ran and exited cleanly.
+    Succeeded,
+    /// The fault failed; the message says why (its termination message, or its exit code).
+    Failed(String),
+    /// The kubelet cannot report on the pod (phase Unknown, e.g. its node is unreachable).
+    Unknown,
+}
+
+impl FaultPodState {
+    /// The fault pod has stopped acting.
+    pub fn is_final(&self) -> bool {
+        matches!(self, FaultPodState::Succeeded | FaultPodState::Failed(_))
+    }
+}
+
+/// The state of a fault pod (restartPolicy Never, one container).
+///
+/// A Succeeded or Failed phase is final. In any other phase, a terminated container is final
+/// too: exit code 0 is Succeeded, any other Failed with its termination message.
+pub fn fault_pod_state(pod: &Pod) -> FaultPodState {
+    let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+    match phase {
+        Some("Succeeded") => return FaultPodState::Succeeded,
+        Some("Failed") => return FaultPodState::Failed(termination_message(pod)),
+        _ => {}
+    }
+    if let Some(terminated) = terminated(pod) {
+        return if terminated.exit_code == 0 {
+            FaultPodState::Succeeded
+        } else {
+            FaultPodState::Failed(termination_message(pod))
+        };
+    }
+    match phase {
+        None | Some("" | "Pending") => FaultPodState::Pending,
+        Some("Running") => FaultPodState::Running,
+        Some(_) => FaultPodState::Unknown,
+    }
+}
+
+/// Why a fault pod failed: its container's termination message (the fault writes its error
+/// there, or the kubelet falls back to the log's tail), else its exit code.
+pub fn termination_message(pod: &Pod) -> String {
+    terminated(pod)
+        .map(|t| {
+            t.message
+                .as_deref()
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("the fault pod exited with code {}", t.exit_code))
+        })
+        .unwrap_or_else(|| "the fault pod failed".into())
+}
+
+fn terminated(pod: &Pod) -> Option<&ContainerStateTerminated> {
+    pod.status
+        .as_ref()?
+        .container_statuses
+        .as_ref()?
+        .first()?
+        .state
+        .as_ref()?
+        .terminated
+        .as_ref()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(status: &str) -> Pod {
+        let yaml = format!(
+            "metadata:\n  name: run-1-kill\nspec:\n  containers:\n  - name: fault\nstatus:\n{status}"
+        );
+        serde_yaml_ng::from_str(&yaml).expect("a valid Pod fixture")
+    }
+
+    fn with_container(phase: &str, state: &str) -> Pod {
+        pod(&format!(
+            "  phase: {phase}\n  containerStatuses:\n  - name: fault\n    image: faultline\n    \
+             imageID: ''\n    ready: false\n    restartCount: 0\n    state:\n{state}"
+        ))
+    }
+
+    fn terminated_with(exit_code: i32, message: Option<&str>) -> String {
+        let message = message.map_or(String::new(), |m| format!("        message: {m:?}\n"));
+        format!("      terminated:\n        exitCode: {exit_code}\n{message}")
+    }
+
+    #[test]
+    fn a_pod_without_status_or_phase_is_pending() {
+        assert_eq!(fault_pod_state(&Pod::default()), FaultPodState::Pending);
+        assert_eq!(
+            fault_pod_state(&pod("  phase: Pending\n")),
+            FaultPodState::Pending
+        );
+        assert_eq!(
+            fault_pod_state(&pod("  phase: ''\n")),
+            FaultPodState::Pending
+        );
+    }
+
+    #[test]
+    fn a_running_container_in_a_running_pod_is_running() {
+        let running = with_container("Running", "      running: {}\n");
+        assert_eq!(fault_pod_state(&running), FaultPodState::Running);
+    }
+
+    #[test]
+    fn a_container_that_exited_zero_is_succeeded_while_the_phase_still_says_running() {
+        let pod = with_container("Running", &terminated_with(0, None));
+        assert_eq!(fault_pod_state(&pod), FaultPodState::Succeeded);
+    }
+
+    #[test]
+    fn a_container_that_exited_non_zero_is_failed_while_the_phase_still_says_running() {
+        let pod = with_container(
+            "Running",
+            &terminated_with(2, Some("  no target matched\n")),
+        );
+        assert_eq!(
+            fault_pod_state(&pod),
+            FaultPodState::Failed("no target matched".into())
+        );
+        let silent = with_container("Running", &terminated_with(2, None));
+        assert_eq!(
+            fault_pod_state(&silent),
+            FaultPodState::Failed("the fault pod exited with code 2".into())
+        );
+    }
+
+    #[test]
+    fn a_terminated_container_is_final_even_while_the_phase_says_pending() {
+        let pod = with_container("Pending", &terminated_with(1, Some("")));
+        assert_eq!(
+            fault_pod_state(&pod),
+            FaultPodState::Failed("the fault pod exited with code 1".into())
+        );
+    }
+
+    #[test]
+    fn terminal_phases_are_final() {
+        assert_eq!(
+            fault_pod_state(&pod("  phase: Succeeded\n")),
+            FaultPodState::Succeeded
+        );
+        assert_eq!(
+            fault_pod_state(&pod("  phase: Failed\n")),
+            FaultPodState::Failed("the fault pod failed".into())
+        );
+        let failed = with_container("Failed", &terminated_with(137, Some("killed")));
+        assert_eq!(
+            fault_pod_state(&failed),
+            FaultPodState::Failed("killed".into())
+        );
+    }
+
+    #[test]
+    fn an_unknown_phase_is_neither_pending_nor_running() {
+        let pod = with_container("Unknown", "      running: {}\n");
+        assert_eq!(fault_pod_state(&pod), FaultPodState::Unknown);
+        assert!(!FaultPodState::Unknown.is_final());
+        assert!(FaultPodState::Failed(String::new()).is_final());
+    }
+}
