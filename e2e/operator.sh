@@ -12,40 +12,6 @@ OPERATOR_NS=faultline-system
 
 source "$REPO_ROOT/e2e/lib.sh"
 
-# experiment NS NAME FAULTS_YAML [EXTRA_SPEC_YAML]: applies a ChaosExperiment
-experiment() {
-	kubectl -n "$1" apply -f - <<-EOF
-	apiVersion: chaos.faultline.dev/v1alpha1
-	kind: ChaosExperiment
-	metadata: {name: $2}
-	spec:
-	$3
-	${4:-}
-	EOF
-}
-
-wait_running() { # wait_running NS RESULT: waits up to 60 s for the run to reach Running
-	local deadline=$((SECONDS + 60))
-	until [ "$(field "$1" chaosresult "$2" '{.status.phase}' 2>/dev/null)" = Running ]; do
-		[ $SECONDS -lt $deadline ] || fail "the run $2 never reached Running"
-		sleep 1
-	done
-}
-
-wait_result() { # wait_result NS RESULT [SECONDS]: waits for a terminal phase, prints it
-	local deadline=$((SECONDS + ${3:-180})) phase=""
-	while [ $SECONDS -lt $deadline ]; do
-		phase=$(kubectl -n "$1" get chaosresult "$2" -o jsonpath='{.status.phase}' 2>/dev/null)
-		case $phase in Completed | CompletedWithError | Error | Timeout | Stopped) echo "$phase"; return 0 ;; esac
-		sleep 1
-	done
-	echo "timeout waiting for $2 (last phase '$phase')"
-	return 1
-}
-
-field() { kubectl -n "$1" get "$2" "$3" -o jsonpath="$4"; }
-
-show() { kubectl -n "$1" get chaosresult "$2" -o yaml | sed -n '/^status:/,$p'; }
 
 
 POD_DELETE='  faults:
