@@ -625,6 +625,18 @@ impl Run {
     /// The backstop, once the fault pod is done: reverts what it left in place and says so in
     /// how the fault ended.
     async fn revert_leftovers(&self, fault: &str, end: FaultEnd) -> Result<FaultEnd> {
+        let sustained = self
+            .result
+            .spec
+            .experiment
+            .faults
+            .iter()
+            .find(|f| f.name == fault)
+            .is_some_and(|f| crate::faults::kind(f.fault_type).sustained);
+        // A fault that holds nothing (pod-delete) leaves nothing to revert: no extra request.
+        if !sustained {
+            return Ok(end);
+        }
         let fresh = self.api().get(&self.name).await?;
         let pass = backstop::revert_leftovers(&self.ctx, &fresh).await?;
         if !pass.failures.is_empty() {
