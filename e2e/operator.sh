@@ -150,6 +150,19 @@ test_d_bad_manifests_are_rejected() {
     type: pod-delete
     target: {}
     probes: [{name: p, probe: {type: http}}]"
+	expect_rejected "$ns" 'the parameter block must match type' "$f
+    type: pod-delete
+    target: {}
+    workloadScale: {replicas: 0}"
+	expect_rejected "$ns" 'type node-taint needs a nodeTaint block' "$f
+    type: node-taint
+    target: {kind: Node, name: n1}"
+	expect_rejected "$ns" 'workload-scale targets a Deployment, StatefulSet or ReplicaSet' "$f
+    type: workload-scale
+    target: {kind: Pod, name: web-1}"
+	expect_rejected "$ns" 'target kind Node is for the node faults' "$f
+    type: pod-delete
+    target: {kind: Node, name: n1}"
 	expect_rejected "$ns" 'set exactly one probe block' "$f
     type: pod-delete
     target: {}

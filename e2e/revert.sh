@@ -15,14 +15,20 @@ source "$REPO_ROOT/e2e/lib.sh"
 # The one namespace the operator lets run node faults (the chart's nodeTargets.namespaces).
 NODE_NS=e2e-nodes
 
+context() { # what a timed-out wait shows: the test namespace's pods, results and last events
+	kubectl -n "$NS" get pods,chaosresults -o wide
+	kubectl -n "$NS" get events --sort-by=.lastTimestamp | tail -n 15
+}
+
 replicas() { kubectl -n "$1" get deployment "$2" -o jsonpath='{.spec.replicas}'; }
 node_field() { kubectl get node "$1" -o jsonpath="$2"; }
 
-# wait_for DESCRIPTION SECONDS CMD...: polls CMD every 0.5 s until it succeeds
+# wait_for DESCRIPTION SECONDS 'SHELL CONDITION' ['SHOW ON TIMEOUT']: evaluates the condition every
+# 0.5 s until it holds
 wait_for() {
-	local what=$1 deadline=$((SECONDS + $2)); shift 2
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $deadline ] || fail "timed out waiting for: $what"
+	local what=$1 deadline=$((SECONDS + $2)) condition=$3
+	until eval "$condition" >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || { eval "${4:-context}"; fail "timed out waiting for: $what"; }
 		sleep 0.5
 	done
 }
@@ -63,7 +69,7 @@ test_a_scale_to_zero_and_back() {
 	deploy_app "$ns" 3
 	experiment "$ns" scale "$(scale_fault 10s)" || fail "experiment rejected"
 	wait_running "$ns" scale-1
-	wait_for "replicas 0 during the fault" 20 test "$(replicas "$ns" web)" = 0
+	wait_for "replicas 0 during the fault" 60 'test "$(replicas "$ns" web)" = 0'
 	local ready; ready=$(kubectl -n "$ns" get deployment web -o jsonpath='{.status.readyReplicas}')
 	echo "during the fault: spec.replicas 0, readyReplicas ${ready:-0}"
 	local phase; phase=$(wait_result "$ns" scale-1 90) || fail "$phase"
@@ -79,7 +85,7 @@ test_b_a_person_scaling_mid_run_is_drift_not_overwritten() {
 	new_namespace e2e-drift opt-in; local ns=$NS
 	deploy_app "$ns" 3
 	experiment "$ns" drift "$(scale_fault 12s)" || fail "experiment rejected"
-	wait_for "replicas 0 during the fault" 30 test "$(replicas "$ns" web)" = 0
+	wait_for "replicas 0 during the fault" 60 'test "$(replicas "$ns" web)" = 0'
 	kubectl -n "$ns" scale deployment web --replicas=2 >/dev/null
 	local phase; phase=$(wait_result "$ns" drift-1 90) || fail "$phase"
 	show "$ns" drift-1
@@ -133,7 +139,7 @@ node_namespace() { # a fresh NODE_NS, the namespace allowed to run node faults
 	kubectl delete namespace "$NODE_NS" --wait=true --timeout=60s >/dev/null 2>&1
 	kubectl create namespace "$NODE_NS" >/dev/null && kubectl label namespace "$NODE_NS" chaos.faultline.dev/allow=true >/dev/null
 	trap "kubectl delete namespace $NODE_NS --wait=false >/dev/null 2>&1" EXIT
-	wait_for "the default ServiceAccount" 30 kubectl -n "$NODE_NS" get serviceaccount default
+	wait_for "the default ServiceAccount" 30 'kubectl -n "$NODE_NS" get serviceaccount default'
 	NS=$NODE_NS
 }
 
@@ -150,12 +156,12 @@ test_d_node_drain_honours_the_budget_and_uncordons() {
     interval: 2s
     target: {kind: Node, name: $node}
 $NODE_PROBE" || fail "experiment rejected"
-	wait_for "node cordoned" 30 test "$(node_field $node '{.spec.unschedulable}')" = true
+	wait_for "node cordoned" 60 'test "$(node_field $node "{.spec.unschedulable}")" = true'
 	node_field $node '{.metadata.annotations}' | grep -F "$ns/drain-1/drain" >/dev/null || fail "the node does not carry the fault's mark"
 	local phase; phase=$(wait_result "$ns" drain-1 90) || fail "$phase"
 	show "$ns" drain-1
 	[ "$phase" = Completed ] || fail "phase $phase, expected Completed"
-	local evicted; evicted=$(field "$ns" chaosresult drain-1 '{.status.faults[0].targets[?(@.action=="Evicted")].name}' | wc -w)
+	local evicted; evicted=$(field "$ns" chaosresult drain-1 '{.status.faults[0].targets[?(@.action=="evicted")].name}' | wc -w)
 	echo "evicted during the drain: $evicted of 2 pods (budget minAvailable 1)"
 	[ "$evicted" = 1 ] || fail "$evicted pods evicted; the budget allows exactly 1 while the replacement cannot schedule"
 	[ -z "$(node_field $node '{.spec.unschedulable}')" ] || fail "node still cordoned"
@@ -176,10 +182,10 @@ $NODE_PROBE
     type: node-taint
     duration: 8s
     target: {kind: Node, selector: {matchLabels: {kubernetes.io/hostname: $node}}}
-    nodeTaint: {key: chaos.faultline.dev/e2e, value: on, effect: NoSchedule}
+    nodeTaint: {key: chaos.faultline.dev/e2e, value: injected, effect: NoSchedule}
 $NODE_PROBE" || fail "experiment rejected"
-	wait_for "node cordoned" 30 test "$(node_field $node '{.spec.unschedulable}')" = true
-	wait_for "node tainted" 30 sh -c "kubectl get node $node -o jsonpath='{.spec.taints[*].key}' | grep -q chaos.faultline.dev/e2e"
+	wait_for "node cordoned" 60 'test "$(node_field $node "{.spec.unschedulable}")" = true'
+	wait_for "node tainted" 60 "kubectl get node $node -o jsonpath='{.spec.taints[*].key}' | grep -q chaos.faultline.dev/e2e"
 	local phase; phase=$(wait_result "$ns" nodes-1 60) || fail "$phase"
 	show "$ns" nodes-1
 	[ "$phase" = Completed ] || fail "phase $phase, expected Completed"
@@ -203,14 +209,13 @@ $NODE_PROBE" || fail "experiment rejected"
 test_f_operator_restart_mid_injection() {
 	node_namespace; local ns=$NS node=kwok-node-1
 	deploy_app "$ns" 2
-	experiment "$ns" restart "  parallel: true
-$(scale_fault 20s | sed 1d)
+	experiment "$ns" restart "$(scale_fault 20s)
   - name: cordon
     type: node-cordon
     duration: 20s
     target: {kind: Node, name: $node}
-$NODE_PROBE" || fail "experiment rejected"
-	wait_for "both injected" 40 test "$(ledger_state "$ns" restart-1 scale) $(ledger_state "$ns" restart-1 cordon)" = "Injected Injected"
+$NODE_PROBE" "  parallel: true" || fail "experiment rejected"
+	wait_for "both injected" 60 'test "$(ledger_state "$ns" restart-1 scale) $(ledger_state "$ns" restart-1 cordon)" = "Injected Injected"' 'show "$ns" restart-1; kubectl -n "$ns" get pods'
 	kubectl -n "$OPERATOR_NS" delete pod -l app.kubernetes.io/name=faultline --wait=false >/dev/null
 	local phase; phase=$(wait_result "$ns" restart-1 120) || fail "$phase"
 	show "$ns" restart-1
@@ -226,12 +231,12 @@ test_g_a_lost_fault_pod_is_reverted_by_the_operator() {
 	new_namespace e2e-lost opt-in; local ns=$NS
 	deploy_app "$ns" 3
 	experiment "$ns" lost "$(scale_fault 60s)" || fail "experiment rejected"
-	wait_for "injected" 40 test "$(ledger_state "$ns" lost-1 scale)" = Injected
+	wait_for "injected" 60 'test "$(ledger_state "$ns" lost-1 scale)" = Injected'
 	# The fault pod crashes without a chance to revert, then is force-deleted.
 	kill_fault_process lost-1 scale
 	kubectl -n "$ns" delete pod lost-1-scale --force --grace-period=0 >/dev/null 2>&1
 	local started=$SECONDS
-	wait_for "replicas restored by the operator" 60 test "$(replicas "$ns" web)" = 3
+	wait_for "replicas restored by the operator" 60 'test "$(replicas "$ns" web)" = 3'
 	echo "replicas restored $((SECONDS - started)) s after the fault pod was killed"
 	local phase; phase=$(wait_result "$ns" lost-1 60) || fail "$phase"
 	show "$ns" lost-1
@@ -245,7 +250,7 @@ test_h_deleting_the_experiment_reverts_before_the_finalizer_lets_go() {
 	new_namespace e2e-delete opt-in; local ns=$NS
 	deploy_app "$ns" 3
 	experiment "$ns" gone "$(scale_fault 60s)" || fail "experiment rejected"
-	wait_for "injected" 40 test "$(ledger_state "$ns" gone-1 scale)" = Injected
+	wait_for "injected" 60 'test "$(ledger_state "$ns" gone-1 scale)" = Injected'
 	kubectl -n "$ns" delete chaosexperiment gone --wait=false >/dev/null
 	# Until the result is gone, watch the replicas: they must be back before it goes.
 	local restored="" deadline=$((SECONDS + 90))
@@ -262,11 +267,11 @@ test_i_a_revert_that_cannot_succeed_holds_deletion_until_force_cleanup() {
 	new_namespace e2e-stuck opt-in; local ns=$NS
 	deploy_app "$ns" 2
 	experiment "$ns" stuck "$(scale_fault 60s)" || fail "experiment rejected"
-	wait_for "injected" 40 test "$(ledger_state "$ns" stuck-1 scale)" = Injected
+	wait_for "injected" 60 'test "$(ledger_state "$ns" stuck-1 scale)" = Injected'
 	# The fault's identity loses its rights in the namespace, and the fault pod crashes.
 	kubectl -n "$ns" delete rolebinding faultline-fault-workload-scale >/dev/null || fail "no RoleBinding to delete"
 	kill_fault_process stuck-1 scale
-	wait_for "Reverted=False" 60 sh -c "kubectl -n $ns get chaosresult stuck-1 -o jsonpath='{.status.conditions[?(@.type==\"Reverted\")].status}' | grep -qx False"
+	wait_for "Reverted=False" 60 "kubectl -n $ns get chaosresult stuck-1 -o jsonpath='{.status.conditions[?(@.type==\"Reverted\")].status}' | grep -qx False"
 	field "$ns" chaosresult stuck-1 '{.status.conditions[?(@.type=="Reverted")].message}' | grep -F "Deployment $ns/web" >/dev/null ||
 		fail "the condition does not list the entry"
 	kubectl get --raw "/api/v1/namespaces/$OPERATOR_NS/services/faultline-metrics:8080/proxy/metrics" 2>/dev/null | grep -E '^faultline_unreverted_injections [1-9]' ||
@@ -276,7 +281,7 @@ test_i_a_revert_that_cannot_succeed_holds_deletion_until_force_cleanup() {
 	sleep 15
 	kubectl -n "$ns" get chaosresult stuck-1 >/dev/null 2>&1 || fail "the finalizer let go although the revert failed"
 	kubectl -n "$ns" annotate chaosresult stuck-1 chaos.faultline.dev/force-cleanup="e2e gives up" >/dev/null
-	wait_for "the result gone after force-cleanup" 60 sh -c "! kubectl -n $ns get chaosresult stuck-1"
+	wait_for "the result gone after force-cleanup" 60 "! kubectl -n $ns get chaosresult stuck-1"
 	kubectl -n "$ns" get events --field-selector reason=ForceCleanup -o jsonpath='{.items[*].message}' | grep -F "Deployment $ns/web" >/dev/null ||
 		fail "no ForceCleanup Event recording what was left"
 	[ "$(replicas "$ns" web)" = 0 ] || fail "replicas $(replicas "$ns" web): expected the abandoned 0"

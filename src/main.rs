@@ -184,9 +184,12 @@ async fn fault_main(args: FaultArgs) -> ExitCode {
     let requests = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counter = requests.clone();
     let outcome = async {
-        let client = faultline::kubeclient::counted_client(move |_| {
-            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        })
+        let client = faultline::kubeclient::counted_client(
+            faultline::kubeclient::Retries::None,
+            move |_| {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            },
+        )
         .await?;
         faultline::faults::run(
             client,

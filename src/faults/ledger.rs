@@ -1,6 +1,8 @@
 //! The ledger of one fault: `status.faults[name].targets` of the ChaosResult, applied under the
-//! field manager [`FIELD_MANAGER`] by whoever holds it: the fault pod while it runs, the
-//! operator's backstop once the pod is gone. Each change is recorded before it is made.
+//! fault's own field manager ([`field_manager`]) by whoever holds it: the fault pod while it runs,
+//! the operator's backstop once the pod is gone. Each change is recorded before it is made. One
+//! manager per fault matters: parallel faults apply their ledgers at the same time, and a manager
+//! shared between them would drop the other fault's entries at every apply.
 
 use kube::{
     Api,
@@ -11,8 +13,10 @@ use serde_json::json;
 use super::FaultError;
 use crate::api::{ChaosResult, TargetRecord};
 
-/// The field manager the ledger is applied under; it owns `status.faults[].targets`.
-pub const FIELD_MANAGER: &str = "faultline-fault";
+/// The field manager `fault`'s ledger is applied under; it owns `status.faults[fault].targets`.
+pub fn field_manager(fault: &str) -> String {
+    format!("faultline-fault-{fault}")
+}
 
 /// One fault's ledger and where it is written.
 pub struct Ledger {
@@ -66,7 +70,7 @@ impl Ledger {
         self.api
             .patch_status(
                 &self.result,
-                &PatchParams::apply(FIELD_MANAGER).force(),
+                &PatchParams::apply(&field_manager(&self.fault)).force(),
                 &Patch::Apply(&patch),
             )
             .await?;

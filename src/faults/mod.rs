@@ -21,7 +21,7 @@ use kube::{Api, Client};
 use rand::{SeedableRng, rngs::SmallRng};
 use thiserror::Error;
 
-pub use ledger::{FIELD_MANAGER, Ledger};
+pub use ledger::{Ledger, field_manager};
 pub use targets::{TargetRef, selector_string};
 
 use crate::{
