@@ -181,15 +181,14 @@ async fn fault_main(args: FaultArgs) -> ExitCode {
         namespace,
         operator_namespace,
     } = args;
+    // Registered first: from here on SIGTERM asks for the revert instead of killing the process.
+    let stop = terminated();
     let requests = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counter = requests.clone();
     let outcome = async {
-        let client = faultline::kubeclient::counted_client(
-            faultline::kubeclient::Retries::None,
-            move |_| {
-                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            },
-        )
+        let client = faultline::kubeclient::counted_client(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })
         .await?;
         faultline::faults::run(
             client,
@@ -198,7 +197,7 @@ async fn fault_main(args: FaultArgs) -> ExitCode {
             &fault,
             fault_type,
             &operator_namespace,
-            terminated(),
+            stop,
         )
         .await
     }
@@ -222,18 +221,26 @@ async fn fault_main(args: FaultArgs) -> ExitCode {
     }
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn terminated() {
+/// Resolves on SIGTERM or SIGINT. The handlers are installed when this is called, not when the
+/// future is first polled, so a signal that arrives early is not lost (nor fatal).
+fn terminated() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+    let term = signal(SignalKind::terminate());
+    let interrupt = signal(SignalKind::interrupt());
+    async move {
+        match (term, interrupt) {
+            (Ok(mut term), Ok(mut interrupt)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = interrupt.recv() => {}
+                }
             }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+            (Ok(mut term), Err(_)) => {
+                term.recv().await;
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }

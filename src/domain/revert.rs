@@ -37,12 +37,6 @@ pub fn unsettled(records: &[TargetRecord]) -> Vec<String> {
         .collect()
 }
 
-/// Whether a backstop revert is due: the ledger has unsettled entries and nobody else holds it
-/// (the fault pod is gone or has stopped).
-pub fn backstop_due(records: &[TargetRecord], fault_pod_active: bool) -> bool {
-    !fault_pod_active && records.iter().any(|r| !r.state.is_settled())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,15 +71,6 @@ mod tests {
         assert_eq!(classify_failure(Some(403)), RevertFailure::Retry);
         assert_eq!(classify_failure(Some(409)), RevertFailure::Retry);
         assert_eq!(classify_failure(None), RevertFailure::Retry);
-    }
-
-    #[test]
-    fn the_backstop_waits_for_the_fault_pod() {
-        let records = vec![entry("a", LedgerState::Injected)];
-        assert!(!backstop_due(&records, true));
-        assert!(backstop_due(&records, false));
-        assert!(!backstop_due(&[entry("a", LedgerState::Reverted)], false));
-        assert!(!backstop_due(&[], false));
     }
 
     #[test]

@@ -466,6 +466,11 @@ pub async fn revert_pending(
                 failures.push(format!("{shown}: {}", message.clone().unwrap_or_default()));
             }
         }
+        // A failure already recorded with the same words is not written again, so a revert that
+        // keeps failing does not rewrite the ledger (and wake the controllers) at every retry.
+        if state.is_none() && ledger.records[index].message == message {
+            continue;
+        }
         let update = ledger
             .update(index, |r| match state {
                 Some(state) => r.settle(state, by, message),

@@ -92,9 +92,15 @@ impl Cordon {
         })
     }
 
-    /// Cordons the node and marks it, failing if the node changed since it was read.
+    /// Cordons the node and marks it, failing if the node changed since it was read or someone
+    /// cordoned it since `prepare` (then it is theirs, and the revert leaves it alone).
     pub async fn cordon(&self, name: &str) -> Result<(), FaultError> {
         let node = self.nodes().get(name).await?;
+        if is_cordoned(&node) {
+            return Err(FaultError::Refused(format!(
+                "node {name} was cordoned by someone else just before this fault; left alone"
+            )));
+        }
         let patch = json!({
             "metadata": {
                 "resourceVersion": node.metadata.resource_version,

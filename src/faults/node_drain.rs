@@ -59,6 +59,9 @@ fn build(client: Client, fault: &api::Fault, env: &Env) -> Box<dyn Executor> {
     })
 }
 
+/// How long one eviction may take before it counts as refused for this interval.
+const EVICTION_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 struct NodeDrain {
     client: Client,
     cordon: Cordon,
@@ -120,7 +123,15 @@ impl NodeDrain {
                 ..EvictParams::default()
             };
             let api: Api<Pod> = Api::namespaced(self.client.clone(), &namespace);
-            match api.evict(&name, &params).await {
+            // The client retries a 429 with backoff, but a budget's 429 is an answer: give up on
+            // this pod until the next interval rather than wait the backoff out.
+            let Ok(evicted_now) =
+                tokio::time::timeout(EVICTION_WAIT, api.evict(&name, &params)).await
+            else {
+                tracing::info!(pod = %name, %namespace, "eviction refused (a PodDisruptionBudget); trying again next interval");
+                continue;
+            };
+            match evicted_now {
                 Ok(_) => {
                     let mut record =
                         TargetRecord::new("Pod", &namespace, &name, TargetAction::Evicted);

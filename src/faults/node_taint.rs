@@ -4,7 +4,7 @@
 //! Faultline's to remove.
 
 use futures::future::BoxFuture;
-use k8s_openapi::api::core::v1::{Node, Taint};
+use k8s_openapi::api::core::v1::{Node, PodSpec, Taint, Toleration};
 use kube::{Api, Client, api::PatchParams};
 use serde_json::json;
 
@@ -22,9 +22,23 @@ pub static KIND: FaultKind = FaultKind {
     rules: &[POD_READ_RULE, WORKLOAD_READ_RULE],
     cluster_rules: &[NODE_RULES],
     revert_wording: "removed exactly the taint it had added",
-    pod_overrides: super::no_overrides,
+    pod_overrides: tolerate_own_taint,
     build,
 };
+
+/// The fault pod tolerates the taint it adds, so a NoExecute taint on its own node does not
+/// evict it before the duration ends.
+fn tolerate_own_taint(spec: &mut PodSpec, fault: &api::Fault) {
+    if let Some(taint) = &fault.parameters.node_taint {
+        spec.tolerations
+            .get_or_insert_with(Vec::new)
+            .push(Toleration {
+                key: Some(taint.key.clone()),
+                operator: Some("Exists".into()),
+                ..Toleration::default()
+            });
+    }
+}
 
 fn build(client: Client, fault: &api::Fault, _env: &Env) -> Box<dyn Executor> {
     let taint = fault.parameters.node_taint.clone().unwrap_or_default();

@@ -110,20 +110,7 @@ async fn node_candidates(
     client: &Client,
     target: &api::Target,
 ) -> Result<Vec<Candidate>, FaultError> {
-    let api: Api<Node> = Api::all(client.clone());
-    let nodes: Vec<Node> = match &target.name {
-        Some(name) => api.get_opt(name).await?.into_iter().collect(),
-        None => {
-            let selector = target
-                .selector
-                .as_ref()
-                .map(selector_string)
-                .unwrap_or_default();
-            api.list(&ListParams::default().labels(&selector))
-                .await?
-                .items
-        }
-    };
+    let nodes = named_or_selected(&Api::<Node>::all(client.clone()), target).await?;
     Ok(nodes
         .into_iter()
         .map(|node| {
@@ -152,7 +139,7 @@ async fn workload_candidates(
     target: &api::Target,
 ) -> Result<Vec<Candidate>, FaultError> {
     let api = workload_api(client, namespace, kind);
-    let workloads = list_workloads(&api, target).await?;
+    let workloads = named_or_selected(&api, target).await?;
     Ok(workloads
         .into_iter()
         .map(|w| Candidate {
@@ -181,10 +168,12 @@ pub fn workload_api(client: &Client, namespace: &str, kind: TargetKind) -> Api<D
     Api::namespaced_with(client.clone(), namespace, &resource)
 }
 
-async fn list_workloads(
-    api: &Api<DynamicObject>,
-    target: &api::Target,
-) -> Result<Vec<DynamicObject>, FaultError> {
+/// The objects `target` names: the one called `name`, or those matching `selector` (all when
+/// neither is set).
+async fn named_or_selected<K>(api: &Api<K>, target: &api::Target) -> Result<Vec<K>, FaultError>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
     Ok(match &target.name {
         Some(name) => api.get_opt(name).await?.into_iter().collect(),
         None => {
@@ -207,19 +196,9 @@ async fn list_candidates(
     target: &api::Target,
 ) -> Result<Vec<Candidate>, FaultError> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
-    let listed: Vec<Pod> = match (target.kind, &target.name) {
-        (TargetKind::Pod, Some(name)) => pods.get_opt(name).await?.into_iter().collect(),
-        (TargetKind::Pod, None) => {
-            let selector = target
-                .selector
-                .as_ref()
-                .map(selector_string)
-                .unwrap_or_default();
-            pods.list(&ListParams::default().labels(&selector))
-                .await?
-                .items
-        }
-        (kind, _) => match workload_selector(client, namespace, kind, target).await? {
+    let listed: Vec<Pod> = match target.kind {
+        TargetKind::Pod => named_or_selected(&pods, target).await?,
+        kind => match workload_selector(client, namespace, kind, target).await? {
             Some(selector) => {
                 pods.list(&ListParams::default().labels(&selector))
                     .await?
@@ -283,7 +262,7 @@ async fn workload_selector(
 ) -> Result<Option<String>, FaultError> {
     let kind_name = kind.as_str();
     let api = workload_api(client, namespace, kind);
-    let workloads = list_workloads(&api, target).await?;
+    let workloads = named_or_selected(&api, target).await?;
     let mut selectors = Vec::new();
     for workload in &workloads {
         let name = workload.metadata.name.clone().unwrap_or_default();

@@ -21,8 +21,8 @@ use super::{context::Context, error::Result, pods};
 use crate::{
     api::{ChaosResult, FORCE_CLEANUP_ANNOTATION, LedgerState, TargetRecord},
     domain::{
-        fault_pod::fault_pod_state,
-        revert::{backstop_due, unsettled},
+        fault_pod::{FaultPodState, fault_pod_state},
+        revert::unsettled,
     },
     faults::{self, BY_OPERATOR, Env, Ledger},
 };
@@ -39,15 +39,33 @@ pub struct Pass {
     pub settled: usize,
     /// Entries still in place: "Kind ns/name: why".
     pub failures: Vec<String>,
+    /// Faults whose pod may still act, so their entries are left to it for now.
+    pub waiting: Vec<String>,
 }
 
-/// Whether the fault pod of `fault` may still act: it exists and has not finished.
+impl Pass {
+    /// Nothing is left to revert, now or later.
+    pub fn done(&self) -> bool {
+        self.failures.is_empty() && self.waiting.is_empty()
+    }
+}
+
+/// Whether a fault pod may still act: it exists, has not finished, and is not past its grace
+/// period after deletion. A pod in phase Unknown (its node unreachable) may not be able to revert
+/// at all, so it does not hold the backstop back: a revert is safe to repeat.
 async fn fault_pod_active(ctx: &Context, namespace: &str, pod_name: &str) -> Result<bool> {
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
-    Ok(pods
-        .get_opt(pod_name)
-        .await?
-        .is_some_and(|pod| !fault_pod_state(&pod).is_final()))
+    let Some(pod) = pods.get_opt(pod_name).await? else {
+        return Ok(false);
+    };
+    let overdue = pod.metadata.deletion_timestamp.as_ref().is_some_and(|t| {
+        Timestamp::now().duration_since(t.0).as_secs() > pods::REVERT_GRACE_SECONDS + 15
+    });
+    Ok(!overdue
+        && matches!(
+            fault_pod_state(&pod),
+            FaultPodState::Pending | FaultPodState::Running
+        ))
 }
 
 /// A client that acts as the fault type's ServiceAccount in `namespace`.
@@ -58,66 +76,79 @@ fn fault_identity_client(ctx: &Context, namespace: &str, identity: &str) -> Resu
     Ok(Client::try_from(config)?)
 }
 
-/// Reverts every unsettled ledger entry of `result` whose fault pod is gone or finished.
-/// `result` must be fresh (read from the API, not the cache): the fault pod's last ledger
-/// writes decide what is left.
-pub async fn revert_leftovers(ctx: &Context, result: &ChaosResult) -> Result<Pass> {
-    let namespace = result.namespace().unwrap_or_default();
-    let name = result.name_any();
-    let api: Api<ChaosResult> = Api::namespaced(ctx.client.clone(), &namespace);
-    let mut pass = Pass::default();
-    let statuses = result
+fn has_unsettled(result: &ChaosResult, fault: &str) -> bool {
+    result
         .status
-        .as_ref()
-        .map(|s| s.faults.clone())
-        .unwrap_or_default();
-    for status in statuses {
-        let pod_name = pods::fault_pod_name(&name, &status.name);
-        if !status.targets.iter().any(|t| !t.state.is_settled()) {
-            continue;
-        }
-        let active = fault_pod_active(ctx, &namespace, &pod_name).await?;
-        if !backstop_due(&status.targets, active) {
-            continue;
-        }
-        let Some(spec) = result
-            .spec
-            .experiment
-            .faults
-            .iter()
-            .find(|f| f.name == status.name)
-        else {
-            continue;
+        .iter()
+        .flat_map(|s| s.faults.iter())
+        .filter(|f| f.name == fault)
+        .flat_map(|f| f.targets.iter())
+        .any(|t| !t.state.is_settled())
+}
+
+/// Reverts the unsettled ledger entries of `result`'s faults (only `only`, if given) whose fault
+/// pod is gone or finished. `view` may be stale (the watch cache): each fault pod is checked
+/// first, and the ledger is then read fresh, so a pod's last writes are never overwritten.
+pub async fn revert_leftovers(
+    ctx: &Context,
+    view: &ChaosResult,
+    only: Option<&str>,
+) -> Result<Pass> {
+    let namespace = view.namespace().unwrap_or_default();
+    let name = view.name_any();
+    let mut pass = Pass::default();
+    let mut due = Vec::new();
+    for spec in &view.spec.experiment.faults {
+        // The driver names its fault, whose latest entries the view may not show yet.
+        let candidate = match only {
+            Some(fault) => fault == spec.name,
+            None => has_unsettled(view, &spec.name),
         };
+        if !candidate {
+            continue;
+        }
+        let pod_name = pods::fault_pod_name(&name, &spec.name);
+        if fault_pod_active(ctx, &namespace, &pod_name).await? {
+            pass.waiting.push(spec.name.clone());
+        } else {
+            due.push(spec);
+        }
+    }
+    if due.is_empty() {
+        return Ok(pass);
+    }
+    let api: Api<ChaosResult> = Api::namespaced(ctx.client.clone(), &namespace);
+    let fresh = api.get(&name).await?;
+    for spec in due {
+        let mut ledger = Ledger::of(api.clone(), &fresh, &spec.name);
+        if unsettled(&ledger.records).is_empty() {
+            continue;
+        }
         let kind = faults::kind(spec.fault_type);
         let client = fault_identity_client(ctx, &namespace, &kind.identity())?;
         let env = Env {
             result: format!("{namespace}/{name}"),
-            fault: status.name.clone(),
+            fault: spec.name.clone(),
             operator_namespace: ctx.config.namespace.clone(),
         };
         let executor = (kind.build)(client, spec, &env);
-        let mut ledger = Ledger::of(api.clone(), result, &status.name);
         let before = unsettled(&ledger.records).len();
         let failures = faults::revert_pending(&mut ledger, executor.as_ref(), BY_OPERATOR, 2).await;
-        let settled = before - failures.len().min(before);
-        for outcome in ["reverted", "failed"] {
-            let count = if outcome == "reverted" {
-                settled
-            } else {
-                failures.len()
-            };
-            ctx.metrics
-                .reverts
-                .with_label_values(&[spec.fault_type.as_str(), outcome])
-                .inc_by(count as u64);
-        }
+        let settled = before.saturating_sub(failures.len());
+        let fault_type = spec.fault_type.as_str();
+        let metric = &ctx.metrics.reverts;
+        metric
+            .with_label_values(&[fault_type, "reverted"])
+            .inc_by(settled as u64);
+        metric
+            .with_label_values(&[fault_type, "failed"])
+            .inc_by(failures.len() as u64);
         if settled > 0 {
             let note = format!(
                 "the operator reverted {settled} change(s) of fault {} that its fault pod left: {}",
-                status.name, kind.revert_wording
+                spec.name, kind.revert_wording
             );
-            ctx.event(result, EventType::Normal, "FaultReverted", note)
+            ctx.event(view, EventType::Normal, "FaultReverted", note)
                 .await;
         }
         pass.settled += settled;
@@ -170,6 +201,15 @@ pub async fn record_condition(
 ) -> Result<()> {
     let (status, message) = if failures.is_empty() {
         ("True", "every injected change is reverted".to_string())
+    } else if reason == "ForceCleanup" {
+        (
+            "False",
+            format!(
+                "{} change(s) abandoned through {FORCE_CLEANUP_ANNOTATION}, possibly still in place: {}",
+                failures.len(),
+                failures.join("; ")
+            ),
+        )
     } else {
         (
             "False",
@@ -212,7 +252,7 @@ pub async fn record_condition(
         &Patch::Apply(&patch),
     )
     .await?;
-    if !failures.is_empty() {
+    if !failures.is_empty() && reason != "ForceCleanup" {
         ctx.event(result, EventType::Warning, "RevertFailed", message)
             .await;
     }

@@ -47,12 +47,11 @@ pub enum StartError {
 pub async fn run(config: Config) -> Result<(), StartError> {
     let metrics = Arc::new(Metrics::new());
     let counter = metrics.kube_requests.clone();
-    let client =
-        crate::kubeclient::counted_client(crate::kubeclient::Retries::Default, move |verb| {
-            counter.with_label_values(&[verb.as_str()]).inc();
-        })
-        .await
-        .map_err(StartError::Client)?;
+    let client = crate::kubeclient::counted_client(move |verb| {
+        counter.with_label_values(&[verb.as_str()]).inc();
+    })
+    .await
+    .map_err(StartError::Client)?;
     let ready = Arc::new(AtomicBool::new(false));
     let server = tokio::spawn(http::serve(
         config.metrics_addr,

@@ -60,13 +60,20 @@ async fn apply(result: &ChaosResult, ctx: &Arc<Context>) -> Result<Action> {
     if is_terminal(result) {
         return settle(result, ctx).await;
     }
+    ensure_driver(result, ctx);
+    // A driver that failed on an API error is restarted by this requeue.
+    Ok(Action::requeue(Duration::from_secs(30)))
+}
+
+/// Starts the run driver of `result` unless one is in flight.
+fn ensure_driver(result: &ChaosResult, ctx: &Arc<Context>) {
     let key = (result.namespace().unwrap_or_default(), result.name_any());
     let mut runners = ctx.runners.lock().unwrap_or_else(|e| e.into_inner());
     if runners
         .get(&key)
         .is_some_and(|handle| !handle.is_finished())
     {
-        return Ok(Action::requeue(Duration::from_secs(30)));
+        return;
     }
     let driver_ctx = ctx.clone();
     let object = result.clone();
@@ -77,37 +84,60 @@ async fn apply(result: &ChaosResult, ctx: &Arc<Context>) -> Result<Action> {
         }
     });
     runners.insert(key, handle.abort_handle());
-    // A driver that failed on an API error is restarted by this requeue.
-    Ok(Action::requeue(Duration::from_secs(30)))
 }
 
-/// An ended run: revert what is left, retrying with backoff; Ok(None) once nothing is left.
-async fn revert_left(result: &ChaosResult, ctx: &Context) -> Result<Option<Vec<String>>> {
+/// What is left of an ended run's changes.
+enum Left {
+    Nothing,
+    /// Reverts failed, or a fault pod may still act: try again.
+    Pending(Vec<String>),
+}
+
+/// A person gave up on the revert: the entries are Abandoned and listed in an Event.
+async fn force_cleanup(result: &ChaosResult, ctx: &Context) -> Result<()> {
+    let left = backstop::abandon(ctx, result).await?;
+    if left.is_empty() {
+        return Ok(());
+    }
+    let note = format!(
+        "{FORCE_CLEANUP_ANNOTATION} is set: gave up on reverting {}; they may still be in place",
+        left.join(", ")
+    );
+    ctx.event(result, EventType::Warning, "ForceCleanup", note)
+        .await;
+    backstop::record_condition(ctx, result, &left, "ForceCleanup").await
+}
+
+/// An ended run: revert what is left (no API request when the cache shows nothing left).
+async fn revert_left(result: &ChaosResult, ctx: &Context) -> Result<Left> {
     if !has_unsettled(result) {
-        return Ok(None);
+        return Ok(Left::Nothing);
     }
     if result.annotations().contains_key(FORCE_CLEANUP_ANNOTATION) {
-        let left = backstop::abandon(ctx, result).await?;
-        let note = format!(
-            "{FORCE_CLEANUP_ANNOTATION} is set: gave up on reverting {}; they may still be in place",
-            left.join(", ")
-        );
-        ctx.event(result, EventType::Warning, "ForceCleanup", note)
-            .await;
-        backstop::record_condition(ctx, result, &left, "ForceCleanup").await?;
-        return Ok(None);
+        force_cleanup(result, ctx).await?;
+        return Ok(Left::Nothing);
     }
-    let api: Api<ChaosResult> =
-        Api::namespaced(ctx.client.clone(), &result.namespace().unwrap_or_default());
-    let fresh = api.get(&result.name_any()).await?;
-    let pass = backstop::revert_leftovers(ctx, &fresh).await?;
-    let reason = if pass.failures.is_empty() {
+    let pass = backstop::revert_leftovers(ctx, result, None).await?;
+    if !pass.waiting.is_empty() {
+        let waiting = pass
+            .waiting
+            .iter()
+            .map(|f| format!("fault {f}: its fault pod may still act"));
+        return Ok(Left::Pending(
+            pass.failures.iter().cloned().chain(waiting).collect(),
+        ));
+    }
+    let reason = if pass.done() {
         "RevertedByOperator"
     } else {
         "RevertFailing"
     };
-    backstop::record_condition(ctx, &fresh, &pass.failures, reason).await?;
-    Ok((!pass.failures.is_empty()).then_some(pass.failures))
+    backstop::record_condition(ctx, result, &pass.failures, reason).await?;
+    Ok(if pass.done() {
+        Left::Nothing
+    } else {
+        Left::Pending(pass.failures)
+    })
 }
 
 /// The retry delay of a failing revert: 5 s at first, 60 s once it has failed for 5 minutes.
@@ -126,28 +156,35 @@ fn backoff(result: &ChaosResult) -> Duration {
 
 async fn settle(result: &ChaosResult, ctx: &Context) -> Result<Action> {
     Ok(match revert_left(result, ctx).await? {
-        None => Action::await_change(),
-        Some(_) => Action::requeue(backoff(result)),
+        Left::Nothing => Action::await_change(),
+        Left::Pending(_) => Action::requeue(backoff(result)),
     })
 }
 
-/// Deletion: stop the run if it is active (its driver and fault pod revert), then revert what
-/// is left; the finalizer holds (an error requeues) until nothing is left or force-cleanup.
-async fn cleanup(result: &ChaosResult, ctx: &Context) -> Result<Action> {
+/// Deletion: a person's force-cleanup releases at once; otherwise stop the run if it is active
+/// (its driver and fault pods revert), then revert what is left. The finalizer holds (an error
+/// requeues) until nothing is left.
+async fn cleanup(result: &ChaosResult, ctx: &Arc<Context>) -> Result<Action> {
+    if result.annotations().contains_key(FORCE_CLEANUP_ANNOTATION) {
+        force_cleanup(result, ctx).await?;
+        return Ok(Action::await_change());
+    }
     if !is_terminal(result) {
         request_stop(ctx, result, "result deleted").await?;
+        // After an operator restart nobody drives the run: without a driver it would never stop.
+        ensure_driver(result, ctx);
         return Err(Error::RevertPending(format!(
             "run {} is stopping before its result can go",
             result.name_any()
         )));
     }
     match revert_left(result, ctx).await? {
-        None => Ok(Action::await_change()),
-        Some(failures) => Err(Error::RevertPending(format!(
+        Left::Nothing => Ok(Action::await_change()),
+        Left::Pending(left) => Err(Error::RevertPending(format!(
             "deletion of {} waits for {} revert(s); set the annotation {FORCE_CLEANUP_ANNOTATION} to give up: {}",
             result.name_any(),
-            failures.len(),
-            failures.join("; ")
+            left.len(),
+            left.join("; ")
         ))),
     }
 }

@@ -131,6 +131,16 @@ fn now() -> Time {
 }
 
 impl Run {
+    /// The fault named `name` in the run's experiment snapshot.
+    fn fault_spec(&self, name: &str) -> Option<&Fault> {
+        self.result
+            .spec
+            .experiment
+            .faults
+            .iter()
+            .find(|f| f.name == name)
+    }
+
     fn api(&self) -> Api<ChaosResult> {
         Api::namespaced(self.ctx.client.clone(), &self.namespace)
     }
@@ -363,14 +373,7 @@ impl Run {
     }
 
     async fn skip_fault(&self, name: &str) {
-        let Some(fault) = self
-            .result
-            .spec
-            .experiment
-            .faults
-            .iter()
-            .find(|f| f.name == name)
-        else {
+        let Some(fault) = self.fault_spec(name) else {
             return;
         };
         let mut status = self.status.lock().await;
@@ -397,12 +400,7 @@ impl Run {
     /// Runs one fault: probes before, the fault pod, probes during and after.
     async fn run_fault(self: Arc<Self>, name: String) -> Result<FaultEnd> {
         let fault = self
-            .result
-            .spec
-            .experiment
-            .faults
-            .iter()
-            .find(|f| f.name == name)
+            .fault_spec(&name)
             .cloned()
             .ok_or(Error::InvalidSpec(format!("no fault named {name}")))?;
         let pod_name = pods::fault_pod_name(&self.name, &fault.name);
@@ -626,21 +624,16 @@ impl Run {
     /// how the fault ended.
     async fn revert_leftovers(&self, fault: &str, end: FaultEnd) -> Result<FaultEnd> {
         let sustained = self
-            .result
-            .spec
-            .experiment
-            .faults
-            .iter()
-            .find(|f| f.name == fault)
+            .fault_spec(fault)
             .is_some_and(|f| crate::faults::kind(f.fault_type).sustained);
         // A fault that holds nothing (pod-delete) leaves nothing to revert: no extra request.
         if !sustained {
             return Ok(end);
         }
-        let fresh = self.api().get(&self.name).await?;
-        let pass = backstop::revert_leftovers(&self.ctx, &fresh).await?;
+        let pass = backstop::revert_leftovers(&self.ctx, &self.result, Some(fault)).await?;
         if !pass.failures.is_empty() {
-            backstop::record_condition(&self.ctx, &fresh, &pass.failures, "RevertFailing").await?;
+            backstop::record_condition(&self.ctx, &self.result, &pass.failures, "RevertFailing")
+                .await?;
         }
         if pass.settled == 0 && pass.failures.is_empty() {
             return Ok(end);
@@ -819,12 +812,7 @@ impl Run {
     /// Counts a fault's end in the metrics and records it as an Event.
     async fn count_fault_end(&self, fault: &str, end: &FaultEnd) {
         let fault_type = self
-            .result
-            .spec
-            .experiment
-            .faults
-            .iter()
-            .find(|f| f.name == fault)
+            .fault_spec(fault)
             .map(|f| f.fault_type.as_str())
             .unwrap_or("unknown");
         let outcome = end.as_str();
@@ -839,12 +827,7 @@ impl Run {
             .with_label_values(&[fault_type, "reverted"])
             .inc();
         let wording = self
-            .result
-            .spec
-            .experiment
-            .faults
-            .iter()
-            .find(|f| f.name == fault)
+            .fault_spec(fault)
             .map_or("", |f| crate::faults::kind(f.fault_type).revert_wording);
         self.event(
             EventType::Normal,
