@@ -1,8 +1,10 @@
 //! workload-scale: sets a Deployment, StatefulSet or ReplicaSet to `workloadScale.replicas` for
 //! the duration, then restores the count it recorded. Both changes are JSON patches with a `test`
 //! of the expected value, so the revert never overwrites a count someone changed meanwhile: it
-//! records the entry as Drifted instead. It refuses a workload that a HorizontalPodAutoscaler
-//! scales, since the autoscaler would undo the fault and then fight the revert.
+//! records the entry as Drifted instead. The workload carries the annotation
+//! `chaos.faultline.dev/scaled-by` while scaled, so a second fault refuses it instead of recording
+//! the first fault's count as its own original. It refuses a workload that a
+//! HorizontalPodAutoscaler scales, since the autoscaler would undo the fault and fight the revert.
 
 use futures::future::BoxFuture;
 use kube::{
@@ -43,18 +45,38 @@ pub static KIND: FaultKind = FaultKind {
     build,
 };
 
-fn build(client: Client, fault: &api::Fault, _env: &Env) -> Box<dyn Executor> {
+/// The annotation a scaled workload carries: `<namespace>/<result>/<fault>`.
+pub const SCALED_BY: &str = "chaos.faultline.dev/scaled-by";
+/// [`SCALED_BY`] as a JSON pointer segment ('/' escaped as '~1').
+const SCALED_BY_POINTER: &str = "/metadata/annotations/chaos.faultline.dev~1scaled-by";
+
+fn build(client: Client, fault: &api::Fault, env: &Env) -> Box<dyn Executor> {
     let replicas = fault
         .parameters
         .workload_scale
         .as_ref()
         .map_or(0, |p| p.replicas);
-    Box::new(WorkloadScale { client, replicas })
+    Box::new(WorkloadScale {
+        client,
+        replicas,
+        mark: format!("{}/{}", env.result, env.fault),
+    })
 }
 
 struct WorkloadScale {
     client: Client,
     replicas: i32,
+    /// This fault's mark on the workloads it scales.
+    mark: String,
+}
+
+fn mark_of(workload: &DynamicObject) -> Option<&str> {
+    workload
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(SCALED_BY))
+        .map(String::as_str)
 }
 
 fn target_kind(kind: &str) -> TargetKind {
@@ -71,6 +93,27 @@ pub fn replicas_patch(from: i64, to: i64) -> Value {
         {"op": "test", "path": "/spec/replicas", "value": from},
         {"op": "replace", "path": "/spec/replicas", "value": to},
     ])
+}
+
+/// The scale patch plus the op that marks the workload (`has_annotations`: the map exists).
+pub fn scale_and_mark(from: i64, to: i64, mark: &str, has_annotations: bool) -> Value {
+    let mut ops = replicas_patch(from, to);
+    let add = if has_annotations {
+        json!({"op": "add", "path": SCALED_BY_POINTER, "value": mark})
+    } else {
+        json!({"op": "add", "path": "/metadata/annotations", "value": {SCALED_BY: mark}})
+    };
+    ops.as_array_mut().expect("a list of operations").push(add);
+    ops
+}
+
+/// The revert patch: back from `set` to `original`, removing the mark only if it is `mark`.
+pub fn restore_and_unmark(set: i64, original: i64, mark: &str) -> Value {
+    let mut ops = replicas_patch(set, original);
+    let ops_list = ops.as_array_mut().expect("a list of operations");
+    ops_list.push(json!({"op": "test", "path": SCALED_BY_POINTER, "value": mark}));
+    ops_list.push(json!({"op": "remove", "path": SCALED_BY_POINTER}));
+    ops
 }
 
 /// What a revert that found `current` replicas (not the fault's `set`) means.
@@ -106,6 +149,23 @@ impl WorkloadScale {
             (kind == Some(target.kind.as_str()) && name == Some(target.name.as_str()))
                 .then(|| hpa.metadata.name.clone().unwrap_or_default())
         }))
+    }
+
+    /// Removes this fault's mark, if the workload still carries it.
+    async fn unmark(&self, record: &TargetRecord) -> Result<(), FaultError> {
+        let patch = json!([
+            {"op": "test", "path": SCALED_BY_POINTER, "value": self.mark},
+            {"op": "remove", "path": SCALED_BY_POINTER},
+        ]);
+        let removed = self
+            .api(&record.kind, &record.namespace)
+            .patch(&record.name, &PatchParams::default(), &json_patch(patch))
+            .await
+            .map_err(FaultError::from);
+        match removed {
+            Err(err) if !is_failed_test(&err) => Err(err),
+            _ => Ok(()),
+        }
     }
 
     async fn current(&self, record: &TargetRecord) -> Result<i64, FaultError> {
@@ -156,6 +216,13 @@ impl Executor for WorkloadScale {
                 .api(&target.kind, &target.namespace)
                 .get(&target.name)
                 .await?;
+            if let Some(other) = mark_of(&workload).filter(|m| *m != self.mark) {
+                return Err(FaultError::Refused(format!(
+                    "{} {}/{} is already scaled by the fault {other}; two faults scaling one \
+                     workload would restore each other's counts",
+                    target.kind, target.namespace, target.name
+                )));
+            }
             Ok(Prepared::Go {
                 original: Some(replicas_of(&workload).to_string()),
             })
@@ -168,9 +235,15 @@ impl Executor for WorkloadScale {
     ) -> BoxFuture<'a, Result<Vec<TargetRecord>, FaultError>> {
         Box::pin(async move {
             let original = original_of(record)?;
-            let patch = replicas_patch(original, i64::from(self.replicas));
-            self.api(&record.kind, &record.namespace)
-                .patch(&record.name, &PatchParams::default(), &json_patch(patch))
+            let api = self.api(&record.kind, &record.namespace);
+            let has_annotations = api.get(&record.name).await?.metadata.annotations.is_some();
+            let patch = scale_and_mark(
+                original,
+                i64::from(self.replicas),
+                &self.mark,
+                has_annotations,
+            );
+            api.patch(&record.name, &PatchParams::default(), &json_patch(patch))
                 .await?;
             Ok(vec![])
         })
@@ -183,7 +256,7 @@ impl Executor for WorkloadScale {
         Box::pin(async move {
             let original = original_of(record)?;
             let set = i64::from(self.replicas);
-            let patch = replicas_patch(set, original);
+            let patch = restore_and_unmark(set, original, &self.mark);
             let patched = self
                 .api(&record.kind, &record.namespace)
                 .patch(&record.name, &PatchParams::default(), &json_patch(patch))
@@ -194,7 +267,9 @@ impl Executor for WorkloadScale {
                     "replicas restored from {set} to {original}"
                 )))),
                 Err(err) if is_failed_test(&err) => {
-                    Ok(revert_found(self.current(record).await?, set, original))
+                    let current = self.current(record).await?;
+                    self.unmark(record).await?;
+                    Ok(revert_found(current, set, original))
                 }
                 Err(err) => Err(err),
             }
@@ -216,6 +291,20 @@ mod tests {
                 {"op": "replace", "path": "/spec/replicas", "value": 0},
             ])
         );
+    }
+
+    #[test]
+    fn the_mark_is_added_with_the_scale_and_removed_only_if_it_is_ours() {
+        let with_map = scale_and_mark(3, 0, "shop/run-1/scale", true);
+        assert_eq!(with_map[2]["path"], SCALED_BY_POINTER);
+        let without_map = scale_and_mark(3, 0, "shop/run-1/scale", false);
+        assert_eq!(without_map[2]["value"][SCALED_BY], "shop/run-1/scale");
+        let revert = restore_and_unmark(0, 3, "shop/run-1/scale");
+        assert_eq!(
+            revert[2],
+            json!({"op": "test", "path": SCALED_BY_POINTER, "value": "shop/run-1/scale"})
+        );
+        assert_eq!(revert[3]["op"], "remove");
     }
 
     #[test]
