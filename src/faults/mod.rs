@@ -491,3 +491,24 @@ pub fn json_patch(operations: serde_json::Value) -> kube::api::Patch<serde_json:
         serde_json::from_value(operations).expect("JSON patch operations are well formed");
     kube::api::Patch::Json(patch)
 }
+
+/// Runs a read-then-write `step` again when the write lost a race (409 Conflict, or 422 from a
+/// failed JSON-patch `test` on the resourceVersion): nodes change often (heartbeats, taints set
+/// by the node lifecycle controller), so a precondition can fail for reasons that are not ours.
+pub async fn retry_conflicts<T, F, Fut>(mut step: F) -> Result<T, FaultError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, FaultError>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match step().await {
+            Err(err) if matches!(err.status_code(), Some(409 | 422)) && attempt < 5 => {
+                tracing::debug!(%err, attempt, "lost a race with another writer; trying again");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            other => return other,
+        }
+    }
+}

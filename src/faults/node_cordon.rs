@@ -95,6 +95,10 @@ impl Cordon {
     /// Cordons the node and marks it, failing if the node changed since it was read or someone
     /// cordoned it since `prepare` (then it is theirs, and the revert leaves it alone).
     pub async fn cordon(&self, name: &str) -> Result<(), FaultError> {
+        super::retry_conflicts(|| self.cordon_once(name)).await
+    }
+
+    async fn cordon_once(&self, name: &str) -> Result<(), FaultError> {
         let node = self.nodes().get(name).await?;
         if is_cordoned(&node) {
             return Err(FaultError::Refused(format!(
@@ -116,6 +120,10 @@ impl Cordon {
 
     /// Uncordons the node if it still carries this fault's mark.
     pub async fn uncordon(&self, record: &TargetRecord) -> Result<Reverted, FaultError> {
+        super::retry_conflicts(|| self.uncordon_once(record)).await
+    }
+
+    async fn uncordon_once(&self, record: &TargetRecord) -> Result<Reverted, FaultError> {
         let node = self.nodes().get(&record.name).await?;
         let decision = uncordon_decision(&node, &self.mark, record.state);
         if let UncordonDecision::Uncordon | UncordonDecision::RemoveMark(_) = decision {

@@ -120,13 +120,16 @@ impl Executor for NodeTaint {
         record: &'a TargetRecord,
     ) -> BoxFuture<'a, Result<Vec<TargetRecord>, FaultError>> {
         Box::pin(async move {
-            let node = self.nodes().get(&record.name).await?;
-            let version = node.metadata.resource_version.clone().unwrap_or_default();
-            let patch = add_patch(&version, taints(&node).len(), &self.taint);
-            self.nodes()
-                .patch(&record.name, &PatchParams::default(), &json_patch(patch))
-                .await?;
-            Ok(vec![])
+            super::retry_conflicts(|| async {
+                let node = self.nodes().get(&record.name).await?;
+                let version = node.metadata.resource_version.clone().unwrap_or_default();
+                let patch = add_patch(&version, taints(&node).len(), &self.taint);
+                self.nodes()
+                    .patch(&record.name, &PatchParams::default(), &json_patch(patch))
+                    .await?;
+                Ok(vec![])
+            })
+            .await
         })
     }
 
@@ -134,7 +137,15 @@ impl Executor for NodeTaint {
         &'a self,
         record: &'a TargetRecord,
     ) -> BoxFuture<'a, Result<Reverted, FaultError>> {
-        Box::pin(async move {
+        Box::pin(super::retry_conflicts(move || self.revert_once(record)))
+    }
+}
+
+impl NodeTaint {
+    /// Removes the taint if the node has it; the patch tests that exact taint is still at its
+    /// index, so a concurrent change to the taints fails it (and it is tried again).
+    async fn revert_once(&self, record: &TargetRecord) -> Result<Reverted, FaultError> {
+        {
             let node = self.nodes().get(&record.name).await?;
             let Some(index) = position(taints(&node), &self.taint) else {
                 let why = format!(
@@ -148,10 +159,10 @@ impl Executor for NodeTaint {
                     Reverted::drifted(format!("{why}: someone removed it meanwhile"))
                 });
             };
-            let version = node.metadata.resource_version.clone().unwrap_or_default();
+            let path = format!("/spec/taints/{index}");
             let patch = json!([
-                {"op": "test", "path": "/metadata/resourceVersion", "value": version},
-                {"op": "remove", "path": format!("/spec/taints/{index}")},
+                {"op": "test", "path": path, "value": taints(&node)[index]},
+                {"op": "remove", "path": path},
             ]);
             self.nodes()
                 .patch(&record.name, &PatchParams::default(), &json_patch(patch))
@@ -160,7 +171,7 @@ impl Executor for NodeTaint {
                 "removed the taint {}",
                 describe(&self.taint)
             ))))
-        })
+        }
     }
 }
 
