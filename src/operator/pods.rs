@@ -164,29 +164,7 @@ pub fn fault_pod(
                     format!("--result={}", result.name_any()),
                     format!("--fault={}", fault.name),
                 ]),
-                env: Some(vec![
-                    EnvVar {
-                        name: "FAULTLINE_NAMESPACE".into(),
-                        value_from: Some(EnvVarSource {
-                            field_ref: Some(ObjectFieldSelector {
-                                field_path: "metadata.namespace".into(),
-                                ..ObjectFieldSelector::default()
-                            }),
-                            ..EnvVarSource::default()
-                        }),
-                        ..EnvVar::default()
-                    },
-                    EnvVar {
-                        name: "FAULTLINE_OPERATOR_NAMESPACE".into(),
-                        value: Some(config.namespace.clone()),
-                        ..EnvVar::default()
-                    },
-                    EnvVar {
-                        name: "FAULTLINE_LOG_FORMAT".into(),
-                        value: Some("json".into()),
-                        ..EnvVar::default()
-                    },
-                ]),
+                env: Some(fault_env(config)),
                 security_context: Some(crate::podsec::restricted_container()),
                 termination_message_policy: Some("FallbackToLogsOnError".into()),
                 ..Container::default()
@@ -199,6 +177,33 @@ pub fn fault_pod(
         (faults::kind(fault.fault_type).pod_overrides)(spec, fault);
     }
     Some(pod)
+}
+
+/// What a fault pod's process reads from its environment.
+fn fault_env(config: &super::Config) -> Vec<EnvVar> {
+    vec![
+        EnvVar {
+            name: "FAULTLINE_NAMESPACE".into(),
+            value_from: Some(EnvVarSource {
+                field_ref: Some(ObjectFieldSelector {
+                    field_path: "metadata.namespace".into(),
+                    ..ObjectFieldSelector::default()
+                }),
+                ..EnvVarSource::default()
+            }),
+            ..EnvVar::default()
+        },
+        EnvVar {
+            name: "FAULTLINE_OPERATOR_NAMESPACE".into(),
+            value: Some(config.namespace.clone()),
+            ..EnvVar::default()
+        },
+        EnvVar {
+            name: "FAULTLINE_LOG_FORMAT".into(),
+            value: Some("json".into()),
+            ..EnvVar::default()
+        },
+    ]
 }
 
 pub async fn create_fault_pod(
