@@ -7,6 +7,7 @@ pub mod cli;
 pub mod domain;
 pub mod faults;
 pub mod kubeclient;
+pub mod netfault;
 pub mod operator;
 pub mod podsec;
 pub mod probes;

@@ -32,6 +32,10 @@ enum Command {
         /// Namespaces whose experiments may run node faults (comma-separated; default: none).
         #[arg(long, env = "FAULTLINE_NODE_TARGET_NAMESPACES", value_delimiter = ',')]
         node_target_namespaces: Vec<String>,
+        /// Label the operator's namespace for the privileged Pod Security level, which the
+        /// network faults' pods need (they run there; target namespaces keep their own level).
+        #[arg(long, env = "FAULTLINE_LABEL_NAMESPACE_PRIVILEGED")]
+        label_namespace_privileged: bool,
     },
     /// Execute a fault (what a fault pod runs): inject, hold for the duration, revert.
     Fault(FaultArgs),
@@ -171,6 +175,15 @@ struct FaultArgs {
         default_value = "faultline-system"
     )]
     operator_namespace: String,
+    /// The node this pod runs on (node-level faults act only on pods there).
+    #[arg(long, env = "FAULTLINE_NODE_NAME")]
+    node: Option<String>,
+    /// The target pods the operator picked, in the target's namespace (node-level faults).
+    #[arg(long, value_delimiter = ',')]
+    pods: Vec<String>,
+    /// Revert the fault's unsettled ledger entries and exit (the backstop's revert pod).
+    #[arg(long)]
+    revert: bool,
 }
 
 async fn fault_main(args: FaultArgs) -> ExitCode {
@@ -180,7 +193,17 @@ async fn fault_main(args: FaultArgs) -> ExitCode {
         fault,
         namespace,
         operator_namespace,
+        node,
+        pods,
+        revert,
     } = args;
+    let env = faultline::faults::Env {
+        result: format!("{namespace}/{result}"),
+        fault,
+        operator_namespace,
+        node: node.filter(|n| !n.is_empty()),
+        pods,
+    };
     // Registered first: from here on SIGTERM asks for the revert instead of killing the process.
     let stop = terminated();
     let requests = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -190,16 +213,14 @@ async fn fault_main(args: FaultArgs) -> ExitCode {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         })
         .await?;
-        faultline::faults::run(
-            client,
-            &namespace,
-            &result,
-            &fault,
-            fault_type,
-            &operator_namespace,
-            stop,
-        )
-        .await
+        if revert {
+            let reverted = faultline::faults::revert_only(client, fault_type, env).await?;
+            return Ok(faultline::faults::Report {
+                injected: reverted,
+                refusals: vec![],
+            });
+        }
+        faultline::faults::run(client, fault_type, env, stop).await
     }
     .await;
     let kube_requests = requests.load(std::sync::atomic::Ordering::Relaxed);
@@ -288,6 +309,7 @@ async fn main() -> ExitCode {
             image,
             namespace,
             node_target_namespaces,
+            label_namespace_privileged,
         } => {
             let config = faultline::operator::Config {
                 image,
@@ -298,6 +320,7 @@ async fn main() -> ExitCode {
                     .into_iter()
                     .filter(|n| !n.is_empty())
                     .collect(),
+                label_namespace_privileged,
             };
             match faultline::operator::run(config).await {
                 Ok(()) => ExitCode::SUCCESS,

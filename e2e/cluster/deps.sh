@@ -6,6 +6,8 @@ source "$(dirname "$0")/config.sh"
 
 PACKAGES=(containerd runc containernetworking-plugins iptables iproute2 conntrack kmod
 	busybox-static gcc libc6-dev openssl curl ca-certificates time file util-linux procps psmisc
+	# The network tier reads the rules inside a target's network namespace with nft.
+	nftables
 	# The CLI tier: Chromium renders the HTML report, junitparser reads the JUnit report, PyYAML
 	# reads the docs' CI examples, Lua runs the Argo CD health checks (Debian's python3, not a pyenv's).
 	chromium python3-junitparser python3-yaml lua5.1 lua-cjson)

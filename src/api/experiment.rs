@@ -134,16 +134,32 @@ pub enum FaultType {
     /// Adds a taint to nodes for the duration.
     #[serde(rename = "node-taint")]
     NodeTaint,
+    /// Delays the target pods' packets (latency and jitter).
+    #[serde(rename = "pod-network-latency")]
+    PodNetworkLatency,
+    /// Drops a share of the target pods' packets.
+    #[serde(rename = "pod-network-loss")]
+    PodNetworkLoss,
+    /// Cuts the target pods off from the named peers.
+    #[serde(rename = "pod-network-partition")]
+    PodNetworkPartition,
+    /// Makes the target pods' DNS lookups fail.
+    #[serde(rename = "pod-dns-error")]
+    PodDnsError,
 }
 
 impl FaultType {
     /// Every type, in the order the documentation lists them.
-    pub const ALL: [FaultType; 5] = [
+    pub const ALL: [FaultType; 9] = [
         FaultType::PodDelete,
         FaultType::WorkloadScale,
         FaultType::NodeCordon,
         FaultType::NodeDrain,
         FaultType::NodeTaint,
+        FaultType::PodNetworkLatency,
+        FaultType::PodNetworkLoss,
+        FaultType::PodNetworkPartition,
+        FaultType::PodDnsError,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -153,6 +169,10 @@ impl FaultType {
             FaultType::NodeCordon => "node-cordon",
             FaultType::NodeDrain => "node-drain",
             FaultType::NodeTaint => "node-taint",
+            FaultType::PodNetworkLatency => "pod-network-latency",
+            FaultType::PodNetworkLoss => "pod-network-loss",
+            FaultType::PodNetworkPartition => "pod-network-partition",
+            FaultType::PodDnsError => "pod-dns-error",
         }
     }
 }
@@ -177,9 +197,12 @@ impl std::fmt::Display for FaultType {
 /// One fault of an experiment.
 #[derive(KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[x_kube(
-    validation = Rule::new("(has(self.podDelete) ? 1 : 0) + (has(self.workloadScale) ? 1 : 0) + (has(self.nodeCordon) ? 1 : 0) + (has(self.nodeDrain) ? 1 : 0) + (has(self.nodeTaint) ? 1 : 0) <= 1").message("set at most one parameter block, the one named by type (podDelete, workloadScale, nodeCordon, nodeDrain or nodeTaint)"),
-    validation = Rule::new("(!has(self.podDelete) || self.type == 'pod-delete') && (!has(self.workloadScale) || self.type == 'workload-scale') && (!has(self.nodeCordon) || self.type == 'node-cordon') && (!has(self.nodeDrain) || self.type == 'node-drain') && (!has(self.nodeTaint) || self.type == 'node-taint')").message("the parameter block must match type: type workload-scale takes workloadScale, node-taint takes nodeTaint, and so on"),
+    validation = Rule::new("(has(self.podDelete) ? 1 : 0) + (has(self.workloadScale) ? 1 : 0) + (has(self.nodeCordon) ? 1 : 0) + (has(self.nodeDrain) ? 1 : 0) + (has(self.nodeTaint) ? 1 : 0) + (has(self.networkLatency) ? 1 : 0) + (has(self.networkLoss) ? 1 : 0) + (has(self.networkPartition) ? 1 : 0) + (has(self.dnsError) ? 1 : 0) <= 1").message("set at most one parameter block, the one named by type (podDelete, workloadScale, nodeCordon, nodeDrain, nodeTaint, networkLatency, networkLoss, networkPartition or dnsError)"),
+    validation = Rule::new("(!has(self.podDelete) || self.type == 'pod-delete') && (!has(self.workloadScale) || self.type == 'workload-scale') && (!has(self.nodeCordon) || self.type == 'node-cordon') && (!has(self.nodeDrain) || self.type == 'node-drain') && (!has(self.nodeTaint) || self.type == 'node-taint') && (!has(self.networkLatency) || self.type == 'pod-network-latency') && (!has(self.networkLoss) || self.type == 'pod-network-loss') && (!has(self.networkPartition) || self.type == 'pod-network-partition') && (!has(self.dnsError) || self.type == 'pod-dns-error')").message("the parameter block must match type: type workload-scale takes workloadScale, pod-network-latency takes networkLatency, and so on"),
     validation = Rule::new("self.type != 'node-taint' || has(self.nodeTaint)").message("type node-taint needs a nodeTaint block with the taint's key (and optional value and effect)"),
+    validation = Rule::new("self.type != 'pod-network-latency' || has(self.networkLatency)").message("type pod-network-latency needs a networkLatency block with at least latency, e.g. latency: 200ms"),
+    validation = Rule::new("self.type != 'pod-network-loss' || has(self.networkLoss)").message("type pod-network-loss needs a networkLoss block with percent, e.g. percent: 30"),
+    validation = Rule::new("self.type != 'pod-network-partition' || (has(self.networkPartition) && (has(self.networkPartition.pods) || (has(self.networkPartition.namespaces) && size(self.networkPartition.namespaces) > 0) || (has(self.networkPartition.destinations) && size(self.networkPartition.destinations) > 0) || (has(self.networkPartition.services) && size(self.networkPartition.services) > 0)))").message("type pod-network-partition needs a networkPartition block naming the peers to cut off: destinations, services, namespaces or pods"),
     validation = Rule::new("self.type != 'workload-scale' || self.target.kind in ['Deployment', 'StatefulSet', 'ReplicaSet']").message("workload-scale targets a Deployment, StatefulSet or ReplicaSet: set target.kind"),
     validation = Rule::new("self.target.kind != 'Node' || self.type in ['node-cordon', 'node-drain', 'node-taint']").message("target kind Node is for the node faults (node-cordon, node-drain, node-taint)"),
 )]
@@ -191,7 +214,8 @@ pub struct Fault {
         regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     )]
     pub name: String,
-    /// The fault type: pod-delete, workload-scale, node-cordon, node-drain or node-taint.
+    /// The fault type: pod-delete, workload-scale, node-cordon, node-drain, node-taint,
+    /// pod-network-latency, pod-network-loss, pod-network-partition or pod-dns-error.
     #[serde(rename = "type")]
     pub fault_type: FaultType,
     /// The fault's weight in the run's score, 1 to 10.

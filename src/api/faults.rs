@@ -2,8 +2,11 @@
 //! `workloadScale: {replicas: 0}`. A fault carries at most one block, the one its `type` names
 //! (a CEL rule on [`super::Fault`] checks it). Adding a fault type adds its block here.
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use super::Duration;
 
 /// Every type's parameter block; a fault sets at most the one its type names.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -24,6 +27,18 @@ pub struct FaultParameters {
     /// node-taint's parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_taint: Option<NodeTaintParameters>,
+    /// pod-network-latency's parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_latency: Option<NetworkLatencyParameters>,
+    /// pod-network-loss's parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_loss: Option<NetworkLossParameters>,
+    /// pod-network-partition's parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_partition: Option<NetworkPartitionParameters>,
+    /// pod-dns-error's parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_error: Option<DnsErrorParameters>,
 }
 
 /// pod-delete: how target pods are deleted.
@@ -99,4 +114,121 @@ pub struct NodeTaintParameters {
     /// NoSchedule (default), PreferNoSchedule or NoExecute (which evicts pods without a toleration).
     #[serde(default)]
     pub effect: TaintEffect,
+}
+
+/// Which way the shaped traffic flows, seen from the target pod.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Packets the target sends (the default).
+    #[default]
+    Egress,
+    /// Packets the target receives.
+    Ingress,
+    /// Both.
+    Both,
+}
+
+/// A transport protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+/// Which of the target's packets a network fault acts on. Every list left empty means "any";
+/// the lists that are set must all match.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TrafficSelection {
+    /// egress (default), ingress or both.
+    #[serde(default)]
+    pub direction: Direction,
+    /// Peer addresses or CIDRs, e.g. `10.96.0.0/12` or `10.244.0.7`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    pub destinations: Vec<String>,
+    /// Peer Services, by name in the target's namespace or as `namespace/name`: their cluster IP
+    /// and the addresses of their endpoints, read when the fault starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub services: Vec<String>,
+    /// Ports: a packet matches when its source or destination port is listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub ports: Vec<u16>,
+    /// tcp or udp (default: any; with `ports`, both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
+}
+
+/// pod-network-latency: every selected packet is held for `latency` (± `jitter`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkLatencyParameters {
+    /// The delay added to each packet, e.g. `200ms`.
+    pub latency: Duration,
+    /// A uniform variation around the delay, e.g. `20ms` (default none); packets may reorder.
+    #[serde(default = "zero")]
+    pub jitter: Duration,
+    #[serde(flatten)]
+    pub traffic: TrafficSelection,
+}
+
+fn zero() -> Duration {
+    Duration::from_secs(0)
+}
+
+/// pod-network-loss: each selected packet is dropped with probability `percent`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkLossParameters {
+    /// The share of packets dropped, 0 to 100.
+    #[schemars(range(min = 0, max = 100))]
+    pub percent: u8,
+    #[serde(flatten)]
+    pub traffic: TrafficSelection,
+}
+
+/// pod-network-partition: everything to or from the named peers is dropped.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkPartitionParameters {
+    /// Pods in the target's namespace cut off from the target, by label (their addresses when
+    /// the fault starts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pods: Option<LabelSelector>,
+    /// Namespaces whose pods are cut off from the target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 16))]
+    pub namespaces: Vec<String>,
+    #[serde(flatten)]
+    pub traffic: TrafficSelection,
+}
+
+/// What a failed lookup looks like to the target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsErrorMode {
+    /// An immediate answer with RCODE REFUSED (the default): the lookup fails at once.
+    #[default]
+    Refuse,
+    /// No answer: the lookup times out after the resolver's retries.
+    Drop,
+}
+
+/// pod-dns-error: the target's DNS lookups (UDP and TCP port 53) fail.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DnsErrorParameters {
+    /// refuse (default) or drop.
+    #[serde(default)]
+    pub mode: DnsErrorMode,
+    /// Only names matching this pattern fail: a DNS name where `*` stands for any run of
+    /// characters, e.g. `*.example.com` or `web.*` (default: every name). Case-insensitive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_*]([-A-Za-z0-9_.*]*[A-Za-z0-9_*])?\.?$"))]
+    pub pattern: Option<String>,
 }

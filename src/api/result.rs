@@ -209,6 +209,9 @@ pub enum TargetAction {
     Evicted,
     /// Tainted (node-taint); the revert removes exactly that taint.
     Tainted,
+    /// Its packets sent through Faultline's verdict engine (the network faults); `original`
+    /// names the pod instance, its node and the nftables table the revert deletes.
+    Shaped,
 }
 
 /// Where a ledger entry stands. An entry is written `Injecting` before the change is made, so a

@@ -102,6 +102,7 @@ fn action_text(action: TargetAction) -> &'static str {
         TargetAction::Drained => "Drained",
         TargetAction::Evicted => "Evicted",
         TargetAction::Tainted => "Tainted",
+        TargetAction::Shaped => "Shaped",
     }
 }
 

@@ -2,6 +2,8 @@
 //! namespace opt-in, probe verdicts, fault pod states, how faults end a run, and the revert plan.
 
 pub mod fault_pod;
+pub mod packets;
+pub mod placement;
 pub mod probe_verdicts;
 pub mod revert;
 pub mod run_end;

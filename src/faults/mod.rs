@@ -9,6 +9,11 @@ pub mod node_cordon;
 pub mod node_drain;
 pub mod node_taint;
 pub mod pod_delete;
+pub mod pod_dns_error;
+pub mod pod_network;
+pub mod pod_network_latency;
+pub mod pod_network_loss;
+pub mod pod_network_partition;
 pub mod rbac;
 pub mod targets;
 pub mod workload_scale;
@@ -17,7 +22,7 @@ use std::{future::Future, time::Duration};
 
 use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::PodSpec;
-use kube::{Api, Client};
+use kube::{Api, Client, ResourceExt};
 use rand::{SeedableRng, rngs::SmallRng};
 use thiserror::Error;
 
@@ -109,8 +114,21 @@ pub struct FaultKind {
     pub revert_wording: &'static str,
     /// Changes to its fault pod's spec (e.g. node pinning); most types need none.
     pub pod_overrides: fn(&mut PodSpec, &api::Fault),
+    /// Where its fault pod runs: anywhere, or on the node of its target pods.
+    pub placement: Placement,
     /// Builds the executor for one fault of a run.
     pub build: fn(Client, &api::Fault, &Env) -> Box<dyn Executor>,
+}
+
+/// Where a fault type's pod runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Anywhere, in the result's namespace: it acts through the Kubernetes API.
+    Api,
+    /// On its target pods' node, in Faultline's own namespace, with the node-level privileges
+    /// its `pod_overrides` grant: it acts inside the targets' network namespaces. The operator
+    /// picks the targets and the node, and the backstop reverts through a revert pod there.
+    TargetNode,
 }
 
 /// The `pod_overrides` of a type whose fault pod needs no change.
@@ -136,6 +154,10 @@ pub fn kind(fault_type: FaultType) -> &'static FaultKind {
         FaultType::NodeCordon => &node_cordon::KIND,
         FaultType::NodeDrain => &node_drain::KIND,
         FaultType::NodeTaint => &node_taint::KIND,
+        FaultType::PodNetworkLatency => &pod_network_latency::KIND,
+        FaultType::PodNetworkLoss => &pod_network_loss::KIND,
+        FaultType::PodNetworkPartition => &pod_network_partition::KIND,
+        FaultType::PodDnsError => &pod_dns_error::KIND,
     }
 }
 
@@ -147,6 +169,11 @@ pub struct Env {
     pub fault: String,
     /// Faultline's own namespace, which node-drain never evicts from.
     pub operator_namespace: String,
+    /// The node this fault pod runs on (node-level faults act only there).
+    pub node: Option<String>,
+    /// The target pods the operator picked for a node-level fault, in the target's namespace;
+    /// when set, the fault pod acts on these instead of selecting its own.
+    pub pods: Vec<String>,
 }
 
 /// What `prepare` found, before anything is changed.
@@ -216,37 +243,17 @@ pub struct Report {
 /// injects and holds until the duration ends or `stop` resolves (SIGTERM), then reverts.
 pub async fn run(
     client: Client,
-    namespace: &str,
-    result_name: &str,
-    fault_name: &str,
     fault_type: FaultType,
-    operator_namespace: &str,
+    env: Env,
     stop: impl Future<Output = ()>,
 ) -> Result<Report, FaultError> {
+    let (namespace, result_name) = env.result.split_once('/').unwrap_or_default();
     let results: Api<ChaosResult> = Api::namespaced(client.clone(), namespace);
     let result = results.get(result_name).await?;
-    let spec = result
-        .spec
-        .experiment
-        .faults
-        .iter()
-        .find(|f| f.name == fault_name)
-        .cloned()
-        .ok_or_else(|| FaultError::UnknownFault(result_name.into(), fault_name.into()))?;
-    if spec.fault_type != fault_type {
-        return Err(FaultError::WrongType {
-            fault: fault_name.into(),
-            actual: spec.fault_type.as_str(),
-            expected: fault_type.as_str(),
-        });
-    }
+    let spec = fault_spec(&result, &env.fault, fault_type)?;
     let kind = kind(fault_type);
-    let env = Env {
-        result: format!("{namespace}/{result_name}"),
-        fault: fault_name.into(),
-        operator_namespace: operator_namespace.into(),
-    };
     let executor = (kind.build)(client.clone(), &spec, &env);
+    let fault_name = env.fault.as_str();
     let mut ledger = Ledger::of(results, &result, fault_name);
     let hold = Hold {
         client: &client,
@@ -255,6 +262,7 @@ pub async fn run(
         spec: &spec,
         dry_run: result.spec.experiment.dry_run,
         target_namespace: spec.target.namespace.as_deref().unwrap_or(namespace),
+        pods: &env.pods,
     };
     let outcome = hold.inject_and_hold(&mut ledger, stop).await;
     // Whatever happened above, everything recorded is reverted before the pod exits.
@@ -264,6 +272,52 @@ pub async fn run(
         return Err(FaultError::RevertFailed(failures));
     }
     Ok(report)
+}
+
+/// `fault_name`'s spec in `result`, checked to be of `fault_type`.
+fn fault_spec(
+    result: &ChaosResult,
+    fault_name: &str,
+    fault_type: FaultType,
+) -> Result<api::Fault, FaultError> {
+    let spec = result
+        .spec
+        .experiment
+        .faults
+        .iter()
+        .find(|f| f.name == fault_name)
+        .cloned()
+        .ok_or_else(|| FaultError::UnknownFault(result.name_any(), fault_name.into()))?;
+    if spec.fault_type != fault_type {
+        return Err(FaultError::WrongType {
+            fault: fault_name.into(),
+            actual: spec.fault_type.as_str(),
+            expected: fault_type.as_str(),
+        });
+    }
+    Ok(spec)
+}
+
+/// What a revert pod runs (`faultline fault <type> --revert`): the backstop of a node-level
+/// fault, whose changes only a process on the target's node can undo. It reverts every
+/// unsettled entry of the fault's ledger, as the operator.
+pub async fn revert_only(
+    client: Client,
+    fault_type: FaultType,
+    env: Env,
+) -> Result<usize, FaultError> {
+    let (namespace, result_name) = env.result.split_once('/').unwrap_or_default();
+    let results: Api<ChaosResult> = Api::namespaced(client.clone(), namespace);
+    let result = results.get(result_name).await?;
+    let spec = fault_spec(&result, &env.fault, fault_type)?;
+    let executor = (kind(fault_type).build)(client, &spec, &env);
+    let mut ledger = Ledger::of(results, &result, &env.fault);
+    let before = pending(&ledger.records).len();
+    let failures = revert_pending(&mut ledger, executor.as_ref(), BY_OPERATOR, 3).await;
+    if !failures.is_empty() {
+        return Err(FaultError::RevertFailed(failures));
+    }
+    Ok(before)
 }
 
 /// The `revertedBy` of entries the fault pod settles.
@@ -279,6 +333,8 @@ struct Hold<'a> {
     spec: &'a api::Fault,
     dry_run: bool,
     target_namespace: &'a str,
+    /// The targets the operator picked (node-level faults), instead of a selection here.
+    pods: &'a [String],
 }
 
 impl Hold<'_> {
@@ -335,6 +391,17 @@ impl Hold<'_> {
         report: &mut Report,
         tick: u32,
     ) -> Result<(), FaultError> {
+        if !self.pods.is_empty() {
+            for name in self.pods {
+                let target = TargetRef {
+                    kind: "Pod".into(),
+                    namespace: self.target_namespace.into(),
+                    name: name.clone(),
+                };
+                self.inject_one(ledger, &target, report).await?;
+            }
+            return Ok(());
+        }
         let resolved = targets::resolve(
             self.client,
             self.target_namespace,

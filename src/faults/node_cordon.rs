@@ -51,6 +51,7 @@ pub static KIND: FaultKind = FaultKind {
     cluster_rules: &[NODE_RULES],
     revert_wording: "uncordoned the nodes it had cordoned",
     pod_overrides: super::no_overrides,
+    placement: super::Placement::Api,
     build,
 };
 

@@ -41,6 +41,7 @@ pub static KIND: FaultKind = FaultKind {
     ],
     revert_wording: "uncordoned the nodes it had drained; evicted pods were replaced by their owners",
     pod_overrides: super::no_overrides,
+    placement: super::Placement::Api,
     build,
 };
 

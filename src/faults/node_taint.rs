@@ -23,6 +23,7 @@ pub static KIND: FaultKind = FaultKind {
     cluster_rules: &[NODE_RULES],
     revert_wording: "removed exactly the taint it had added",
     pod_overrides: tolerate_own_taint,
+    placement: super::Placement::Api,
     build,
 };
 

@@ -32,6 +32,7 @@ pub static KIND: FaultKind = FaultKind {
     cluster_rules: &[],
     revert_wording: "pod-delete needs no revert: owners replace deleted pods",
     pod_overrides: super::no_overrides,
+    placement: super::Placement::Api,
     build,
 };
 

@@ -164,7 +164,12 @@ mod tests {
         let parsed: Vec<serde_yaml_ng::Value> = serde_yaml_ng::Deserializer::from_str(&plain)
             .map(|d| serde::Deserialize::deserialize(d).expect("valid YAML"))
             .collect();
-        assert_eq!(parsed.iter().filter(|d| !d.is_null()).count(), 5 + 3 + 2);
+        // A role per type, a node role per node fault, and the two shared documents.
+        let node_faults = kinds().filter(|k| k.touches_nodes()).count();
+        assert_eq!(
+            parsed.iter().filter(|d| !d.is_null()).count(),
+            crate::api::FaultType::ALL.len() + node_faults + 2
+        );
     }
 
     #[test]

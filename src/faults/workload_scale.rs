@@ -42,6 +42,7 @@ pub static KIND: FaultKind = FaultKind {
     cluster_rules: &[],
     revert_wording: "restored the recorded replica count unless someone changed it meanwhile",
     pod_overrides: super::no_overrides,
+    placement: super::Placement::Api,
     build,
 };
 

@@ -19,12 +19,12 @@ use serde_json::json;
 
 use super::{context::Context, error::Result, pods};
 use crate::{
-    api::{ChaosResult, FORCE_CLEANUP_ANNOTATION, LedgerState, TargetRecord},
+    api::{ChaosResult, FORCE_CLEANUP_ANNOTATION, Fault, LedgerState, TargetRecord},
     domain::{
         fault_pod::{FaultPodState, fault_pod_state},
-        revert::unsettled,
+        revert::{pending, unsettled},
     },
-    faults::{self, BY_OPERATOR, Env, Ledger},
+    faults::{self, BY_OPERATOR, Env, Ledger, Placement, pod_network::Shaped},
 };
 
 /// The field manager of the `Reverted` condition.
@@ -69,7 +69,7 @@ async fn fault_pod_active(ctx: &Context, namespace: &str, pod_name: &str) -> Res
 }
 
 /// A client that acts as the fault type's ServiceAccount in `namespace`.
-fn fault_identity_client(ctx: &Context, namespace: &str, identity: &str) -> Result<Client> {
+pub fn fault_identity_client(ctx: &Context, namespace: &str, identity: &str) -> Result<Client> {
     let mut config = ctx.kube_config.clone();
     config.auth_info.impersonate = Some(format!("system:serviceaccount:{namespace}:{identity}"));
     config.auth_info.impersonate_groups = None;
@@ -107,8 +107,8 @@ pub async fn revert_leftovers(
         if !candidate {
             continue;
         }
-        let pod_name = pods::fault_pod_name(&name, &spec.name);
-        if fault_pod_active(ctx, &namespace, &pod_name).await? {
+        let at = pods::fault_pod_ref(&ctx.config.namespace, &namespace, &name, spec);
+        if fault_pod_active(ctx, &at.namespace, &at.name).await? {
             pass.waiting.push(spec.name.clone());
         } else {
             due.push(spec);
@@ -125,16 +125,24 @@ pub async fn revert_leftovers(
             continue;
         }
         let kind = faults::kind(spec.fault_type);
-        let client = fault_identity_client(ctx, &namespace, &kind.identity())?;
-        let env = Env {
-            result: format!("{namespace}/{name}"),
-            fault: spec.name.clone(),
-            operator_namespace: ctx.config.namespace.clone(),
+        let (settled, failures) = if kind.placement == Placement::TargetNode {
+            let on_nodes = revert_on_nodes(ctx, view, spec, &mut ledger).await?;
+            pass.waiting.extend(on_nodes.waiting);
+            (on_nodes.settled, on_nodes.failures)
+        } else {
+            let client = fault_identity_client(ctx, &namespace, &kind.identity())?;
+            let env = Env {
+                result: format!("{namespace}/{name}"),
+                fault: spec.name.clone(),
+                operator_namespace: ctx.config.namespace.clone(),
+                ..Env::default()
+            };
+            let executor = (kind.build)(client, spec, &env);
+            let before = unsettled(&ledger.records).len();
+            let failures =
+                faults::revert_pending(&mut ledger, executor.as_ref(), BY_OPERATOR, 2).await;
+            (before.saturating_sub(failures.len()), failures)
         };
-        let executor = (kind.build)(client, spec, &env);
-        let before = unsettled(&ledger.records).len();
-        let failures = faults::revert_pending(&mut ledger, executor.as_ref(), BY_OPERATOR, 2).await;
-        let settled = before.saturating_sub(failures.len());
         let fault_type = spec.fault_type.as_str();
         let metric = &ctx.metrics.reverts;
         metric
@@ -155,6 +163,95 @@ pub async fn revert_leftovers(
         pass.failures.extend(failures);
     }
     ctx.set_unreverted(&namespace, &name, pass.failures.len());
+    Ok(pass)
+}
+
+/// What the backstop did for a node-level fault.
+#[derive(Debug, Default)]
+struct NodePass {
+    settled: usize,
+    failures: Vec<String>,
+    waiting: Vec<String>,
+}
+
+/// The backstop of a node-level fault, whose changes live inside pods' network namespaces: an
+/// entry whose pod instance is gone went with its namespace and is settled here; the others
+/// are reverted by a revert pod on their node (`faultline fault <type> --revert`), which this
+/// creates, and then waits for. A revert pod that failed is deleted, so the next pass (with
+/// backoff) starts a fresh one, and its failure is reported.
+async fn revert_on_nodes(
+    ctx: &Context,
+    view: &ChaosResult,
+    spec: &Fault,
+    ledger: &mut Ledger,
+) -> Result<NodePass> {
+    let mut pass = NodePass::default();
+    let mut nodes = std::collections::BTreeSet::new();
+    for index in pending(&ledger.records) {
+        let record = ledger.records[index].clone();
+        let Some(shaped) = record
+            .original
+            .as_deref()
+            .and_then(|o| serde_json::from_str::<Shaped>(o).ok())
+        else {
+            // Recorded without what the revert needs: nothing was injected for it.
+            let note = Some("nothing was injected: the entry names no pod instance".to_string());
+            ledger
+                .update(index, |r| {
+                    r.settle(LedgerState::Reverted, BY_OPERATOR, note)
+                })
+                .await?;
+            pass.settled += 1;
+            continue;
+        };
+        let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &record.namespace);
+        let live = pods.get_opt(&record.name).await?;
+        if live.and_then(|p| p.metadata.uid).as_deref() != Some(shaped.pod_uid.as_str()) {
+            let note = Some(
+                "the pod is gone, and its network namespace (with the rules) with it".to_string(),
+            );
+            ledger
+                .update(index, |r| {
+                    r.settle(LedgerState::TargetGone, BY_OPERATOR, note)
+                })
+                .await?;
+            pass.settled += 1;
+            continue;
+        }
+        nodes.insert(shaped.node);
+    }
+    for node in nodes {
+        let Some(pod) = pods::revert_pod(&ctx.config, view, spec, &node) else {
+            continue;
+        };
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ctx.config.namespace);
+        match api.get_opt(&name).await? {
+            None => {
+                pods::create_pod(ctx, &pod).await?;
+                pass.waiting
+                    .push(format!("{}: revert pod {name} on node {node}", spec.name));
+            }
+            Some(existing) => match fault_pod_state(&existing) {
+                FaultPodState::Failed(why) => {
+                    let _ = api.delete(&name, &Default::default()).await;
+                    pass.failures.push(format!(
+                        "fault {}: revert pod {name} on node {node} failed: {why}",
+                        spec.name
+                    ));
+                }
+                FaultPodState::Succeeded => {
+                    // Its writes are in the ledger the next pass reads; a fresh one may be needed.
+                    let _ = api.delete(&name, &Default::default()).await;
+                    pass.waiting
+                        .push(format!("{}: revert pod {name} finished", spec.name));
+                }
+                _ => pass
+                    .waiting
+                    .push(format!("{}: revert pod {name} on node {node}", spec.name)),
+            },
+        }
+    }
     Ok(pass)
 }
 

@@ -31,6 +31,8 @@ pub struct Config {
     pub metrics_addr: SocketAddr,
     /// Namespaces whose experiments may run node faults; empty means none may.
     pub node_target_namespaces: Vec<String>,
+    /// Label `namespace` for the privileged Pod Security level at start (network fault pods).
+    pub label_namespace_privileged: bool,
 }
 
 impl Config {

@@ -43,6 +43,35 @@ pub enum StartError {
     Http(#[source] std::io::Error),
 }
 
+/// The Pod Security label of Faultline's namespace: the network faults' pods run there with
+/// hostPID and three capabilities, which only the privileged level admits.
+pub const POD_SECURITY_LABEL: &str = "pod-security.kubernetes.io/enforce";
+
+/// Applies `POD_SECURITY_LABEL: privileged` to the operator's namespace, under its own field
+/// manager (so a GitOps tool that owns the namespace sees a second, named owner, not drift). A
+/// failure is logged with the manual fix: the rest of Faultline works without it.
+async fn label_namespace_privileged(client: &kube::Client, namespace: &str) {
+    use k8s_openapi::api::core::v1::Namespace;
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let patch = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": namespace, "labels": {POD_SECURITY_LABEL: "privileged"}},
+    });
+    let params = kube::api::PatchParams::apply("faultline-pod-security");
+    match namespaces
+        .patch(namespace, &params, &kube::api::Patch::Apply(&patch))
+        .await
+    {
+        Ok(_) => tracing::info!(namespace, "labelled for the privileged Pod Security level"),
+        Err(err) => tracing::warn!(
+            namespace,
+            %err,
+            "cannot label the namespace for network fault pods; run: kubectl label namespace {namespace} {POD_SECURITY_LABEL}=privileged"
+        ),
+    }
+}
+
 /// Runs the controllers until SIGTERM/SIGINT.
 pub async fn run(config: Config) -> Result<(), StartError> {
     let metrics = Arc::new(Metrics::new());
@@ -70,6 +99,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         await_condition(crds.clone(), name, conditions::is_crd_established())
             .await
             .map_err(|e| StartError::Crd(name.into(), e))?;
+    }
+
+    if config.label_namespace_privileged {
+        label_namespace_privileged(&client, &config.namespace).await;
     }
 
     // Fault pods, cached by a reflector: run drivers read their pod from here every tick.

@@ -20,7 +20,7 @@ use kube::{
 use super::{context::Context, error::Result};
 use crate::{
     api::{ChaosResult, EXPERIMENT_LABEL, Fault, RESULT_LABEL},
-    faults,
+    faults::{self, Placement},
 };
 
 /// How long a fault pod has to revert after SIGTERM, and how long past its duration it may run
@@ -33,6 +33,40 @@ pub fn fault_pod_name(result: &str, fault: &str) -> String {
     name.truncate(63);
     name.trim_end_matches('-').to_string()
 }
+
+/// The label a node-level fault pod carries with its result's namespace: it lives in
+/// Faultline's namespace, where no owner reference can tie it to the result.
+pub const RESULT_NAMESPACE_LABEL: &str = "chaos.faultline.dev/result-namespace";
+
+/// Where a fault's pod lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultPodRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+/// The fault pod of `fault` in the run `result_namespace/result`: in the result's namespace,
+/// or, for a node-level fault, in Faultline's own (its name then starts with the result's
+/// namespace, since results of several namespaces share it).
+pub fn fault_pod_ref(
+    operator_namespace: &str,
+    result_namespace: &str,
+    result: &str,
+    fault: &Fault,
+) -> FaultPodRef {
+    match faults::kind(fault.fault_type).placement {
+        Placement::Api => FaultPodRef {
+            namespace: result_namespace.into(),
+            name: fault_pod_name(result, &fault.name),
+        },
+        Placement::TargetNode => FaultPodRef {
+            namespace: operator_namespace.into(),
+            name: fault_pod_name(&format!("{result_namespace}-{result}"), &fault.name),
+        },
+    }
+}
+
+pub use crate::domain::placement::NodePlan;
 
 async fn create_if_missing<K>(api: &Api<K>, object: &K) -> Result<()>
 where
@@ -49,12 +83,18 @@ where
 /// `namespace` (to write the ledger) and in the target namespace (to act on targets). A node
 /// fault's cluster-wide rules are bound by the chart, for the namespaces it allows.
 pub async fn ensure_fault_rbac(ctx: &Context, namespace: &str, fault: &Fault) -> Result<()> {
-    let identity = faults::kind(fault.fault_type).identity();
+    let kind = faults::kind(fault.fault_type);
+    let identity = kind.identity();
+    // A node-level fault pod runs in Faultline's namespace, under an account there.
+    let home = match kind.placement {
+        Placement::Api => namespace.to_string(),
+        Placement::TargetNode => ctx.config.namespace.clone(),
+    };
     let labels = BTreeMap::from([(
         "app.kubernetes.io/managed-by".to_string(),
         "faultline".to_string(),
     )]);
-    let accounts: Api<ServiceAccount> = Api::namespaced(ctx.client.clone(), namespace);
+    let accounts: Api<ServiceAccount> = Api::namespaced(ctx.client.clone(), &home);
     let account = ServiceAccount {
         metadata: ObjectMeta {
             name: Some(identity.clone()),
@@ -70,12 +110,12 @@ pub async fn ensure_fault_rbac(ctx: &Context, namespace: &str, fault: &Fault) ->
         .namespace
         .clone()
         .unwrap_or_else(|| namespace.to_string());
-    let mut namespaces = vec![namespace.to_string()];
-    if target != namespace {
-        namespaces.push(target);
-    }
+    let mut namespaces = vec![namespace.to_string(), target];
+    namespaces.extend(peer_namespaces(fault));
+    namespaces.sort();
+    namespaces.dedup();
     for binding_namespace in namespaces {
-        let name = if binding_namespace == namespace {
+        let name = if binding_namespace == home {
             identity.clone()
         } else {
             format!("{identity}-{namespace}")
@@ -95,7 +135,7 @@ pub async fn ensure_fault_rbac(ctx: &Context, namespace: &str, fault: &Fault) ->
             subjects: Some(vec![Subject {
                 kind: "ServiceAccount".into(),
                 name: identity.clone(),
-                namespace: Some(namespace.into()),
+                namespace: Some(home.clone()),
                 ..Subject::default()
             }]),
         };
@@ -104,21 +144,113 @@ pub async fn ensure_fault_rbac(ctx: &Context, namespace: &str, fault: &Fault) ->
     Ok(())
 }
 
-/// The fault pod: `faultline fault <type>`, owned by the result, locked down. It may run for the
-/// fault's duration plus the revert grace; past that the kubelet stops it, and SIGTERM reverts.
+/// Namespaces other than the result's and the target's whose objects a fault reads: a
+/// partition's peer namespaces, and those of Services named as `namespace/name`.
+fn peer_namespaces(fault: &Fault) -> Vec<String> {
+    let parameters = &fault.parameters;
+    let mut namespaces = Vec::new();
+    if let Some(partition) = &parameters.network_partition {
+        namespaces.extend(partition.namespaces.iter().cloned());
+    }
+    let services = [
+        parameters.network_latency.as_ref().map(|p| &p.traffic),
+        parameters.network_loss.as_ref().map(|p| &p.traffic),
+        parameters.network_partition.as_ref().map(|p| &p.traffic),
+    ];
+    for traffic in services.into_iter().flatten() {
+        namespaces.extend(
+            traffic
+                .services
+                .iter()
+                .filter_map(|s| s.split_once('/').map(|(ns, _)| ns.to_string())),
+        );
+    }
+    namespaces
+}
+
+/// The fault pod: `faultline fault <type>`, locked down. It may run for the fault's duration
+/// plus the revert grace; past that the kubelet stops it, and SIGTERM reverts. An API fault's
+/// pod is owned by the result, in its namespace; a node-level fault's pod runs on `plan.node`
+/// in Faultline's namespace, tied to the result by labels only.
 pub fn fault_pod(
     config: &super::Config,
     result: &ChaosResult,
     fault: &Fault,
-    name: &str,
+    plan: Option<&NodePlan>,
 ) -> Option<Pod> {
-    let image = config.image.as_str();
-    let owner = OwnerReference {
-        controller: Some(true),
-        block_owner_deletion: Some(true),
-        ..result.controller_owner_ref(&())?
+    let result_namespace = result.namespace()?;
+    let at = fault_pod_ref(
+        &config.namespace,
+        &result_namespace,
+        &result.name_any(),
+        fault,
+    );
+    let kind = faults::kind(fault.fault_type);
+    let mut labels = fault_pod_labels(result);
+    let mut args = vec![
+        "fault".into(),
+        fault.fault_type.as_str().into(),
+        format!("--result={}", result.name_any()),
+        format!("--fault={}", fault.name),
+    ];
+    let owner_references = match kind.placement {
+        Placement::Api => Some(vec![OwnerReference {
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+            ..result.controller_owner_ref(&())?
+        }]),
+        Placement::TargetNode => {
+            labels.insert(RESULT_NAMESPACE_LABEL.into(), result_namespace.clone());
+            if let Some(plan) = plan {
+                args.push(format!("--pods={}", plan.pods.join(",")));
+            }
+            None
+        }
     };
-    let labels = BTreeMap::from([
+    let mut pod = Pod {
+        metadata: ObjectMeta {
+            name: Some(at.name),
+            namespace: Some(at.namespace),
+            labels: Some(labels),
+            owner_references,
+            ..ObjectMeta::default()
+        },
+        spec: Some(PodSpec {
+            restart_policy: Some("Never".into()),
+            service_account_name: Some(kind.identity()),
+            enable_service_links: Some(false),
+            termination_grace_period_seconds: Some(REVERT_GRACE_SECONDS),
+            active_deadline_seconds: Some(
+                i64::try_from(fault.duration.as_std().as_secs()).unwrap_or(i64::MAX / 2)
+                    + REVERT_GRACE_SECONDS,
+            ),
+            node_name: plan.map(|p| p.node.clone()),
+            security_context: Some(PodSecurityContext {
+                run_as_group: Some(crate::podsec::RUN_AS),
+                ..crate::podsec::restricted_pod()
+            }),
+            containers: vec![Container {
+                name: "fault".into(),
+                image: Some(config.image.clone()),
+                image_pull_policy: Some("IfNotPresent".into()),
+                args: Some(args),
+                env: Some(fault_env(config, &result_namespace)),
+                security_context: Some(crate::podsec::restricted_container()),
+                termination_message_policy: Some("FallbackToLogsOnError".into()),
+                ..Container::default()
+            }],
+            ..PodSpec::default()
+        }),
+        status: None,
+    };
+    if let Some(spec) = pod.spec.as_mut() {
+        (kind.pod_overrides)(spec, fault);
+    }
+    Some(pod)
+}
+
+fn fault_pod_labels(result: &ChaosResult) -> BTreeMap<String, String> {
+    BTreeMap::from([
         (RESULT_LABEL.to_string(), result.name_any()),
         (
             EXPERIMENT_LABEL.to_string(),
@@ -132,61 +264,57 @@ pub fn fault_pod(
             "app.kubernetes.io/component".to_string(),
             "fault".to_string(),
         ),
-    ]);
-    let mut pod = Pod {
-        metadata: ObjectMeta {
-            name: Some(name.into()),
-            namespace: result.namespace(),
-            labels: Some(labels),
-            owner_references: Some(vec![owner]),
-            ..ObjectMeta::default()
-        },
-        spec: Some(PodSpec {
-            restart_policy: Some("Never".into()),
-            service_account_name: Some(faults::kind(fault.fault_type).identity()),
-            enable_service_links: Some(false),
-            termination_grace_period_seconds: Some(REVERT_GRACE_SECONDS),
-            active_deadline_seconds: Some(
-                i64::try_from(fault.duration.as_std().as_secs()).unwrap_or(i64::MAX / 2)
-                    + REVERT_GRACE_SECONDS,
-            ),
-            security_context: Some(PodSecurityContext {
-                run_as_group: Some(crate::podsec::RUN_AS),
-                ..crate::podsec::restricted_pod()
-            }),
-            containers: vec![Container {
-                name: "fault".into(),
-                image: Some(image.into()),
-                image_pull_policy: Some("IfNotPresent".into()),
-                args: Some(vec![
-                    "fault".into(),
-                    fault.fault_type.as_str().into(),
-                    format!("--result={}", result.name_any()),
-                    format!("--fault={}", fault.name),
-                ]),
-                env: Some(fault_env(config)),
-                security_context: Some(crate::podsec::restricted_container()),
-                termination_message_policy: Some("FallbackToLogsOnError".into()),
-                ..Container::default()
-            }],
-            ..PodSpec::default()
-        }),
-        status: None,
+    ])
+}
+
+/// The revert pod of a node-level fault: `faultline fault <type> --revert` on `node`, where the
+/// fault pod was lost. The backstop creates it; it reverts the fault's unsettled ledger entries
+/// and exits.
+pub fn revert_pod(
+    config: &super::Config,
+    result: &ChaosResult,
+    fault: &Fault,
+    node: &str,
+) -> Option<Pod> {
+    let plan = NodePlan {
+        node: node.into(),
+        pods: vec![],
     };
-    if let Some(spec) = pod.spec.as_mut() {
-        (faults::kind(fault.fault_type).pod_overrides)(spec, fault);
-    }
+    let mut pod = fault_pod(config, result, fault, Some(&plan))?;
+    pod.metadata.name = Some(revert_pod_name(pod.metadata.name.as_deref()?, node));
+    let spec = pod.spec.as_mut()?;
+    spec.active_deadline_seconds = Some(REVERT_GRACE_SECONDS * 2);
+    let container = spec.containers.first_mut()?;
+    let args = container.args.get_or_insert_with(Vec::new);
+    args.retain(|a| !a.starts_with("--pods="));
+    args.push("--revert".into());
     Some(pod)
 }
 
+/// `<fault pod>-revert-<hash of node>`, cut to a valid pod name.
+pub fn revert_pod_name(fault_pod: &str, node: &str) -> String {
+    let hash = node
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    let suffix = format!("-revert-{:05x}", hash & 0xfffff);
+    let mut name = fault_pod.to_string();
+    name.truncate(63 - suffix.len());
+    format!("{}{suffix}", name.trim_end_matches('-'))
+}
+
 /// What a fault pod's process reads from its environment.
-fn fault_env(config: &super::Config) -> Vec<EnvVar> {
+fn fault_env(config: &super::Config, result_namespace: &str) -> Vec<EnvVar> {
     vec![
         EnvVar {
             name: "FAULTLINE_NAMESPACE".into(),
+            value: Some(result_namespace.into()),
+            ..EnvVar::default()
+        },
+        EnvVar {
+            name: "FAULTLINE_NODE_NAME".into(),
             value_from: Some(EnvVarSource {
                 field_ref: Some(ObjectFieldSelector {
-                    field_path: "metadata.namespace".into(),
+                    field_path: "spec.nodeName".into(),
                     ..ObjectFieldSelector::default()
                 }),
                 ..EnvVarSource::default()
@@ -206,17 +334,24 @@ fn fault_env(config: &super::Config) -> Vec<EnvVar> {
     ]
 }
 
+/// Creates `pod` unless it exists.
+pub async fn create_pod(ctx: &Context, pod: &Pod) -> Result<()> {
+    let pods: Api<Pod> = Api::namespaced(
+        ctx.client.clone(),
+        pod.metadata.namespace.as_deref().unwrap_or_default(),
+    );
+    create_if_missing(&pods, pod).await
+}
+
 pub async fn create_fault_pod(
     ctx: &Context,
     result: &ChaosResult,
     fault: &Fault,
-    name: &str,
+    plan: Option<&NodePlan>,
 ) -> Result<()> {
-    let pod = fault_pod(&ctx.config, result, fault, name)
+    let pod = fault_pod(&ctx.config, result, fault, plan)
         .ok_or(super::error::Error::MissingField("metadata.uid"))?;
-    let pods: Api<Pod> =
-        Api::namespaced(ctx.client.clone(), &result.namespace().unwrap_or_default());
-    create_if_missing(&pods, &pod).await
+    create_pod(ctx, &pod).await
 }
 
 #[cfg(test)]

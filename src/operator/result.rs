@@ -5,9 +5,11 @@
 
 use std::{sync::Arc, time::Duration};
 
+use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 use kube::{
     Api, ResourceExt,
+    api::{DeleteParams, ListParams},
     runtime::{
         controller::Action,
         events::EventType,
@@ -20,9 +22,9 @@ use super::{
     context::Context,
     error::{Error, Result},
     experiment::request_stop,
-    run,
+    pods, run,
 };
-use crate::api::{ChaosResult, FORCE_CLEANUP_ANNOTATION, REVERT_FINALIZER};
+use crate::api::{ChaosResult, FORCE_CLEANUP_ANNOTATION, RESULT_LABEL, REVERT_FINALIZER};
 
 pub async fn reconcile(result: Arc<ChaosResult>, ctx: Arc<Context>) -> Result<Action> {
     let namespace = result.namespace().unwrap_or_default();
@@ -179,7 +181,10 @@ async fn cleanup(result: &ChaosResult, ctx: &Arc<Context>) -> Result<Action> {
         )));
     }
     match revert_left(result, ctx).await? {
-        Left::Nothing => Ok(Action::await_change()),
+        Left::Nothing => {
+            delete_node_level_pods(result, ctx).await?;
+            Ok(Action::await_change())
+        }
         Left::Pending(left) => Err(Error::RevertPending(format!(
             "deletion of {} waits for {} revert(s); set the annotation {FORCE_CLEANUP_ANNOTATION} to give up: {}",
             result.name_any(),
@@ -187,6 +192,24 @@ async fn cleanup(result: &ChaosResult, ctx: &Arc<Context>) -> Result<Action> {
             left.join("; ")
         ))),
     }
+}
+
+/// Deletes the result's pods in Faultline's namespace (node-level fault pods and revert pods),
+/// which no owner reference ties to the result: its labels name it.
+async fn delete_node_level_pods(result: &ChaosResult, ctx: &Context) -> Result<()> {
+    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &ctx.config.namespace);
+    let selector = format!(
+        "{RESULT_LABEL}={},{}={}",
+        result.name_any(),
+        pods::RESULT_NAMESPACE_LABEL,
+        result.namespace().unwrap_or_default()
+    );
+    pods.delete_collection(
+        &DeleteParams::default(),
+        &ListParams::default().labels(&selector),
+    )
+    .await?;
+    Ok(())
 }
 
 pub fn error_policy(result: Arc<ChaosResult>, error: &Error, ctx: Arc<Context>) -> Action {

@@ -23,7 +23,7 @@ use super::{
     context::Context,
     error::{Error, Result},
     experiment::{FIELD_MANAGER, to_chrono},
-    pods,
+    pods::{self, NodePlan},
 };
 use crate::{
     api::{
@@ -39,8 +39,10 @@ use crate::{
         states::{RunEnd, fault_phase, run_phase},
         tenancy::{NamespaceMeta, admit_node_fault, admit_target_namespace},
     },
+    faults::{self, Placement},
     probes::{Outcome, ProbeContext, check_with_retries},
 };
+use rand::SeedableRng;
 
 /// How often the driver looks at its fault pod and at stop requests.
 const TICK: Duration = Duration::from_millis(500);
@@ -403,7 +405,12 @@ impl Run {
             .fault_spec(&name)
             .cloned()
             .ok_or(Error::InvalidSpec(format!("no fault named {name}")))?;
-        let pod_name = pods::fault_pod_name(&self.name, &fault.name);
+        let at = pods::fault_pod_ref(
+            &self.ctx.config.namespace,
+            &self.namespace,
+            &self.name,
+            &fault,
+        );
         if let Some(end) = self.ended_before(&name).await {
             return Ok(end);
         }
@@ -427,7 +434,7 @@ impl Run {
 
         if !resumed
             && let Some(end) = self
-                .start_fault(&fault, &pod_name, &probes, &tracker)
+                .start_fault(&fault, &at.name, &probes, &tracker)
                 .await?
         {
             return Ok(end);
@@ -452,7 +459,7 @@ impl Run {
             .collect();
 
         let end = self
-            .watch_fault_pod(&fault.name, &pod_name, &tracker, &chaos_tx)
+            .watch_fault_pod(&fault.name, &at, &tracker, &chaos_tx)
             .await?;
         let end = self.revert_leftovers(&fault.name, end).await?;
         let _ = chaos_tx.send(false);
@@ -533,8 +540,19 @@ impl Run {
         });
         drop(status);
         self.flush().await?;
+        let plan = match faults::kind(fault.fault_type).placement {
+            Placement::Api => None,
+            Placement::TargetNode => match self.plan_node_fault(fault).await? {
+                Ok(plan) => Some(plan),
+                Err(why) => {
+                    let end = FaultEnd::Finished(Some(why));
+                    self.record_end(&fault.name, tracker, &end).await?;
+                    return Ok(Some(end));
+                }
+            },
+        };
         let created = match setup {
-            Ok(()) => pods::create_fault_pod(&self.ctx, &self.result, fault, pod_name).await,
+            Ok(()) => pods::create_fault_pod(&self.ctx, &self.result, fault, plan.as_ref()).await,
             Err(err) => Err(err),
         };
         // Refused for good (quota, RBAC, admission): the fault is in Error, not retried forever.
@@ -549,6 +567,56 @@ impl Run {
         }
         created?;
         Ok(None)
+    }
+
+    /// Picks a node-level fault's target pods (as the fault's own ServiceAccount, so it sees
+    /// what the fault may act on) and the node they share. Err(why) when there is none, or when
+    /// they are spread over several nodes: one fault pod acts on one node.
+    async fn plan_node_fault(
+        &self,
+        fault: &Fault,
+    ) -> Result<std::result::Result<NodePlan, String>> {
+        let kind = faults::kind(fault.fault_type);
+        let client = backstop::fault_identity_client(
+            &self.ctx,
+            &self.ctx.config.namespace,
+            &kind.identity(),
+        )?;
+        let target_namespace = fault.target.namespace.as_deref().unwrap_or(&self.namespace);
+        let mut rng = rand::rngs::SmallRng::from_os_rng();
+        // A RoleBinding created a moment ago may not be in the authorizer's cache yet.
+        let mut attempt = 0;
+        let resolved = loop {
+            attempt += 1;
+            match faults::targets::resolve(
+                &client,
+                target_namespace,
+                &fault.target,
+                kind.scope,
+                &mut rng,
+            )
+            .await
+            {
+                Err(err) if err.status_code() == Some(403) && attempt < 5 => {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(err) => return Ok(Err(format!("cannot select the targets: {err}"))),
+                Ok(resolved) => break resolved,
+            }
+        };
+        let targets = match resolved {
+            faults::targets::Resolved::Targets { targets, .. } => targets,
+            faults::targets::Resolved::Refused(why) => return Ok(Err(why)),
+        };
+        let pods: Api<Pod> = Api::namespaced(client, target_namespace);
+        let mut placed = Vec::new();
+        for target in &targets {
+            if let Some(pod) = pods.get_opt(&target.name).await? {
+                let node = pod.spec.and_then(|s| s.node_name).unwrap_or_default();
+                placed.push((target.name.clone(), node));
+            }
+        }
+        Ok(crate::domain::placement::one_node(&placed))
     }
 
     /// Checks a Continuous probe, or an OnChaos one while the fault is injected, every interval
@@ -688,11 +756,12 @@ impl Run {
     async fn watch_fault_pod(
         &self,
         fault: &str,
-        pod_name: &str,
+        at: &pods::FaultPodRef,
         tracker: &Arc<Mutex<ProbeTracker>>,
         chaos: &tokio::sync::watch::Sender<bool>,
     ) -> Result<FaultEnd> {
-        let pods: Api<Pod> = Api::namespaced(self.ctx.client.clone(), &self.namespace);
+        let pod_name = at.name.as_str();
+        let pods: Api<Pod> = Api::namespaced(self.ctx.client.clone(), &at.namespace);
         let queue_timeout = self.result.spec.experiment.queue_timeout.as_std();
         let mut injected = false;
         let mut last_flush = tokio::time::Instant::now();
@@ -710,7 +779,7 @@ impl Run {
             let cached = self
                 .ctx
                 .fault_pods
-                .get(&kube::runtime::reflector::ObjectRef::new(pod_name).within(&self.namespace))
+                .get(&kube::runtime::reflector::ObjectRef::new(pod_name).within(&at.namespace))
                 .map(|p| (*p).clone());
             // Missing from the cache: not seen yet (just created) or gone; only a GET can tell.
             let pod = match cached {

@@ -1,0 +1,323 @@
+#!/usr/bin/env bash
+# The network tier: pod-network-latency, -loss, -partition and pod-dns-error on the real node,
+# each measured by its effect (the latency a request sees, requests that fail or get through, a
+# lookup that fails and resolves again), and the fail-open promise: a fault process killed with
+# SIGKILL lets traffic through at once, and its leftover rules are deleted by the backstop. At
+# the end of every test the target's network namespace is inspected for Faultline's tables.
+# Prints "N passed, N failed" last. Needs the cluster and the images.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/cluster/config.sh"
+export KUBECONFIG=$KUBECONFIG_ADMIN
+export PATH=$KUBE_BIN_DIR:$(dirname "$HELM_BIN"):$PATH
+OUT=${E2E_OUTPUT:-$REPO_ROOT/e2e/_output}/network
+mkdir -p "$OUT"
+source "$REPO_ROOT/e2e/lib.sh"
+
+context() {
+	kubectl -n "$NS" get pods,chaosresults -o wide
+	kubectl -n "$OPERATOR_NS" get pods -o wide
+	kubectl -n "$NS" get events --sort-by=.lastTimestamp | tail -n 15
+}
+
+wait_for() { # wait_for DESCRIPTION SECONDS 'SHELL CONDITION'
+	local what=$1 deadline=$((SECONDS + $2)) condition=$3
+	until eval "$condition" >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || { context; fail "timed out waiting for: $what"; }
+		sleep 0.5
+	done
+}
+
+pod_of() { kubectl -n "$1" get pods -l "app=$2" -o jsonpath='{.items[0].metadata.name}'; }
+pod_ip() { kubectl -n "$1" get pods -l "app=$2" -o jsonpath='{.items[0].status.podIP}'; }
+
+# faultline_tables NS APP: the nftables tables named faultline_* in the app pod's network
+# namespace, read from the host through one of the pod's processes (never `ip netns`)
+faultline_tables() {
+	local uid pid
+	uid=$(kubectl -n "$1" get pods -l "app=$2" -o jsonpath='{.items[0].metadata.uid}')
+	pid=$(grep -l "pod$uid" /proc/[0-9]*/cgroup 2>/dev/null | head -n1 | cut -d/ -f3)
+	[ -n "$pid" ] || { echo "no process of pod $uid" >&2; return 1; }
+	nsenter --net="/proc/$pid/ns/net" nft list tables | grep -o 'faultline_[^ ]*' | sort -u || true
+}
+
+# request_ms URL [METRIC]: one GET from this host (the pod bridge is local), its curl METRIC in
+# whole ms (default time_total); 9999 when it fails. time_connect is the TCP handshake: exactly
+# one packet of the server's (the SYN-ACK) crosses an egress delay on the way.
+request_ms() {
+	local t; t=$(curl -s -o /dev/null -m 3 -w "%{${2:-time_total}}" "$1") || { echo 9999; return; }
+	awk -v t="$t" 'BEGIN { printf "%d\n", t * 1000 }'
+}
+
+# median_ms URL N [METRIC]: the median of N requests
+median_ms() {
+	for _ in $(seq "$2"); do request_ms "$1" "${3:-}"; done | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+}
+
+# A client pod from the demo image (busybox: wget, nslookup), restricted like any app.
+client_pod() {
+	kubectl -n "$1" apply -f - >/dev/null <<-EOF
+	apiVersion: v1
+	kind: Pod
+	metadata: {name: client, labels: {app: client}}
+	spec:
+	  terminationGracePeriodSeconds: 1
+	  securityContext: {runAsNonRoot: true, runAsUser: 65534, seccompProfile: {type: RuntimeDefault}}
+	  containers:
+	  - name: client
+	    image: $DEMO_IMAGE
+	    imagePullPolicy: Never
+	    command: [/bin/busybox, sleep, "3600"]
+	    securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+	EOF
+	kubectl -n "$1" wait --for=condition=Ready pod/client --timeout=60s >/dev/null || fail "client pod not Ready"
+}
+
+# from_client NS CMD...: runs a busybox command in the client pod
+from_client() { local ns=$1; shift; kubectl -n "$ns" exec client -- /bin/busybox "$@"; }
+
+# http_from_client NS IP: GET /health on IP:80 from the client pod, 2 s at most (busybox-static's wget
+# crashes here, so nc speaks HTTP/1.0); succeeds on a 200
+http_from_client() {
+	from_client "$1" sh -c "printf 'GET /health HTTP/1.0\r\n\r\n' | /bin/busybox nc -w 2 $2 80" 2>/dev/null | head -n1 | grep -q ' 200 '
+}
+
+probe() { # probe NAME MODE URL [MAX_LATENCY]: an inline http probe entry
+	echo "    - {name: $1, mode: $2, probe: {type: http, http: {url: \"$3\"${4:+, maxLatency: $4}}, runProperties: {timeout: 2s, interval: 1s}}}"
+}
+
+no_tables_left() { # no_tables_left NS APP
+	local left; left=$(faultline_tables "$1" "$2") || fail "cannot inspect the network namespace of $2"
+	[ -z "$left" ] || fail "Faultline tables left in $2's network namespace: $left"
+	echo "the network namespace of $2 holds no Faultline table"
+}
+
+# ---------------------------------------------------------------- tests
+
+test_a_latency_fails_a_max_latency_probe_during_the_fault_only() {
+	new_namespace e2e-latency opt-in; local ns=$NS
+	deploy_app "$ns" 1
+	local url="http://$(pod_ip "$ns" web):8080/health" svc="http://web.$ns.svc.cluster.local/health"
+	local before; before=$(median_ms "$url" 9 time_connect)
+	experiment "$ns" slow "  faults:
+  - name: slow
+    type: pod-network-latency
+    duration: 20s
+    target: {kind: Deployment, name: web}
+    networkLatency: {latency: 200ms}
+    probes:
+$(probe fast OnChaos "$svc" 150ms)
+$(probe fast-after EOT "$svc" 150ms)" || fail "experiment rejected"
+	wait_running "$ns" slow-1
+	wait_for "the table in place" 30 "faultline_tables $ns web | grep -q faultline_"
+	local during; during=$(median_ms "$url" 9 time_connect)
+	local added=$((during - before))
+	echo "TCP handshake with web from the host: median ${before} ms before, ${during} ms during: added ${added} ms for 200 ms requested"
+	[ $added -ge 150 ] && [ $added -le 250 ] || fail "added latency ${added} ms, expected 200 ms ± 20% + 10 ms"
+	local phase; phase=$(wait_result "$ns" slow-1 90) || fail "$phase"
+	show "$ns" slow-1
+	# The app is not resilient to 200 ms: the OnChaos probe fails, so the run completes with an error.
+	[ "$phase" = CompletedWithError ] || fail "phase $phase, expected CompletedWithError"
+	local verdicts; verdicts=$(field "$ns" chaosresult slow-1 '{range .status.faults[0].probes[*]}{.name}={.verdict} {end}')
+	echo "probe verdicts: $verdicts"
+	[[ $verdicts == *"fast=Failed"* ]] || fail "the OnChaos probe did not fail during the fault"
+	[[ $verdicts == *"fast-after=Passed"* ]] || fail "the EOT probe did not pass after the fault"
+	# The run's record of the probe's failures (its ProbeFailed Events) gives the latency it saw. The
+	# probe opens a fresh connection: two of web's packets (SYN-ACK, response) cross the delay.
+	local message; message=$(kubectl -n "$ns" get events --field-selector reason=ProbeFailed -o jsonpath='{.items[0].message}')
+	echo "the run's record: $message"
+	local seen; seen=$(grep -o 'in [0-9]*ms, slower' <<< "$message" | grep -o '[0-9]*' | head -n1)
+	[ -n "$seen" ] || fail "the probe's failure does not give the latency it saw"
+	echo "the probe saw ${seen} ms: two crossings of 200 ms"
+	[ "$seen" -ge 310 ] && [ "$seen" -le 550 ] || fail "the probe saw ${seen} ms, expected 400 ms ± 20% + 10 ms (plus its own time)"
+	[ "$(field "$ns" chaosresult slow-1 '{.status.faults[0].targets[0].state}')" = Reverted ] || fail "the ledger entry is not Reverted"
+	local after; after=$(median_ms "$url" 9 time_connect)
+	echo "after the fault: median ${after} ms"
+	[ "$after" -le $((before + 50)) ] || fail "latency after the fault is ${after} ms"
+	no_tables_left "$ns" web
+}
+
+test_b_loss_fails_requests_during_the_fault_only() {
+	new_namespace e2e-loss opt-in; local ns=$NS
+	deploy_app "$ns" 1
+	local svc="http://web.$ns.svc.cluster.local/health"
+	experiment "$ns" lossy "  faults:
+  - name: lossy
+    type: pod-network-loss
+    duration: 15s
+    target: {kind: Deployment, name: web}
+    networkLoss: {percent: 100, ports: [8080], protocol: tcp}
+    probes:
+$(probe up OnChaos "$svc")
+$(probe up-after EOT "$svc")" || fail "experiment rejected"
+	local phase; phase=$(wait_result "$ns" lossy-1 90) || fail "$phase"
+	show "$ns" lossy-1
+	local verdicts; verdicts=$(field "$ns" chaosresult lossy-1 '{range .status.faults[0].probes[*]}{.name}={.verdict} {end}')
+	echo "probe verdicts: $verdicts"
+	[ "$phase" = CompletedWithError ] || fail "phase $phase, expected CompletedWithError"
+	[[ $verdicts == *"up=Failed"* ]] || fail "the OnChaos probe did not fail under 100% loss"
+	[[ $verdicts == *"up-after=Passed"* ]] || fail "the EOT probe did not pass after the fault"
+	no_tables_left "$ns" web
+}
+
+test_c_partition_cuts_the_named_service_only() {
+	new_namespace e2e-partition opt-in; local ns=$NS
+	deploy_app "$ns" 1
+	deploy_app "$ns" 1 api
+	client_pod "$ns"
+	local web api
+	web=$(field "$ns" service web '{.spec.clusterIP}') api=$(field "$ns" service api '{.spec.clusterIP}')
+	http_from_client "$ns" "$web" || fail "client cannot reach web before the fault"
+	experiment "$ns" cut "  faults:
+  - name: cut
+    type: pod-network-partition
+    duration: 20s
+    target: {kind: Pod, name: client}
+    networkPartition: {services: [web]}
+    probes:
+$(probe web-up EOT "http://web.$ns.svc.cluster.local/health")" || fail "experiment rejected"
+	wait_running "$ns" cut-1
+	wait_for "the table in place" 30 "faultline_tables $ns client | grep -q faultline_"
+	if http_from_client "$ns" "$web"; then fail "client reached web during the partition"; fi
+	http_from_client "$ns" "$api" || fail "client could not reach api, which is not named"
+	echo "during: web unreachable, api reachable"
+	local phase; phase=$(wait_result "$ns" cut-1 90) || fail "$phase"
+	[ "$phase" = Completed ] || { show "$ns" cut-1; fail "phase $phase"; }
+	http_from_client "$ns" "$web" || fail "client cannot reach web after the fault"
+	no_tables_left "$ns" client
+}
+
+test_d_dns_lookups_fail_during_the_fault_and_resolve_after() {
+	new_namespace e2e-dns opt-in; local ns=$NS
+	deploy_app "$ns" 1
+	deploy_app "$ns" 1 api
+	client_pod "$ns"
+	# Full names: busybox's nslookup does not walk the search path.
+	local web=web.$ns.svc.cluster.local api=api.$ns.svc.cluster.local
+	from_client "$ns" nslookup "$web" >/dev/null || fail "web does not resolve before the fault"
+	experiment "$ns" dns "  faults:
+  - name: dns
+    type: pod-dns-error
+    duration: 20s
+    target: {kind: Pod, name: client}
+    dnsError: {pattern: 'web.*'}
+    probes:
+$(probe web-up EOT "http://web.$ns.svc.cluster.local/health")" || fail "experiment rejected"
+	wait_running "$ns" dns-1
+	wait_for "the table in place" 30 "faultline_tables $ns client | grep -q faultline_"
+	local started=$SECONDS
+	if from_client "$ns" nslookup "$web"; then fail "web resolved during the fault"; fi
+	echo "the failed lookup took $((SECONDS - started)) s"
+	[ $((SECONDS - started)) -le 3 ] || fail "the lookup took $((SECONDS - started)) s: a refusal should fail it at once"
+	from_client "$ns" nslookup "$api" >/dev/null || fail "api (not matching the pattern) did not resolve"
+	local phase; phase=$(wait_result "$ns" dns-1 90) || fail "$phase"
+	[ "$phase" = Completed ] || { show "$ns" dns-1; fail "phase $phase"; }
+	from_client "$ns" nslookup "$web" >/dev/null || fail "web does not resolve after the fault"
+	no_tables_left "$ns" client
+}
+
+test_e_a_killed_fault_process_fails_open_and_the_backstop_deletes_its_rules() {
+	new_namespace e2e-failopen opt-in; local ns=$NS
+	deploy_app "$ns" 1
+	local url="http://$(pod_ip "$ns" web):8080/health"
+	experiment "$ns" killed "  faults:
+  - name: slow
+    type: pod-network-latency
+    duration: 60s
+    target: {kind: Deployment, name: web}
+    networkLatency: {latency: 300ms}" || fail "experiment rejected"
+	wait_running "$ns" killed-1
+	wait_for "the table in place" 30 "faultline_tables $ns web | grep -q faultline_"
+	wait_for "the delay in effect" 30 "test \$(request_ms $url time_connect) -ge 300"
+	local pod; pod=$(kubectl -n "$OPERATOR_NS" get pods -l "chaos.faultline.dev/result=killed-1" -o jsonpath='{.items[0].metadata.name}')
+	local pids; pids=$(pgrep -f -- "--result=killed-1 --fault=slow") || fail "no fault process"
+	kill -9 $pids
+	local killed; killed=$(date +%s%N)
+	until [ "$(request_ms "$url" time_connect)" -lt 100 ]; do
+		[ $(( ($(date +%s%N) - killed) / 1000000 )) -lt 5000 ] || fail "traffic still delayed 5 s after the kill"
+	done
+	local normal_ms=$(( ($(date +%s%N) - killed) / 1000000 ))
+	kubectl -n "$OPERATOR_NS" delete pod "$pod" --grace-period=0 --force >/dev/null 2>&1
+	echo "traffic normal ${normal_ms} ms after SIGKILL (fail-open through the queue's bypass)"
+	[ $normal_ms -le 1000 ] || fail "traffic normal only after ${normal_ms} ms, expected within 1 s"
+	echo "left in the namespace right after the kill: $(faultline_tables "$ns" web)"
+	local started=$SECONDS
+	wait_for "the backstop deleting the rules" 60 '[ -z "$(faultline_tables '"$ns"' web)" ]'
+	echo "the backstop deleted the leftover table $((SECONDS - started)) s after the kill"
+	wait_for "the ledger entry settled" 60 "kubectl -n $ns get chaosresult killed-1 -o jsonpath='{.status.faults[0].targets[0].revertedBy}' | grep -q operator"
+	local phase; phase=$(wait_result "$ns" killed-1 120) || fail "$phase"
+	show "$ns" killed-1
+	no_tables_left "$ns" web
+}
+
+test_f_an_operator_killed_mid_fault_still_ends_reverted() {
+	new_namespace e2e-netop opt-in; local ns=$NS
+	deploy_app "$ns" 1
+	experiment "$ns" opkill "  faults:
+  - name: slow
+    type: pod-network-latency
+    duration: 15s
+    target: {kind: Deployment, name: web}
+    networkLatency: {latency: 100ms}
+    probes:
+$(probe up EOT "http://web.$ns.svc.cluster.local/health")" || fail "experiment rejected"
+	wait_running "$ns" opkill-1
+	wait_for "the table in place" 30 "faultline_tables $ns web | grep -q faultline_"
+	kubectl -n "$OPERATOR_NS" delete pod -l app.kubernetes.io/component=operator --wait=false >/dev/null
+	local phase; phase=$(wait_result "$ns" opkill-1 150) || fail "$phase"
+	show "$ns" opkill-1
+	[ "$phase" = Completed ] || fail "phase $phase, expected Completed"
+	[ "$(field "$ns" chaosresult opkill-1 '{.status.faults[0].targets[0].state}')" = Reverted ] || fail "ledger not Reverted"
+	no_tables_left "$ns" web
+	kubectl -n "$OPERATOR_NS" rollout status deployment -l app.kubernetes.io/component=operator --timeout=60s >/dev/null
+}
+
+test_g_host_network_and_a_second_fault_on_the_same_pod_are_refused() {
+	new_namespace e2e-netrefuse opt-in; local ns=$NS
+	deploy_app "$ns" 1
+	kubectl -n "$ns" run hostnet --image="$DEMO_IMAGE" --image-pull-policy=Never --labels=app=hostnet \
+		--overrides='{"spec":{"hostNetwork":true}}' --command -- /bin/busybox sleep 3600 >/dev/null
+	kubectl -n "$ns" wait --for=condition=Ready pod/hostnet --timeout=60s >/dev/null || fail "hostnet pod not Ready"
+	experiment "$ns" first "  faults:
+  - name: slow
+    type: pod-network-latency
+    duration: 30s
+    target: {kind: Deployment, name: web}
+    networkLatency: {latency: 50ms}" || fail "experiment rejected"
+	wait_running "$ns" first-1
+	wait_for "the first fault's table" 30 "faultline_tables $ns web | grep -q faultline_"
+	experiment "$ns" second "  parallel: true
+  faults:
+  - name: lossy
+    type: pod-network-loss
+    duration: 10s
+    target: {kind: Deployment, name: web}
+    networkLoss: {percent: 50}
+  - name: node
+    type: pod-network-latency
+    duration: 10s
+    target: {kind: Pod, name: hostnet}
+    networkLatency: {latency: 50ms}" || fail "experiment rejected"
+	local phase; phase=$(wait_result "$ns" second-1 90) || fail "$phase"
+	show "$ns" second-1
+	field "$ns" chaosresult second-1 '{.status.faults[?(@.name=="lossy")].message}' | grep -F "result $ns/first-1, fault slow" >/dev/null ||
+		fail "the second fault on the pod does not name the first"
+	field "$ns" chaosresult second-1 '{.status.faults[?(@.name=="node")].message}' | grep -F "hostNetwork" >/dev/null ||
+		fail "the hostNetwork target was not refused as such"
+	local tables; tables=$(faultline_tables "$ns" web)
+	[ "$tables" = "faultline_${ns}_first-1_slow" ] || fail "the pod's tables changed: '$tables'"
+	phase=$(wait_result "$ns" first-1 90) || fail "$phase"
+	no_tables_left "$ns" web
+}
+
+"$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
+install_operator || { echo "network: 0 passed, 1 failed"; exit 1; }
+for t in a_latency_fails_a_max_latency_probe_during_the_fault_only b_loss_fails_requests_during_the_fault_only \
+	c_partition_cuts_the_named_service_only d_dns_lookups_fail_during_the_fault_and_resolve_after \
+	e_a_killed_fault_process_fails_open_and_the_backstop_deletes_its_rules \
+	f_an_operator_killed_mid_fault_still_ends_reverted \
+	g_host_network_and_a_second_fault_on_the_same_pod_are_refused; do
+	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
+	run_test "$t"
+done
+kubectl -n "$OPERATOR_NS" logs -l app.kubernetes.io/component=operator --tail=-1 > "$OUT/operator.log" 2>&1 || true
+summary network
