@@ -59,9 +59,10 @@ network-e2e: cluster-up images tools ## the network tier: latency, loss, partiti
 operator-e2e: cluster-up images tools ## the operator tier (a)-(o): Helm-installed operator, real experiments
 	e2e/operator.sh
 
-bench: cluster-up images tools ## the benchmark tier: measures the operator and the chaos of the chaos tool, writes bench/results/ and docs/benchmarks.md
+bench: cluster-up images tools ## the benchmark tier: measures the operator, the chaos of the chaos tool and the network faults, writes bench/results/ and docs/benchmarks.md
 	bench/run.sh
 	bench/revert-chaos.sh
+	bench/network.sh
 
 smoke: cluster-up images ## the cluster smoke tier (brings the cluster up if needed)
 	e2e/smoke.sh

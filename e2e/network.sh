@@ -130,6 +130,9 @@ $(probe fast-after EOT "$svc" 150ms)" || fail "experiment rejected"
 	echo "the probe saw ${seen} ms: two crossings of 200 ms"
 	[ "$seen" -ge 310 ] && [ "$seen" -le 550 ] || fail "the probe saw ${seen} ms, expected 400 ms ± 20% + 10 ms (plus its own time)"
 	[ "$(field "$ns" chaosresult slow-1 '{.status.faults[0].targets[0].state}')" = Reverted ] || fail "the ledger entry is not Reverted"
+	# faultline logs finds the fault pod in Faultline's namespace through its labels.
+	"$(faultline_bin)" logs slow-1 -n "$ns" > "$OUT/a-logs.txt" 2>&1 || fail "faultline logs failed: $(tail -3 "$OUT/a-logs.txt")"
+	grep -F "pod/$ns-slow-1-slow" "$OUT/a-logs.txt" | grep -F injected >/dev/null || fail "faultline logs shows no line of the fault pod"
 	local after; after=$(median_ms "$url" 9 time_connect)
 	echo "after the fault: median ${after} ms"
 	[ "$after" -le $((before + 50)) ] || fail "latency after the fault is ${after} ms"
@@ -156,6 +159,26 @@ $(probe up-after EOT "$svc")" || fail "experiment rejected"
 	[ "$phase" = CompletedWithError ] || fail "phase $phase, expected CompletedWithError"
 	[[ $verdicts == *"up=Failed"* ]] || fail "the OnChaos probe did not fail under 100% loss"
 	[[ $verdicts == *"up-after=Passed"* ]] || fail "the EOT probe did not pass after the fault"
+	no_tables_left "$ns" web
+	# 30%: each TCP connect from this host needs web's SYN-ACK, which crosses the loss once (a lost one is
+	# resent after 1 s, past the 0.5 s connect timeout), so the failed share of connects is the loss ratio.
+	local url="http://$(pod_ip "$ns" web):8080/health"
+	experiment "$ns" some "  faults:
+  - name: some
+    type: pod-network-loss
+    duration: 25s
+    target: {kind: Deployment, name: web}
+    networkLoss: {percent: 30}
+    probes:
+$(probe up-after EOT "$svc")" || fail "experiment rejected"
+	wait_running "$ns" some-1
+	wait_for "the table in place" 30 "faultline_tables $ns web | grep -q faultline_"
+	local failed; failed=$(seq 240 | xargs -P 8 -I{} curl -s -o /dev/null --connect-timeout 0.5 -m 2 -w '%{time_connect}\n' "$url" |
+		awk '$1 == 0 { n++ } END { print n + 0 }')
+	local percent=$((failed * 100 / 240))
+	echo "30% loss: $failed of 240 connects failed (${percent}%)"
+	[ $percent -ge 20 ] && [ $percent -le 40 ] || fail "measured ${percent}% loss, expected 30 ± 10"
+	phase=$(wait_result "$ns" some-1 90) || fail "$phase"
 	no_tables_left "$ns" web
 }
 
@@ -309,13 +332,50 @@ test_g_host_network_and_a_second_fault_on_the_same_pod_are_refused() {
 	no_tables_left "$ns" web
 }
 
+test_h_a_restarted_target_keeps_its_rules_and_a_deleted_one_counts_as_reverted() {
+	new_namespace e2e-netlife opt-in; local ns=$NS
+	deploy_app "$ns" 2
+	experiment "$ns" life "  faults:
+  - name: slow
+    type: pod-network-latency
+    duration: 25s
+    target: {kind: Deployment, name: web, mode: all}
+    networkLatency: {latency: 200ms}
+    probes:
+$(probe up EOT "http://web.$ns.svc.cluster.local/health")" || fail "experiment rejected"
+	wait_running "$ns" life-1
+	wait_for "both pods shaped" 30 "test \$(kubectl -n $ns get chaosresult life-1 -o jsonpath='{.status.faults[0].targets[*].state}' | grep -o Injected | wc -l) = 2"
+	local restarted gone; read -r restarted gone <<< "$(kubectl -n "$ns" get pods -l app=web -o jsonpath='{.items[*].metadata.name}')"
+	# The container's process dies (SIGKILL from the node): the kubelet restarts it in the same sandbox.
+	local uid pid; uid=$(field "$ns" pod "$restarted" '{.metadata.uid}')
+	pid=$(grep -l "pod$uid" /proc/[0-9]*/cgroup | cut -d/ -f3 | while read -r p; do
+		[ "$(cat /proc/$p/comm 2>/dev/null)" = busybox ] && echo "$p"; done | head -n1)
+	[ -n "$pid" ] || fail "no process of the web container in $restarted"
+	kill -9 "$pid"
+	kubectl -n "$ns" delete pod "$gone" --wait=false >/dev/null
+	wait_for "the container restarted" 60 "test \$(kubectl -n $ns get pod $restarted -o jsonpath='{.status.containerStatuses[0].restartCount}') -ge 1"
+	kubectl -n "$ns" wait --for=condition=Ready "pod/$restarted" --timeout=60s >/dev/null || fail "$restarted not Ready after its restart"
+	local ms; ms=$(request_ms "http://$(field "$ns" pod "$restarted" '{.status.podIP}'):8080/health" time_connect)
+	echo "after the restart, a handshake with $restarted took $ms ms (200 ms injected): the rules stayed"
+	[ "$ms" -ge 150 ] || fail "the restarted pod is no longer delayed (${ms} ms)"
+	local phase; phase=$(wait_result "$ns" life-1 90) || fail "$phase"
+	show "$ns" life-1
+	local states; states=$(kubectl -n "$ns" get chaosresult life-1 -o jsonpath='{range .status.faults[0].targets[*]}{.name}={.state} {end}')
+	echo "ledger: $states"
+	[[ $states == *"$restarted=Reverted"* ]] || fail "the restarted pod's entry is not Reverted"
+	[[ $states == *"$gone=TargetGone"* ]] || fail "the deleted pod's entry is not TargetGone"
+	local tables; tables=$(nsenter --net="/proc/$(grep -l "pod$uid" /proc/[0-9]*/cgroup | head -n1 | cut -d/ -f3)/ns/net" nft list tables | grep -c faultline_)
+	[ "$tables" = 0 ] || fail "Faultline tables left in $restarted"
+}
+
 "$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
 install_operator || { echo "network: 0 passed, 1 failed"; exit 1; }
 for t in a_latency_fails_a_max_latency_probe_during_the_fault_only b_loss_fails_requests_during_the_fault_only \
 	c_partition_cuts_the_named_service_only d_dns_lookups_fail_during_the_fault_and_resolve_after \
 	e_a_killed_fault_process_fails_open_and_the_backstop_deletes_its_rules \
 	f_an_operator_killed_mid_fault_still_ends_reverted \
-	g_host_network_and_a_second_fault_on_the_same_pod_are_refused; do
+	g_host_network_and_a_second_fault_on_the_same_pod_are_refused \
+	h_a_restarted_target_keeps_its_rules_and_a_deleted_one_counts_as_reverted; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done

@@ -25,6 +25,9 @@ pub const ALLOW_FROM_ANNOTATION: &str = "chaos.faultline.dev/allow-from";
 pub const EXPERIMENT_LABEL: &str = "chaos.faultline.dev/experiment";
 /// Label carried by the pods of a run, naming the result.
 pub const RESULT_LABEL: &str = "chaos.faultline.dev/result";
+/// The label a node-level fault pod carries with its result's namespace: it lives in
+/// Faultline's namespace, where no owner reference can tie it to the result.
+pub const RESULT_NAMESPACE_LABEL: &str = "chaos.faultline.dev/result-namespace";
 
 /// A Go-style duration such as `30s`, `5m` or `1h30m`, as Kubernetes writes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

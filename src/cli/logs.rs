@@ -12,7 +12,7 @@ use kube::{
 use serde_json::Value;
 
 use super::{CliError, Cluster, run::run_events};
-use crate::api::{ChaosResult, RESULT_LABEL};
+use crate::api::{ChaosResult, RESULT_LABEL, RESULT_NAMESPACE_LABEL};
 
 /// One line of output.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -33,6 +33,17 @@ impl std::fmt::Display for Entry {
     }
 }
 
+/// The run's node-level fault pods and revert pods, which live in Faultline's namespace; none
+/// when the user may not list pods there (the Events still tell what they did).
+async fn node_level_pods(cluster: &Cluster, result: &str, namespace: &str) -> Vec<Pod> {
+    let selector = format!("{RESULT_LABEL}={result},{RESULT_NAMESPACE_LABEL}={namespace}");
+    Api::<Pod>::all(cluster.client.clone())
+        .list(&ListParams::default().labels(&selector))
+        .await
+        .map(|list| list.items)
+        .unwrap_or_default()
+}
+
 pub async fn run(result: &str, namespace: Option<&str>, follow: bool) -> Result<(), CliError> {
     let cluster = Cluster::connect().await?;
     let namespace = cluster.namespace(namespace);
@@ -46,14 +57,19 @@ pub async fn run(result: &str, namespace: Option<&str>, follow: bool) -> Result<
             .get(result)
             .await
             .map_err(|e| cluster.lookup_error(e, "chaosresult", result, &namespace))?;
-        let fault_pods = pods
+        let mut fault_pods = pods
             .list(&ListParams::default().labels(&format!("{RESULT_LABEL}={result}")))
             .await
             .map_err(|e| cluster.error(format!("listing the fault pods of {result}"), e))?
             .items;
+        fault_pods.extend(node_level_pods(&cluster, result, &namespace).await);
         let mut batch = Vec::new();
         for pod in &fault_pods {
-            batch.extend(pod_lines(&pods, pod).await);
+            let home: Api<Pod> = Api::namespaced(
+                cluster.client.clone(),
+                pod.metadata.namespace.as_deref().unwrap_or(&namespace),
+            );
+            batch.extend(pod_lines(&home, pod).await);
         }
         for event in run_events(&cluster, &current).await {
             batch.push(Entry {

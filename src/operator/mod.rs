@@ -72,6 +72,22 @@ async fn label_namespace_privileged(client: &kube::Client, namespace: &str) {
     }
 }
 
+/// Waits until Faultline's CRDs are established: the controllers start only then.
+async fn wait_for_crds(client: &kube::Client) -> Result<(), StartError> {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for name in [
+        "chaosexperiments.chaos.faultline.dev",
+        "chaosresults.chaos.faultline.dev",
+        "chaosprobes.chaos.faultline.dev",
+    ] {
+        tracing::info!(crd = name, "waiting for CRD");
+        await_condition(crds.clone(), name, conditions::is_crd_established())
+            .await
+            .map_err(|e| StartError::Crd(name.into(), e))?;
+    }
+    Ok(())
+}
+
 /// Runs the controllers until SIGTERM/SIGINT.
 pub async fn run(config: Config) -> Result<(), StartError> {
     let metrics = Arc::new(Metrics::new());
@@ -88,18 +104,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         ready.clone(),
     ));
 
-    // Start the controllers only once the CRDs are established.
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for name in [
-        "chaosexperiments.chaos.faultline.dev",
-        "chaosresults.chaos.faultline.dev",
-        "chaosprobes.chaos.faultline.dev",
-    ] {
-        tracing::info!(crd = name, "waiting for CRD");
-        await_condition(crds.clone(), name, conditions::is_crd_established())
-            .await
-            .map_err(|e| StartError::Crd(name.into(), e))?;
-    }
+    wait_for_crds(&client).await?;
 
     if config.label_namespace_privileged {
         label_namespace_privileged(&client, &config.namespace).await;

@@ -34,9 +34,7 @@ pub fn fault_pod_name(result: &str, fault: &str) -> String {
     name.trim_end_matches('-').to_string()
 }
 
-/// The label a node-level fault pod carries with its result's namespace: it lives in
-/// Faultline's namespace, where no owner reference can tie it to the result.
-pub const RESULT_NAMESPACE_LABEL: &str = "chaos.faultline.dev/result-namespace";
+pub use crate::api::RESULT_NAMESPACE_LABEL;
 
 /// Where a fault's pod lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -363,5 +361,83 @@ mod tests {
         assert_eq!(fault_pod_name("web-chaos-3", "kill"), "web-chaos-3-kill");
         let long = fault_pod_name(&"a".repeat(60), "kill-some-pods");
         assert!(long.len() <= 63 && !long.ends_with('-'));
+    }
+
+    fn config() -> super::super::Config {
+        super::super::Config {
+            image: "localhost/faultline:dev".into(),
+            namespace: "faultline-system".into(),
+            watch_namespaces: vec![],
+            metrics_addr: "127.0.0.1:8080".parse().unwrap(),
+            node_target_namespaces: vec![],
+            label_namespace_privileged: true,
+        }
+    }
+
+    fn result_with(fault: serde_json::Value) -> (ChaosResult, Fault) {
+        let result: ChaosResult = serde_json::from_value(serde_json::json!({
+            "apiVersion": "chaos.faultline.dev/v1alpha1", "kind": "ChaosResult",
+            "metadata": {"name": "web-1", "namespace": "shop", "uid": "u-1"},
+            "spec": {"experimentRef": "web", "runNumber": 1, "trigger": "create", "experiment": {"faults": [fault]}}
+        }))
+        .expect("a valid ChaosResult");
+        let fault = result.spec.experiment.faults[0].clone();
+        (result, fault)
+    }
+
+    #[test]
+    fn a_network_fault_pod_runs_on_the_targets_node_in_faultlines_namespace_tied_by_labels() {
+        let (result, fault) = result_with(serde_json::json!({
+            "name": "slow", "type": "pod-network-latency", "target": {"kind": "Deployment", "name": "web"},
+            "networkLatency": {"latency": "200ms"}
+        }));
+        let plan = NodePlan {
+            node: "node-a".into(),
+            pods: vec!["web-1".into(), "web-2".into()],
+        };
+        let pod = fault_pod(&config(), &result, &fault, Some(&plan)).unwrap();
+        assert_eq!(pod.metadata.namespace.as_deref(), Some("faultline-system"));
+        assert_eq!(pod.metadata.name.as_deref(), Some("shop-web-1-slow"));
+        assert!(pod.metadata.owner_references.is_none());
+        let labels = pod.metadata.labels.clone().unwrap();
+        assert_eq!(labels[RESULT_NAMESPACE_LABEL], "shop");
+        assert_eq!(labels[RESULT_LABEL], "web-1");
+        let spec = pod.spec.unwrap();
+        assert_eq!(spec.node_name.as_deref(), Some("node-a"));
+        assert_eq!(spec.host_pid, Some(true));
+        let args = spec.containers[0].args.clone().unwrap();
+        assert!(args.contains(&"--pods=web-1,web-2".to_string()), "{args:?}");
+        let env = spec.containers[0].env.clone().unwrap();
+        let namespace = env
+            .iter()
+            .find(|e| e.name == "FAULTLINE_NAMESPACE")
+            .unwrap();
+        assert_eq!(namespace.value.as_deref(), Some("shop"));
+    }
+
+    #[test]
+    fn a_revert_pod_reverts_on_the_named_node_and_an_api_fault_pod_stays_owned() {
+        let (result, fault) = result_with(serde_json::json!({
+            "name": "slow", "type": "pod-network-loss", "target": {}, "networkLoss": {"percent": 30}
+        }));
+        let pod = revert_pod(&config(), &result, &fault, "node-b").unwrap();
+        let name = pod.metadata.name.clone().unwrap();
+        assert!(
+            name.starts_with("shop-web-1-slow-revert-") && name.len() <= 63,
+            "{name}"
+        );
+        let spec = pod.spec.unwrap();
+        assert_eq!(spec.node_name.as_deref(), Some("node-b"));
+        let args = spec.containers[0].args.clone().unwrap();
+        assert!(args.contains(&"--revert".to_string()));
+        assert!(!args.iter().any(|a| a.starts_with("--pods=")));
+
+        let (result, fault) = result_with(serde_json::json!({
+            "name": "kill", "type": "pod-delete", "target": {}
+        }));
+        let pod = fault_pod(&config(), &result, &fault, None).unwrap();
+        assert_eq!(pod.metadata.namespace.as_deref(), Some("shop"));
+        assert_eq!(pod.metadata.owner_references.map(|o| o.len()), Some(1));
+        assert_eq!(pod.spec.unwrap().host_pid, None);
     }
 }

@@ -169,6 +169,7 @@ async fn settle(result: &ChaosResult, ctx: &Context) -> Result<Action> {
 async fn cleanup(result: &ChaosResult, ctx: &Arc<Context>) -> Result<Action> {
     if result.annotations().contains_key(FORCE_CLEANUP_ANNOTATION) {
         force_cleanup(result, ctx).await?;
+        delete_node_level_pods(result, ctx).await?;
         return Ok(Action::await_change());
     }
     if !is_terminal(result) {
