@@ -155,7 +155,12 @@ test_a_passing_run_exits_0_with_reports() {
 	# get, logs and report on the finished runs.
 	faultline get results -n "$ns" | tee "$OUT/a-get.txt"
 	grep -E '^kill-web-2 +kill-web +request +Completed +Pass +100 ' "$OUT/a-get.txt" >/dev/null || fail "get results lacks run 2"
-	faultline get experiments -n "$ns" | grep -E '^kill-web +Completed +100 +Pass +kill-web-2 ' || fail "get experiments"
+	# The experiment's status follows its result's a moment later (its controller copies lastRun).
+	local tries=0
+	until faultline get experiments -n "$ns" | grep -E '^kill-web +Completed +100 +Pass +kill-web-2 '; do
+		tries=$((tries + 1)); [ $tries -lt 20 ] || { faultline get experiments -n "$ns"; fail "get experiments"; }
+		sleep 0.5
+	done
 	faultline logs kill-web-2 -n "$ns" > "$OUT/a-logs.txt" || fail "logs failed"
 	grep -F 'pod/kill-web-2-kill' "$OUT/a-logs.txt" >/dev/null || fail "logs lack the fault pod's lines"
 	grep -F 'event/RunCompleted' "$OUT/a-logs.txt" >/dev/null || fail "logs lack the run's Events"

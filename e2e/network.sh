@@ -132,7 +132,7 @@ $(probe fast-after EOT "$svc" 150ms)" || fail "experiment rejected"
 	[ "$(field "$ns" chaosresult slow-1 '{.status.faults[0].targets[0].state}')" = Reverted ] || fail "the ledger entry is not Reverted"
 	# faultline logs finds the fault pod in Faultline's namespace through its labels.
 	"$(faultline_bin)" logs slow-1 -n "$ns" > "$OUT/a-logs.txt" 2>&1 || fail "faultline logs failed: $(tail -3 "$OUT/a-logs.txt")"
-	grep -F "pod/$ns-slow-1-slow" "$OUT/a-logs.txt" | grep -F injected >/dev/null || fail "faultline logs shows no line of the fault pod"
+	grep -E "pod/slow-1-slow-[0-9a-f]{8} " "$OUT/a-logs.txt" | grep -F injected >/dev/null || fail "faultline logs shows no line of the fault pod"
 	local after; after=$(median_ms "$url" 9 time_connect)
 	echo "after the fault: median ${after} ms"
 	[ "$after" -le $((before + 50)) ] || fail "latency after the fault is ${after} ms"

@@ -588,6 +588,160 @@ fn stopping_under_load_loses_no_packet() {
     assert_eq!(sink.seen(), 6000);
 }
 
+/// The path of an executable named `name`, searched in PATH and the usual sbin directories.
+fn find_binary(name: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(Into::into))
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Runs a command in the network namespace of `pid`, with `input` on its stdin; Err(stderr).
+fn try_sh(pid: u32, args: &[&std::ffi::OsStr], input: &str) -> Result<(), String> {
+    let ns = format!("--net=/proc/{pid}/ns/net");
+    let mut child = Command::new("nsenter")
+        .arg(ns)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let fed = child
+        .stdin
+        .take()
+        .map(|mut s| s.write_all(input.as_bytes()));
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    match (out.status.success(), fed) {
+        (true, None | Some(Ok(()))) => Ok(()),
+        _ => Err(String::from_utf8_lossy(&out.stderr).trim().to_string()),
+    }
+}
+
+/// Adds, in the namespace of `pid`, a nat OUTPUT REDIRECT of TCP and UDP to 10.99.0.2:`port`
+/// to the same port on 127.0.0.1, as a sidecar proxy's rules do, with the `nft` binary or else
+/// `iptables`. Returns the tool used (and why nft was not), or Err saying why neither could.
+fn redirect_to_localhost(pid: u32, port: u16) -> Result<String, String> {
+    let mut errors = Vec::new();
+    if let Some(nft) = find_binary("nft") {
+        let rules = format!(
+            "table ip sidecar_test {{\n chain out {{\n  type nat hook output priority -100;\n  \
+             ip daddr 10.99.0.2 meta l4proto {{ tcp, udp }} th dport {port} redirect\n }}\n}}\n"
+        );
+        match try_sh(pid, &[nft.as_os_str(), "-f".as_ref(), "-".as_ref()], &rules) {
+            Ok(()) => return Ok("nft".into()),
+            Err(e) => errors.push(format!("nft: {e}")),
+        }
+    } else {
+        errors.push("no nft binary".into());
+    }
+    if let Some(iptables) = find_binary("iptables") {
+        let port = port.to_string();
+        let added = ["tcp", "udp"].iter().try_for_each(|proto| {
+            let args = [
+                "-t",
+                "nat",
+                "-A",
+                "OUTPUT",
+                "-d",
+                "10.99.0.2",
+                "-p",
+                proto,
+                "--dport",
+                &port,
+                "-j",
+                "REDIRECT",
+            ];
+            let args: Vec<&std::ffi::OsStr> = std::iter::once(iptables.as_os_str())
+                .chain(args.iter().map(|a| a.as_ref()))
+                .collect();
+            try_sh(pid, &args, "")
+        });
+        match added {
+            Ok(()) => return Ok(format!("iptables; {}", errors.join("; "))),
+            Err(e) => errors.push(format!("iptables: {e}")),
+        }
+    } else {
+        errors.push("no iptables binary".into());
+    }
+    Err(errors.join("; "))
+}
+
+/// Connects to `to` from `ns`, sends 8 bytes and reads them back: the time for all of it.
+fn tcp_round_trip(ns: &NetNs, to: &str) -> Duration {
+    let addr: SocketAddr = to.parse().unwrap();
+    let start = Instant::now();
+    let stream = ns.run_in(|| TcpStream::connect_timeout(&addr, Duration::from_secs(2)));
+    let mut stream = stream.unwrap().expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    stream.write_all(b"sidecar!").unwrap();
+    let mut buf = [0u8; 8];
+    stream.read_exact(&mut buf).expect("the echo");
+    assert_eq!(&buf, b"sidecar!");
+    start.elapsed()
+}
+
+/// A sidecar proxy's REDIRECT to localhost (as Istio installs) must not be shaped: on the output
+/// hook `meta oif` still names the device routed before NAT, so only the destination address
+/// tells a redirected packet apart. Its real upstream traffic stays shaped.
+#[test]
+fn a_redirect_to_localhost_is_not_shaped() {
+    let Some(p) = pair() else { return };
+    let _peer_echo = Server::start(&p.b, 7, echo);
+    let local_udp = p.a.run_in(|| UdpSocket::bind("127.0.0.1:7777"));
+    let _proxy_udp = Server::serve(local_udp.unwrap().unwrap(), echo);
+    let local_tcp = p.a.run_in(|| TcpListener::bind("127.0.0.1:7777"));
+    let local_tcp = local_tcp.unwrap().unwrap();
+    std::thread::spawn(move || {
+        for mut conn in local_tcp.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 64];
+                while let Ok(n @ 1..) = conn.read(&mut buf) {
+                    if conn.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let tool = match redirect_to_localhost(p.pid_a, 7777) {
+        Ok(tool) => tool,
+        Err(why) => {
+            println!("SKIPPED: cannot add a nat REDIRECT in the scratch namespace: {why}");
+            return;
+        }
+    };
+    let sock = client(&p.a);
+    let plain_udp = median_rtt(&sock, "10.99.0.2:7777", 5);
+    let plain_tcp = tcp_round_trip(&p.a, "10.99.0.2:7777");
+    let (engine, table) = shape(&p.a, "sidecar", delay(100), &Match::default());
+    let udp = median_rtt(&sock, "10.99.0.2:7777", 10);
+    let tcp = tcp_round_trip(&p.a, "10.99.0.2:7777");
+    let upstream = median_rtt(&sock, "10.99.0.2:7", 5);
+    assert!(engine.healthy());
+    let stats = engine.stop();
+    netfault::remove(&p.a, &table).unwrap();
+    println!(
+        "redirect ({tool}): unshaped udp {plain_udp:?} tcp {plain_tcp:?}; shaped udp {udp:?}, \
+         tcp connect+echo {tcp:?}, real peer {upstream:?}; {stats:?}"
+    );
+    assert!(
+        udp < 50 * MS,
+        "the redirected UDP round trip was delayed: {udp:?}"
+    );
+    assert!(
+        tcp < 50 * MS,
+        "the redirected TCP round trip was delayed: {tcp:?}"
+    );
+    assert!(
+        upstream >= 100 * MS,
+        "the real peer is still shaped: {upstream:?}"
+    );
+}
+
 /// How many packets per second the engine decides: a UDP flood through Delay 0. Run with
 /// `cargo test --release --test netfault_ns bench_engine_pps -- --ignored --nocapture`.
 #[test]

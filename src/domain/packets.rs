@@ -224,9 +224,17 @@ fn tcp_dns_query(payload: &[u8]) -> Option<DnsQuery> {
     }
 }
 
+/// The longest packet that can replace a queued one: the NFQUEUE verdict carries it in a netlink
+/// attribute, whose u16 length counts its 4-byte header.
+pub const MAX_ANSWER_LEN: usize = u16::MAX as usize - 4;
+
 /// Rewrites an IPv4 or IPv6 packet holding a UDP DNS query into the answer REFUSED (RCODE 5)
 /// from the queried server: addresses and ports swapped, QR=1, RA=1, the first question kept,
-/// no records, IP and UDP checksums recomputed. None if the packet is not such a query.
+/// no records, IP and UDP checksums recomputed. An IPv4 answer gets a plain 20-byte header of
+/// its own (no options, DF set, not a fragment); an IPv6 one the query's fixed header (a query
+/// with extension headers is no query here, see [`parse_segment`]). None if the packet is not
+/// such a query, or if the answer would be longer than [`MAX_ANSWER_LEN`] (the caller then drops
+/// the query).
 pub fn refused_answer(packet: &[u8]) -> Option<Vec<u8>> {
     let seg = parse_segment(packet)?;
     if seg.transport != Transport::Udp {
@@ -245,30 +253,31 @@ pub fn refused_answer(packet: &[u8]) -> Option<Vec<u8>> {
     udp.extend_from_slice(&udp_len.to_be_bytes());
     udp.extend_from_slice(&[0, 0]);
     udp.extend_from_slice(&dns);
+    let ip_header = if packet[0] >> 4 == 4 { 20 } else { 40 };
+    if ip_header + udp.len() > MAX_ANSWER_LEN {
+        return None;
+    }
     match packet[0] >> 4 {
         4 => Some(ipv4_answer(packet, udp)),
         _ => Some(ipv6_answer(packet, udp)),
     }
 }
 
+/// A fresh IPv4 header (none of the query's options, fragment fields or TTL) over `udp`.
 fn ipv4_answer(query: &[u8], mut udp: Vec<u8>) -> Vec<u8> {
-    let ihl = usize::from(query[0] & 0x0f) * 4;
-    let mut ip = query[..ihl].to_vec();
-    let (src, dst) = (query[12..16].to_vec(), query[16..20].to_vec());
-    ip[12..16].copy_from_slice(&dst);
-    ip[16..20].copy_from_slice(&src);
-    let total = (ihl + udp.len()) as u16;
-    ip[2..4].copy_from_slice(&total.to_be_bytes());
-    ip[10..12].copy_from_slice(&[0, 0]);
+    let (src, dst) = (&query[12..16], &query[16..20]);
+    let total = (20 + udp.len()) as u16;
+    let mut ip = Vec::with_capacity(usize::from(total));
+    ip.extend_from_slice(&[0x45, query[1]]); // version 4, IHL 5; the query's DSCP/ECN
+    ip.extend_from_slice(&total.to_be_bytes());
+    ip.extend_from_slice(&query[4..6]); // identification: any will do with DF
+    ip.extend_from_slice(&[0x40, 0]); // DF, MF clear, fragment offset 0
+    ip.extend_from_slice(&[64, 17, 0, 0]); // TTL, UDP, checksum (below)
+    ip.extend_from_slice(dst);
+    ip.extend_from_slice(src);
     let csum = checksum(&[&ip]);
     ip[10..12].copy_from_slice(&csum.to_be_bytes());
-    let pseudo = [
-        &dst[..],
-        &src[..],
-        &[0, 17],
-        &(udp.len() as u16).to_be_bytes(),
-    ]
-    .concat();
+    let pseudo = [dst, src, &[0, 17], &(udp.len() as u16).to_be_bytes()].concat();
     set_udp_checksum(&mut udp, &pseudo);
     ip.extend_from_slice(&udp);
     ip
@@ -479,6 +488,61 @@ mod tests {
         ]
         .concat();
         assert_eq!(checksum(&[&pseudo, &answer[20..]]), 0, "UDP checksum");
+    }
+
+    #[test]
+    fn refused_answer_has_a_plain_ipv4_header_whatever_the_query_carried() {
+        let (client, server) = (Ipv4Addr::new(10, 99, 0, 1), Ipv4Addr::new(10, 99, 0, 2));
+        let plain = ipv4_udp(client, 40000, server, 53, &dns_query(7, "x.example.com", 1));
+        // The same query with a Router Alert option (IHL 6), MF set and TTL 1.
+        let mut query = plain[..20].to_vec();
+        query.extend_from_slice(&[0x94, 4, 0, 0]);
+        query.extend_from_slice(&plain[20..]);
+        query[0] = 0x46;
+        let total = query.len() as u16;
+        query[2..4].copy_from_slice(&total.to_be_bytes());
+        query[6..8].copy_from_slice(&[0x20, 0]);
+        query[8] = 1;
+        query[10..12].copy_from_slice(&[0, 0]);
+        let csum = checksum(&[&query[..24]]);
+        query[10..12].copy_from_slice(&csum.to_be_bytes());
+        for packet in [&plain, &query] {
+            let answer = refused_answer(packet).unwrap();
+            assert_eq!(answer[0], 0x45, "no options");
+            assert_eq!(&answer[6..8], &[0x40, 0], "DF, not a fragment");
+            assert_eq!((answer[8], answer[9]), (64, 17));
+            assert_eq!(checksum(&[&answer[..20]]), 0, "IPv4 header checksum");
+            assert_eq!(usize::from(be16(&answer, 2).unwrap()), answer.len());
+            assert_eq!(&answer[12..16], &server.octets());
+            assert_eq!(&answer[16..20], &client.octets());
+            let seg = parse_segment(&answer).unwrap();
+            assert_eq!((seg.src_port, seg.dst_port), (53, 40000));
+            assert_eq!(usize::from(be16(&answer, 24).unwrap()), answer.len() - 20);
+            let pseudo = [
+                &server.octets()[..],
+                &client.octets(),
+                &[0, 17],
+                &answer[24..26],
+            ]
+            .concat();
+            assert_eq!(checksum(&[&pseudo, &answer[20..]]), 0, "UDP checksum");
+            assert_eq!(seg.payload[3], 0x85);
+        }
+        assert_eq!(refused_answer(&query), refused_answer(&plain));
+    }
+
+    #[test]
+    fn no_answer_is_ever_longer_than_a_verdict_can_carry() {
+        // The longest name a query can hold (255 bytes) over IPv6, the larger header.
+        let label = "a".repeat(63);
+        let name = [&label[..], &label, &label, &label[..61]].join(".");
+        let query = dns_query(1, &name, 1);
+        assert_eq!(parse_dns_query(&query).unwrap().name, name);
+        let (client, server): (Ipv6Addr, Ipv6Addr) =
+            ("fd99::1".parse().unwrap(), "fd99::2".parse().unwrap());
+        let answer = refused_answer(&ipv6_udp(client, 1, server, 53, &query)).unwrap();
+        assert!(answer.len() <= MAX_ANSWER_LEN, "{}", answer.len());
+        assert_eq!(MAX_ANSWER_LEN + 4, usize::from(u16::MAX));
     }
 
     #[test]

@@ -132,6 +132,8 @@ pub struct NetworkFault {
     peers: Peers,
     /// DNS only: UDP and TCP port 53, whatever `traffic` says.
     dns: bool,
+    /// A partition: the packets to drop must name peers, never "everything".
+    requires_peers: bool,
     /// The engines this process runs, by pod UID.
     engines: Mutex<HashMap<String, Engine>>,
 }
@@ -154,8 +156,16 @@ impl NetworkFault {
             traffic,
             peers,
             dns,
+            requires_peers: false,
             engines: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A fault whose selection must name peers (pod-network-partition): a peer list that
+    /// resolves to no address is refused rather than widened to every packet.
+    pub fn requiring_peers(mut self) -> Self {
+        self.requires_peers = true;
+        self
     }
 
     /// The packets to queue, with Services, peer pods and namespaces resolved to addresses now.
@@ -187,7 +197,8 @@ impl NetworkFault {
         for peer_namespace in &self.peers.namespaces {
             addresses.extend(self.pod_addresses(peer_namespace, None).await?);
         }
-        let named_peers = !self.traffic.services.is_empty()
+        let named_peers = self.requires_peers
+            || !self.traffic.services.is_empty()
             || self.peers.pods.is_some()
             || !self.peers.namespaces.is_empty();
         if named_peers && addresses.is_empty() && cidrs.is_empty() {
@@ -266,6 +277,11 @@ impl NetworkFault {
             .await?
             .into_iter()
             .filter(|p| p.spec.as_ref().is_none_or(|s| s.host_network != Some(true)))
+            // A finished pod's address may already belong to another pod.
+            .filter(|p| {
+                let phase = p.status.as_ref().and_then(|s| s.phase.as_deref());
+                matches!(phase, Some("Running" | "Pending"))
+            })
             .flat_map(|p| p.status.and_then(|s| s.pod_ips).unwrap_or_default())
             .filter_map(|ip| ip.ip.parse().ok())
             .collect())
@@ -333,7 +349,12 @@ impl Executor for NetworkFault {
             if let Some(why) = self.refusal(&pod) {
                 return Ok(Prepared::Skip(why));
             }
-            let uid = pod.metadata.uid.clone().unwrap_or_default();
+            let Some(uid) = pod.metadata.uid.clone().filter(|u| !u.is_empty()) else {
+                return Ok(Prepared::Skip(format!(
+                    "pod {}/{} has no UID",
+                    target.namespace, target.name
+                )));
+            };
             let lookup = uid.clone();
             let tables = blocking(move || netfault::tables(&NetNs::of_pod(&lookup)?)).await;
             let tables = match tables {
@@ -392,12 +413,42 @@ impl Executor for NetworkFault {
         })
     }
 
+    /// A verdict engine that stopped (a socket error) leaves traffic unshaped (fail-open): the
+    /// fault says so instead of reporting a hold it no longer has.
+    fn renew<'a>(
+        &'a self,
+        record: &'a TargetRecord,
+    ) -> BoxFuture<'a, Result<Vec<TargetRecord>, FaultError>> {
+        Box::pin(async move {
+            let uid = record_uid(record);
+            let engines = self.engines.lock().expect("engines lock");
+            match engines.get(&uid) {
+                Some(engine) if !engine.healthy() => Err(FaultError::Refused(format!(
+                    "the verdict engine of {} stopped early: its traffic has flowed unshaped (fail-open) since",
+                    record.display()
+                ))),
+                _ => Ok(vec![]),
+            }
+        })
+    }
+
     fn revert<'a>(
         &'a self,
         record: &'a TargetRecord,
     ) -> BoxFuture<'a, Result<Reverted, FaultError>> {
         Box::pin(async move {
             let shaped = Shaped::of(record)?;
+            // Only a process on the entry's node can see its pod: elsewhere "no such process"
+            // would wrongly read as "the pod is gone".
+            if let Some(here) = self.env.node.as_deref()
+                && here != shaped.node
+            {
+                return Err(FaultError::RevertFailed(vec![format!(
+                    "{} was shaped on node {:?}; this process runs on {here}",
+                    record.display(),
+                    shaped.node
+                )]));
+            }
             let uid = shaped.pod_uid.clone();
             let table = shaped.table.clone();
             let removed = blocking(move || netfault::remove(&NetNs::of_pod(&uid)?, &table)).await;
@@ -406,7 +457,13 @@ impl Executor for NetworkFault {
                 .lock()
                 .expect("engines lock")
                 .remove(&shaped.pod_uid);
-            let stats = engine.map(Engine::stop);
+            // Stopping releases the held packets, which can take a moment: off the runtime.
+            let stats = match engine {
+                Some(engine) => tokio::task::spawn_blocking(move || engine.stop())
+                    .await
+                    .ok(),
+                None => None,
+            };
             let handled = stats
                 .map(|s| {
                     format!(

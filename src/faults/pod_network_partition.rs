@@ -40,12 +40,15 @@ fn build(client: Client, fault: &api::Fault, env: &Env) -> Box<dyn Executor> {
         pods: parameters.pods,
         namespaces: parameters.namespaces,
     };
-    Box::new(NetworkFault::new(
-        client,
-        env,
-        Action::DropAll,
-        parameters.traffic,
-        peers,
-        false,
-    ))
+    Box::new(
+        NetworkFault::new(
+            client,
+            env,
+            Action::DropAll,
+            parameters.traffic,
+            peers,
+            false,
+        )
+        .requiring_peers(),
+    )
 }

@@ -9,7 +9,7 @@ use std::collections::BinaryHeap;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ use rand::SeedableRng;
 use rand::rngs::SmallRng;
 
 use super::nft::sys::*;
-use super::nft::{MsgWriter, NlMsg, NlSocket, messages};
+use super::nft::{MAX_ATTR_DATA, MsgWriter, NlMsg, NlSocket, messages};
 use super::{Action, NetError, NetNs};
 use crate::domain::packets::{DnsVerdict, dns_verdict, sample_delay, should_drop};
 
@@ -77,6 +77,9 @@ pub struct Engine {
     thread: Option<JoinHandle<()>>,
     wake: Arc<OwnedFd>,
     counters: Arc<Counters>,
+    /// Set while the verdict loop serves its bound queue; cleared by the thread itself the
+    /// moment the loop ends, whatever the reason (see [`Engine::healthy`]).
+    serving: Arc<AtomicBool>,
 }
 
 impl Engine {
@@ -89,6 +92,11 @@ impl Engine {
         let sock = ns.run_in(NlSocket::open)??;
         let copy_packets = matches!(action, Action::DnsError { .. });
         configure(&sock, queue, copy_packets)?;
+        Engine::spawn(sock, queue, action)
+    }
+
+    /// Starts the verdict thread on a socket already bound to `queue`.
+    fn spawn(sock: NlSocket, queue: u16, action: Action) -> Result<Engine, NetError> {
         // SAFETY: eventfd returns a new descriptor that we own at once.
         let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
         if fd < 0 {
@@ -96,6 +104,7 @@ impl Engine {
         }
         let wake = Arc::new(unsafe { OwnedFd::from_raw_fd(fd) });
         let counters = Arc::new(Counters::default());
+        let serving = Arc::new(AtomicBool::new(true));
         let worker = Worker {
             sock,
             queue,
@@ -106,6 +115,7 @@ impl Engine {
             held: BinaryHeap::new(),
             out: MsgWriter::default(),
             buf: vec![0; 0x10000 + 4096],
+            serving: serving.clone(),
         };
         let thread = std::thread::Builder::new()
             .name(format!("faultline-nfq-{queue}"))
@@ -114,6 +124,7 @@ impl Engine {
             thread: Some(thread),
             wake,
             counters,
+            serving,
         })
     }
 
@@ -122,10 +133,20 @@ impl Engine {
         self.counters.snapshot()
     }
 
-    /// Whether the verdict thread still runs (it ends early only on a socket error, which it
-    /// logs; the bypass flag then lets traffic through unshaped).
+    /// Whether the verdict thread still exists. It may be winding down after a failure (it then
+    /// spends up to a second accepting what it held): to know whether packets are still being
+    /// shaped, ask [`Engine::healthy`].
     pub fn is_running(&self) -> bool {
         self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// Whether the engine still shapes traffic: its thread is alive and serving the queue it
+    /// bound in [`Engine::start`]. False from the moment the loop ends for any reason (a socket
+    /// error, which the thread logs; a panic; [`Engine::stop`]), even while the thread is still
+    /// releasing what it held. The kernel then fails open (the queue's bypass flag), so an
+    /// unhealthy engine means the fault has silently stopped: its traffic flows unshaped.
+    pub fn healthy(&self) -> bool {
+        self.serving.load(Relaxed) && self.is_running()
     }
 
     /// Stops the thread: new packets are left to fail-open, every held packet is accepted, then
@@ -212,6 +233,29 @@ fn configure(sock: &NlSocket, queue: u16, copy_packets: bool) -> Result<(), NetE
     }
 }
 
+/// Writes one verdict message. A replacement payload too long for a netlink attribute (see
+/// [`MAX_ATTR_DATA`]) is never written: the packet is dropped instead. Returns the verdict given.
+fn write_verdict(
+    w: &mut MsgWriter,
+    queue: u16,
+    id: u32,
+    verdict: u32,
+    payload: Option<&[u8]>,
+) -> u32 {
+    let fits = payload.is_none_or(|p| p.len() <= MAX_ATTR_DATA);
+    let verdict = if fits { verdict } else { NF_DROP };
+    w.begin(NFQ_VERDICT, NLM_F_REQUEST, 0, libc::AF_UNSPEC as u8, queue);
+    w.attr(
+        NFQA_VERDICT_HDR,
+        &[verdict.to_be_bytes(), id.to_be_bytes()].concat(),
+    );
+    if let Some(payload) = payload.filter(|_| fits) {
+        w.attr(NFQA_PAYLOAD, payload);
+    }
+    w.finish();
+    verdict
+}
+
 const NFQ_PACKET: u16 = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET;
 const NFQ_VERDICT: u16 = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT;
 const NFQ_CONFIG: u16 = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_CONFIG;
@@ -265,11 +309,24 @@ struct Worker {
     held: BinaryHeap<Reverse<(Instant, u32)>>,
     out: MsgWriter,
     buf: Vec<u8>,
+    serving: Arc<AtomicBool>,
+}
+
+/// Clears the engine's `serving` flag when dropped: also when the thread unwinds from a panic.
+struct NotServing(Arc<AtomicBool>);
+
+impl Drop for NotServing {
+    fn drop(&mut self) {
+        self.0.store(false, Relaxed);
+    }
 }
 
 impl Worker {
     fn run(mut self) {
-        if let Err(e) = self.serve() {
+        let serving = NotServing(self.serving.clone());
+        let served = self.serve();
+        drop(serving);
+        if let Err(e) = served {
             tracing::warn!(queue = self.queue, error = %e, "NFQUEUE loop failed; releasing held packets");
         }
         if let Err(e) = self.shutdown() {
@@ -348,6 +405,8 @@ impl Worker {
                 match dns_verdict(packet.payload, pattern.as_deref(), *refuse, can_answer) {
                     DnsVerdict::Accept => Fate::Accept,
                     DnsVerdict::Drop => Fate::Drop,
+                    // An answer that no verdict attribute can carry: the query is dropped.
+                    DnsVerdict::Answer(answer) if answer.len() > MAX_ATTR_DATA => Fate::Drop,
                     DnsVerdict::Answer(answer) => Fate::Answer(answer),
                 }
             }
@@ -391,21 +450,7 @@ impl Worker {
 
     /// Queues a verdict message; [`Worker::flush`] sends them.
     fn verdict(&mut self, id: u32, verdict: u32, payload: Option<&[u8]>) {
-        self.out.begin(
-            NFQ_VERDICT,
-            NLM_F_REQUEST,
-            0,
-            libc::AF_UNSPEC as u8,
-            self.queue,
-        );
-        self.out.attr(
-            NFQA_VERDICT_HDR,
-            &[verdict.to_be_bytes(), id.to_be_bytes()].concat(),
-        );
-        if let Some(payload) = payload {
-            self.out.attr(NFQA_PAYLOAD, payload);
-        }
-        self.out.finish();
+        write_verdict(&mut self.out, self.queue, id, verdict, payload);
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -497,5 +542,62 @@ fn poll<const N: usize>(fds: [RawFd; N], timeout: Option<Duration>) -> io::Resul
             Err(err)
         };
     }
+    if pfds.iter().any(|p| p.revents & libc::POLLNVAL != 0) {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
     Ok(pfds.map(|p| p.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn healthy_turns_false_once_the_loop_fails() {
+        let mut fds = [0; 2];
+        // SAFETY: pipe2 fills two new descriptors, owned at once.
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let engine = Engine::spawn(NlSocket::from_fd(read), 1, Action::DropAll).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(engine.healthy(), "an idle engine is healthy");
+        // Readable but no socket: recv fails (ENOTSOCK) as a broken netlink socket would.
+        // SAFETY: writing one byte to our own pipe.
+        assert_eq!(
+            unsafe { libc::write(write.as_raw_fd(), [1u8].as_ptr().cast(), 1) },
+            1
+        );
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while engine.healthy() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(!engine.healthy(), "the loop failed: the engine must say so");
+        let stats = engine.stop();
+        assert_eq!(stats.packets, 0);
+    }
+
+    #[test]
+    fn a_replacement_too_long_for_an_attribute_becomes_a_drop() {
+        let mut w = MsgWriter::default();
+        let fits = vec![0x45; MAX_ATTR_DATA];
+        let too_long = vec![0x45; MAX_ATTR_DATA + 1];
+        assert_eq!(
+            write_verdict(&mut w, 3, 7, NF_ACCEPT, Some(&fits)),
+            NF_ACCEPT
+        );
+        assert_eq!(
+            write_verdict(&mut w, 3, 8, NF_ACCEPT, Some(&too_long)),
+            NF_DROP
+        );
+        let msgs: Vec<_> = messages(w.bytes()).collect();
+        assert_eq!(msgs.len(), 2);
+        let first: Vec<_> = msgs[0].attrs().collect();
+        assert_eq!(first[0], (NFQA_VERDICT_HDR, &[0, 0, 0, 1, 0, 0, 0, 7][..]));
+        assert_eq!(first[1], (NFQA_PAYLOAD, &fits[..]));
+        let second: Vec<_> = msgs[1].attrs().collect();
+        assert_eq!(
+            second,
+            vec![(NFQA_VERDICT_HDR, &[0, 0, 0, 0, 0, 0, 0, 8][..])]
+        );
+    }
 }

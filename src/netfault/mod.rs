@@ -25,6 +25,9 @@ pub enum NetError {
     /// No process on this node belongs to the pod.
     #[error("pod {0} has no process on this node (it is gone or runs elsewhere)")]
     PodNotFound(String),
+    /// The pod UID is empty: "pod" is part of every pod's cgroup path, so it would match any pod.
+    #[error("no pod UID given: an empty UID would match every pod on the node")]
+    EmptyPodUid,
     /// The pod shares the node's network namespace.
     #[error(
         "pod {0} uses the node's network namespace (hostNetwork): a network fault would shape the node"

@@ -4,8 +4,11 @@
 //!
 //! Layout of a table (family inet):
 //! ```text
-//! chain egress  { type filter hook output priority 10; oiftype loopback accept; <peer> [jump egress_l4 | <l4> queue] }
-//! chain ingress { type filter hook input  priority 10; iiftype loopback accept; ... }
+//! chain egress  { type filter hook output priority 10;
+//!                 ip daddr 127.0.0.0/8 accept; ip6 daddr ::1 accept; oiftype loopback accept;
+//!                 <peer> [jump egress_l4 | <l4> queue] }
+//! chain ingress { type filter hook input  priority 10;
+//!                 ip saddr 127.0.0.0/8 accept; ip6 saddr ::1 accept; iiftype loopback accept; ... }
 //! ```
 //! The rules use the native `queue` expression. Kernels without it (CONFIG_NFT_QUEUE unset, as
 //! on the development machine) refuse the rule with ENOENT; the whole batch is then sent again
@@ -13,8 +16,10 @@
 //! lists the same way: `queue num N bypass`.
 //!
 //! Priority 10 runs after the filter chains at 0 (we hold only packets the pod's own firewall
-//! lets through) and, on output, after NAT at -100, so a sidecar's redirect to localhost is seen
-//! as loopback and skipped, and only the proxy's real upstream packet is shaped.
+//! lets through) and, on output, after NAT at -100, so a sidecar's REDIRECT (Istio's, say) has
+//! already rewritten the destination to 127.0.0.1 or ::1. The interface does not tell: on the
+//! output hook `meta oif` stays the device routed before NAT (eth0), which is why the chains
+//! skip loopback addresses first; only the proxy's real upstream packet is then shaped (once).
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -226,6 +231,14 @@ impl NlSocket {
     }
 }
 
+#[cfg(test)]
+impl NlSocket {
+    /// Wraps any descriptor, for tests of what happens when the socket fails.
+    pub(crate) fn from_fd(fd: OwnedFd) -> NlSocket {
+        NlSocket { fd }
+    }
+}
+
 impl AsRawFd for NlSocket {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
@@ -238,6 +251,10 @@ fn kernel_addr() -> libc::sockaddr_nl {
     addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
     addr
 }
+
+/// The most data one netlink attribute can hold: its length is a u16 that counts its 4-byte
+/// header.
+pub(crate) const MAX_ATTR_DATA: usize = u16::MAX as usize - 4;
 
 /// Writes netfilter netlink messages (header, nfgenmsg, attributes) one after another.
 #[derive(Debug, Default)]
@@ -266,8 +283,15 @@ impl MsgWriter {
         self.buf[self.start..self.start + 4].copy_from_slice(&len.to_ne_bytes());
     }
 
-    /// Appends an attribute, padded to 4 bytes.
+    /// Appends an attribute, padded to 4 bytes. Its length field is a u16 that counts the
+    /// 4-byte header: callers keep `data` within [`MAX_ATTR_DATA`] (a longer one would corrupt
+    /// every message after it, so it panics instead).
     pub(crate) fn attr(&mut self, ty: u16, data: &[u8]) {
+        assert!(
+            data.len() <= MAX_ATTR_DATA,
+            "a netlink attribute of {} bytes does not fit its u16 length",
+            data.len()
+        );
         self.buf
             .extend_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
         self.buf.extend_from_slice(&ty.to_ne_bytes());
@@ -528,16 +552,11 @@ fn direction_chains(
         false => ("egress", NF_INET_LOCAL_OUT, NFT_META_OIFTYPE),
         true => ("ingress", NF_INET_LOCAL_IN, NFT_META_IIFTYPE),
     };
-    let skip_loopback = vec![
-        Expr::Meta(iftype),
-        Expr::Cmp(ARPHRD_LOOPBACK.to_ne_bytes().to_vec()),
-        Expr::Accept,
-    ];
     let with = |a: &[Expr], b: &[Expr], last: Expr| [a, b, &[last]].concat();
     let mut base = ChainPlan {
         name: name.to_string(),
         hook: Some(hook),
-        rules: vec![skip_loopback],
+        rules: loopback_skips(ingress, iftype),
     };
     if peers.len() > 1 && l4.len() > 1 {
         let sub = format!("{name}_l4");
@@ -559,6 +578,30 @@ fn direction_chains(
     }
     vec![base]
 }
+
+/// The rules that open a base chain and accept loopback traffic: by peer address (127.0.0.0/8,
+/// ::1: the destination on egress, the source on ingress), which also catches packets NAT sent
+/// to localhost while `meta oif` still names the real device, then by interface type.
+fn loopback_skips(ingress: bool, iftype: u32) -> Vec<Vec<Expr>> {
+    let localhost = [
+        Cidr::new(std::net::Ipv4Addr::new(127, 0, 0, 0).into(), 8),
+        Cidr::new(std::net::Ipv6Addr::LOCALHOST.into(), 128),
+    ];
+    let by_address = localhost
+        .into_iter()
+        .flatten()
+        .map(|c| [peer(&c, ingress), vec![Expr::Accept]].concat());
+    let by_interface = vec![
+        Expr::Meta(iftype),
+        Expr::Cmp(ARPHRD_LOOPBACK.to_ne_bytes().to_vec()),
+        Expr::Accept,
+    ];
+    by_address.chain([by_interface]).collect()
+}
+
+/// The number of rules [`loopback_skips`] puts at the start of each base chain.
+#[cfg(test)]
+const SKIPS: usize = 3;
 
 /// One alternative per peer range, each behind a `meta nfproto` test; [[]] when any peer will do.
 fn peer_alternatives(cidrs: &[Cidr], ingress: bool) -> Vec<Vec<Expr>> {
@@ -850,37 +893,63 @@ pub fn install(ns: &NetNs, table: &str, queue: u16, m: &Match) -> Result<(), Net
 }
 
 /// Deletes our table, and with it every chain and rule (atomically, in whichever of the inet, ip
-/// and ip6 families a table of that name exists). Ok(false) if it did not exist.
+/// and ip6 families a table of that name exists). Ok(false) if it did not exist: when every
+/// attempt met ENOENT, only once [`tables`] confirms the table is no longer listed (an error
+/// otherwise, so a revert never reports as gone a table that still shapes traffic).
 pub fn remove(ns: &NetNs, table: &str) -> Result<bool, NetError> {
     check_name(table)?;
     ns.run_in(|| {
         let sock = NlSocket::open()?;
         sock.set_recv_timeout(Duration::from_secs(5))?;
-        // A table removed by someone else between the listing and the batch: list again.
-        for _ in 0..3 {
-            let families: Vec<u8> = list_tables(&sock)?
-                .into_iter()
-                .filter(|(_, n)| n == table)
-                .map(|(f, _)| f)
-                .collect();
-            if families.is_empty() {
-                return Ok(false);
-            }
+        let list = || -> Result<Vec<u8>, NetError> {
+            let found = list_tables(&sock)?.into_iter();
+            Ok(found.filter(|(_, n)| n == table).map(|(f, _)| f).collect())
+        };
+        let delete = |families: &[u8]| {
             let mut batch = Batch::new();
-            for family in families {
+            for &family in families {
                 let what = format!("deleting table {} {table}", family_name(family));
                 let w = batch.msg(NFT_MSG_DELTABLE, 0, family, what);
                 w.attr_str(NFTA_TABLE_NAME, table);
                 w.finish();
             }
-            match batch.commit(&sock) {
-                Ok(()) => return Ok(true),
-                Err(r) if r.errno == libc::ENOENT => continue,
-                Err(r) => return Err(r.into_error(table)),
-            }
-        }
-        Ok(false)
+            batch.commit(&sock)
+        };
+        remove_with(table, list, delete, || tables(ns))
     })?
+}
+
+/// How many times [`remove`] lists and deletes before it checks what is left.
+const REMOVE_ATTEMPTS: usize = 3;
+
+/// The steps of [`remove`]: `list` gives the families holding the table, `delete` deletes it
+/// from those in one batch, `verify` lists our tables' names once every attempt met ENOENT (a
+/// table removed by someone else between the listing and the batch: list again).
+fn remove_with(
+    table: &str,
+    mut list: impl FnMut() -> Result<Vec<u8>, NetError>,
+    mut delete: impl FnMut(&[u8]) -> Result<(), Refusal>,
+    verify: impl FnOnce() -> Result<Vec<String>, NetError>,
+) -> Result<bool, NetError> {
+    let mut last = None;
+    for _ in 0..REMOVE_ATTEMPTS {
+        let families = list()?;
+        if families.is_empty() {
+            return Ok(false);
+        }
+        match delete(&families) {
+            Ok(()) => return Ok(true),
+            Err(r) if r.errno == libc::ENOENT => last = Some(r),
+            Err(r) => return Err(r.into_error(table)),
+        }
+    }
+    if !verify()?.iter().any(|t| t == table) {
+        return Ok(false);
+    }
+    let why = last.map_or_else(String::new, |r| r.into_error(table).to_string());
+    Err(NetError::Netlink(format!(
+        "table {table} is still listed after {REMOVE_ATTEMPTS} attempts to delete it ({why})"
+    )))
 }
 
 /// The names of the tables in the namespace whose names start with "faultline_" (once each,
@@ -988,37 +1057,77 @@ mod tests {
     }
 
     #[test]
-    fn everything_egress_is_one_queue_rule_after_the_loopback_skip() {
+    fn everything_egress_is_one_queue_rule_after_the_loopback_skips() {
         let chains = plan_table(Flavor::Native, 7, &Match::default());
-        assert_eq!(rule_count(&chains), vec![("egress".into(), 2)]);
+        assert_eq!(rule_count(&chains), vec![("egress".into(), SKIPS + 1)]);
         assert_eq!(chains[0].hook, Some(NF_INET_LOCAL_OUT));
-        assert_eq!(chains[0].rules[1], vec![Expr::Queue(7)]);
+        assert_eq!(chains[0].rules[SKIPS], vec![Expr::Queue(7)]);
         let compat = plan_table(Flavor::Compat, 7, &Match::default());
-        assert_eq!(compat[0].rules[1], vec![Expr::XtNfqueue(7)]);
+        assert_eq!(compat[0].rules[SKIPS], vec![Expr::XtNfqueue(7)]);
+    }
+
+    #[test]
+    fn base_chains_first_accept_localhost_by_address_then_by_interface() {
+        let both = m(Direction::Both, &["10.0.0.0/8"], &[], &[]);
+        let chains = plan_table(Flavor::Native, 7, &both);
+        let ipv4 = [Expr::Meta(NFT_META_NFPROTO), Expr::Cmp(vec![NFPROTO_IPV4])];
+        let ipv6 = [Expr::Meta(NFT_META_NFPROTO), Expr::Cmp(vec![NFPROTO_IPV6])];
+        let mut loopback6 = vec![0; 15];
+        loopback6.push(1);
+        for (chain, v4_offset, v6_offset, iftype) in [
+            (&chains[0], 16, 24, NFT_META_OIFTYPE),
+            (&chains[1], 12, 8, NFT_META_IIFTYPE),
+        ] {
+            let load = |offset, len| Expr::Payload {
+                base: NFT_PAYLOAD_NETWORK_HEADER,
+                offset,
+                len,
+            };
+            let v4 = [
+                load(v4_offset, 4),
+                Expr::Bitwise(vec![255, 0, 0, 0]),
+                Expr::Cmp(vec![127, 0, 0, 0]),
+                Expr::Accept,
+            ];
+            let v6 = [
+                load(v6_offset, 16),
+                Expr::Cmp(loopback6.clone()),
+                Expr::Accept,
+            ];
+            assert_eq!(chain.rules[0], [&ipv4[..], &v4].concat(), "{}", chain.name);
+            assert_eq!(chain.rules[1], [&ipv6[..], &v6].concat(), "{}", chain.name);
+            let interface = vec![
+                Expr::Meta(iftype),
+                Expr::Cmp(ARPHRD_LOOPBACK.to_ne_bytes().to_vec()),
+                Expr::Accept,
+            ];
+            assert_eq!(chain.rules[2], interface, "{}", chain.name);
+            assert_eq!(chain.rules.len(), SKIPS + 1, "{}", chain.name);
+        }
     }
 
     #[test]
     fn peers_and_ports_use_a_sub_chain_so_rules_add_up() {
         let both = m(Direction::Both, &["10.0.0.0/8", "fd00::/8"], &[53, 80], &[]);
         let chains = plan_table(Flavor::Native, 7, &both);
-        // 1 loopback skip + 2 peers; 2 protocols x 2 ports x (sport, dport).
+        // The loopback skips + 2 peers; 2 protocols x 2 ports x (sport, dport).
         assert_eq!(
             rule_count(&chains),
             vec![
-                ("egress".into(), 3),
+                ("egress".into(), SKIPS + 2),
                 ("egress_l4".into(), 8),
-                ("ingress".into(), 3),
+                ("ingress".into(), SKIPS + 2),
                 ("ingress_l4".into(), 8)
             ]
         );
         assert_eq!(
-            chains[0].rules[1].last(),
+            chains[0].rules[SKIPS].last(),
             Some(&Expr::Jump("egress_l4".into()))
         );
         let one_peer = m(Direction::Egress, &["10.0.0.0/8"], &[53, 80], &[]);
         assert_eq!(
             rule_count(&plan_table(Flavor::Native, 7, &one_peer)),
-            vec![("egress".into(), 9)]
+            vec![("egress".into(), SKIPS + 8)]
         );
     }
 
@@ -1036,7 +1145,7 @@ mod tests {
             &ipv4[..],
             &[daddr, Expr::Cmp(vec![10, 99, 0, 2]), Expr::XtNfqueue(1)],
         ];
-        assert_eq!(rules[1], expected.concat());
+        assert_eq!(rules[SKIPS], expected.concat());
     }
 
     #[test]
@@ -1056,7 +1165,68 @@ mod tests {
         let udp = [Expr::Meta(NFT_META_L4PROTO), Expr::Cmp(vec![17])];
         let peer = [saddr, Expr::Bitwise(mask), Expr::Cmp(net_bytes)];
         let expected = [&ipv6[..], &peer, &udp, &[Expr::Queue(1)]].concat();
-        assert_eq!(rules[1], expected);
+        assert_eq!(rules[SKIPS], expected);
+    }
+
+    fn enoent() -> Refusal {
+        Refusal {
+            errno: libc::ENOENT,
+            what: "deleting table inet faultline_x".into(),
+            table_msg: false,
+            rule_msg: false,
+        }
+    }
+
+    #[test]
+    fn remove_reports_gone_only_when_the_table_is_no_longer_listed() {
+        let table = "faultline_x";
+        let listed = || Ok(vec![table.to_string()]);
+        // The kernel keeps answering ENOENT, yet the table stays listed: an error, not "gone".
+        let mut deletes = 0;
+        let stuck = remove_with(
+            table,
+            || Ok(vec![NFPROTO_INET]),
+            |_| {
+                deletes += 1;
+                Err(enoent())
+            },
+            listed,
+        );
+        assert!(matches!(stuck, Err(NetError::Netlink(_))), "{stuck:?}");
+        assert_eq!(deletes, REMOVE_ATTEMPTS);
+        // ENOENT because someone else deleted it meanwhile: gone, as the listing confirms.
+        let raced = remove_with(
+            table,
+            || Ok(vec![NFPROTO_INET]),
+            |_| Err(enoent()),
+            || Ok(vec!["faultline_other".into()]),
+        );
+        assert!(!raced.unwrap());
+        let mut listings = 0;
+        let absent = remove_with(
+            table,
+            || {
+                listings += 1;
+                Ok(vec![])
+            },
+            |_| panic!("nothing to delete"),
+            || panic!("nothing to verify"),
+        );
+        assert_eq!((absent.unwrap(), listings), (false, 1));
+        let deleted = remove_with(table, || Ok(vec![NFPROTO_INET]), |_| Ok(()), listed);
+        assert!(deleted.unwrap());
+        let refused = remove_with(
+            table,
+            || Ok(vec![NFPROTO_INET]),
+            |_| {
+                Err(Refusal {
+                    errno: libc::EPERM,
+                    ..enoent()
+                })
+            },
+            listed,
+        );
+        assert!(matches!(refused, Err(NetError::Netlink(m)) if m.contains("CAP_NET_ADMIN")));
     }
 
     #[test]

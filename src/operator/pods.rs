@@ -36,6 +36,14 @@ pub fn fault_pod_name(result: &str, fault: &str) -> String {
 
 pub use crate::api::RESULT_NAMESPACE_LABEL;
 
+/// A short, stable hash (FNV-1a, 8 hex digits) that keeps names unique once cut.
+fn short_hash(text: &str) -> String {
+    let hash = text.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    format!("{hash:08x}")
+}
+
 /// Where a fault's pod lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FaultPodRef {
@@ -44,8 +52,8 @@ pub struct FaultPodRef {
 }
 
 /// The fault pod of `fault` in the run `result_namespace/result`: in the result's namespace,
-/// or, for a node-level fault, in Faultline's own (its name then starts with the result's
-/// namespace, since results of several namespaces share it).
+/// or, for a node-level fault, in Faultline's own, where results of every namespace meet: its
+/// name then ends with a hash of the result's namespace, name and fault, so no two collide.
 pub fn fault_pod_ref(
     operator_namespace: &str,
     result_namespace: &str,
@@ -57,10 +65,15 @@ pub fn fault_pod_ref(
             namespace: result_namespace.into(),
             name: fault_pod_name(result, &fault.name),
         },
-        Placement::TargetNode => FaultPodRef {
-            namespace: operator_namespace.into(),
-            name: fault_pod_name(&format!("{result_namespace}-{result}"), &fault.name),
-        },
+        Placement::TargetNode => {
+            let mut name = fault_pod_name(result, &fault.name);
+            name.truncate(54);
+            let hash = short_hash(&format!("{result_namespace}/{result}/{}", fault.name));
+            FaultPodRef {
+                namespace: operator_namespace.into(),
+                name: format!("{}-{hash}", name.trim_end_matches('-')),
+            }
+        }
     }
 }
 
@@ -291,10 +304,7 @@ pub fn revert_pod(
 
 /// `<fault pod>-revert-<hash of node>`, cut to a valid pod name.
 pub fn revert_pod_name(fault_pod: &str, node: &str) -> String {
-    let hash = node
-        .bytes()
-        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
-    let suffix = format!("-revert-{:05x}", hash & 0xfffff);
+    let suffix = format!("-revert-{}", short_hash(node));
     let mut name = fault_pod.to_string();
     name.truncate(63 - suffix.len());
     format!("{}{suffix}", name.trim_end_matches('-'))
@@ -397,7 +407,11 @@ mod tests {
         };
         let pod = fault_pod(&config(), &result, &fault, Some(&plan)).unwrap();
         assert_eq!(pod.metadata.namespace.as_deref(), Some("faultline-system"));
-        assert_eq!(pod.metadata.name.as_deref(), Some("shop-web-1-slow"));
+        let name = pod.metadata.name.clone().unwrap();
+        assert!(
+            name.starts_with("web-1-slow-") && name.len() == 19,
+            "{name}"
+        );
         assert!(pod.metadata.owner_references.is_none());
         let labels = pod.metadata.labels.clone().unwrap();
         assert_eq!(labels[RESULT_NAMESPACE_LABEL], "shop");
@@ -416,6 +430,27 @@ mod tests {
     }
 
     #[test]
+    fn node_level_pod_names_stay_unique_across_namespaces_and_cuts() {
+        let fault: Fault = serde_json::from_value(serde_json::json!({
+            "name": "slow", "type": "pod-network-latency", "target": {},
+            "networkLatency": {"latency": "1s"}
+        }))
+        .unwrap();
+        let a = fault_pod_ref("faultline", "a-b", "c", &fault);
+        let b = fault_pod_ref("faultline", "a", "b-c", &fault);
+        assert_ne!(a.name, b.name);
+        let long = "r".repeat(70);
+        let cut = fault_pod_ref("faultline", "shop", &long, &fault);
+        assert!(
+            cut.name.len() <= 63 && !cut.name.contains("--"),
+            "{}",
+            cut.name
+        );
+        let other = fault_pod_ref("faultline", "shop2", &long, &fault);
+        assert_ne!(cut.name, other.name);
+    }
+
+    #[test]
     fn a_revert_pod_reverts_on_the_named_node_and_an_api_fault_pod_stays_owned() {
         let (result, fault) = result_with(serde_json::json!({
             "name": "slow", "type": "pod-network-loss", "target": {}, "networkLoss": {"percent": 30}
@@ -423,7 +458,7 @@ mod tests {
         let pod = revert_pod(&config(), &result, &fault, "node-b").unwrap();
         let name = pod.metadata.name.clone().unwrap();
         assert!(
-            name.starts_with("shop-web-1-slow-revert-") && name.len() <= 63,
+            name.starts_with("web-1-slow-") && name.contains("-revert-") && name.len() <= 63,
             "{name}"
         );
         let spec = pod.spec.unwrap();
