@@ -330,6 +330,18 @@ test_g_host_network_and_a_second_fault_on_the_same_pod_are_refused() {
 	[ "$tables" = "faultline_${ns}_first-1_slow" ] || fail "the pod's tables changed: '$tables'"
 	phase=$(wait_result "$ns" first-1 90) || fail "$phase"
 	no_tables_left "$ns" web
+	# A partition reads its peers' addresses: a peer namespace must opt in as a target does.
+	experiment "$ns" closed "  faults:
+  - name: cut
+    type: pod-network-partition
+    duration: 5s
+    target: {kind: Deployment, name: web}
+    networkPartition: {namespaces: [kube-system]}" || fail "experiment rejected"
+	phase=$(wait_result "$ns" closed-1 60) || fail "$phase"
+	[ "$phase" = Error ] || fail "phase $phase with a peer namespace that did not opt in"
+	field "$ns" chaosresult closed-1 '{.status.message}' | grep -F "namespace kube-system is not a chaos target" >/dev/null ||
+		fail "the refusal does not name the peer namespace: $(field "$ns" chaosresult closed-1 '{.status.message}')"
+	[ -z "$(kubectl -n kube-system get rolebindings -o name | grep faultline-fault)" ] || fail "a RoleBinding was created in kube-system"
 }
 
 test_h_a_restarted_target_keeps_its_rules_and_a_deleted_one_counts_as_reverted() {

@@ -561,19 +561,24 @@ pub fn json_patch(operations: serde_json::Value) -> kube::api::Patch<serde_json:
 
 /// Runs a read-then-write `step` again when the write lost a race (409 Conflict, or 422 from a
 /// failed JSON-patch `test` on the resourceVersion): nodes change often (heartbeats, taints set
-/// by the node lifecycle controller), so a precondition can fail for reasons that are not ours.
+/// by the node lifecycle controller, a parallel fault on the same node), so a precondition can
+/// fail for reasons that are not ours. Up to 10 attempts over about 5 s.
 pub async fn retry_conflicts<T, F, Fut>(mut step: F) -> Result<T, FaultError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, FaultError>>,
 {
-    let mut attempt = 0;
+    let mut attempt = 0u64;
     loop {
         attempt += 1;
         match step().await {
-            Err(err) if matches!(err.status_code(), Some(409 | 422)) && attempt < 5 => {
+            Err(err) if matches!(err.status_code(), Some(409 | 422)) && attempt < 10 => {
                 tracing::debug!(%err, attempt, "lost a race with another writer; trying again");
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                // Growing, and jittered: two faults patching one node at the same instant (with
+                // heartbeats in between) must not keep colliding in lockstep.
+                let jitter = rand::random_range(0..150);
+                let pause = (100 * attempt).min(600) + jitter;
+                tokio::time::sleep(Duration::from_millis(pause)).await;
             }
             other => return other,
         }

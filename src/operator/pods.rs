@@ -156,8 +156,9 @@ pub async fn ensure_fault_rbac(ctx: &Context, namespace: &str, fault: &Fault) ->
 }
 
 /// Namespaces other than the result's and the target's whose objects a fault reads: a
-/// partition's peer namespaces, and those of Services named as `namespace/name`.
-fn peer_namespaces(fault: &Fault) -> Vec<String> {
+/// partition's peer namespaces, and those of Services named as `namespace/name`. The run admits
+/// them as it admits target namespaces (opt-in, allow-from).
+pub fn peer_namespaces(fault: &Fault) -> Vec<String> {
     let parameters = &fault.parameters;
     let mut namespaces = Vec::new();
     if let Some(partition) = &parameters.network_partition {
@@ -427,6 +428,16 @@ mod tests {
             .find(|e| e.name == "FAULTLINE_NAMESPACE")
             .unwrap();
         assert_eq!(namespace.value.as_deref(), Some("shop"));
+    }
+
+    #[test]
+    fn a_partitions_peer_namespaces_and_qualified_services_are_read_there() {
+        let fault: Fault = serde_json::from_value(serde_json::json!({
+            "name": "cut", "type": "pod-network-partition", "target": {},
+            "networkPartition": {"namespaces": ["db"], "services": ["cache", "auth/login"]}
+        }))
+        .unwrap();
+        assert_eq!(peer_namespaces(&fault), vec!["db", "auth"]);
     }
 
     #[test]

@@ -233,6 +233,8 @@ impl Run {
                     .unwrap_or_else(|| self.namespace.clone())
             })
             .collect();
+        // A network fault reads peer pods and Services in these: they must opt in as targets do.
+        targets.extend(faults.iter().flat_map(pods::peer_namespaces));
         targets.sort();
         targets.dedup();
         for target in targets {
