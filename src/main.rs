@@ -16,27 +16,7 @@ struct Args {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the controllers, with /metrics, /healthz and /readyz.
-    Operator {
-        /// Address of the metrics and health endpoints.
-        #[arg(long, default_value = "0.0.0.0:8080")]
-        metrics_addr: std::net::SocketAddr,
-        /// Reconcile experiments only in these namespaces (comma-separated; default: all).
-        #[arg(long, value_delimiter = ',')]
-        watch_namespaces: Vec<String>,
-        /// The image fault pods run: the operator's own.
-        #[arg(long, env = "FAULTLINE_IMAGE")]
-        image: String,
-        /// The operator's namespace.
-        #[arg(long, env = "FAULTLINE_NAMESPACE", default_value = "faultline-system")]
-        namespace: String,
-        /// Namespaces whose experiments may run node faults (comma-separated; default: none).
-        #[arg(long, env = "FAULTLINE_NODE_TARGET_NAMESPACES", value_delimiter = ',')]
-        node_target_namespaces: Vec<String>,
-        /// Label the operator's namespace for the privileged Pod Security level, which the
-        /// network faults' pods need (they run there; target namespaces keep their own level).
-        #[arg(long, env = "FAULTLINE_LABEL_NAMESPACE_PRIVILEGED")]
-        label_namespace_privileged: bool,
-    },
+    Operator(OperatorArgs),
     /// Execute a fault (what a fault pod runs): inject, hold for the duration, revert.
     Fault(FaultArgs),
     /// Print the CustomResourceDefinitions as YAML (for kubectl apply -f -), or a Markdown field reference.
@@ -155,6 +135,29 @@ enum ImportCommand {
 }
 
 #[derive(Debug, clap::Args)]
+struct OperatorArgs {
+    /// Address of the metrics and health endpoints.
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    metrics_addr: std::net::SocketAddr,
+    /// Reconcile experiments only in these namespaces (comma-separated; default: all).
+    #[arg(long, value_delimiter = ',')]
+    watch_namespaces: Vec<String>,
+    /// The image fault pods run: the operator's own.
+    #[arg(long, env = "FAULTLINE_IMAGE")]
+    image: String,
+    /// The operator's namespace.
+    #[arg(long, env = "FAULTLINE_NAMESPACE", default_value = "faultline-system")]
+    namespace: String,
+    /// Namespaces whose experiments may run node faults (comma-separated; default: none).
+    #[arg(long, env = "FAULTLINE_NODE_TARGET_NAMESPACES", value_delimiter = ',')]
+    node_target_namespaces: Vec<String>,
+    /// Label the operator's namespace for the privileged Pod Security level, which the
+    /// network faults' pods need (they run there; target namespaces keep their own level).
+    #[arg(long, env = "FAULTLINE_LABEL_NAMESPACE_PRIVILEGED")]
+    label_namespace_privileged: bool,
+}
+
+#[derive(Debug, clap::Args)]
 struct FaultArgs {
     /// The fault type, e.g. pod-delete or workload-scale.
     #[arg(value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<faultline::api::FaultType>()))]
@@ -242,6 +245,36 @@ async fn fault_main(args: FaultArgs) -> ExitCode {
     }
 }
 
+/// `faultline operator`: the controllers, until SIGTERM.
+async fn operator_main(args: OperatorArgs) -> ExitCode {
+    let OperatorArgs {
+        metrics_addr,
+        watch_namespaces,
+        image,
+        namespace,
+        node_target_namespaces,
+        label_namespace_privileged,
+    } = args;
+    let config = faultline::operator::Config {
+        image,
+        namespace,
+        watch_namespaces,
+        metrics_addr,
+        node_target_namespaces: node_target_namespaces
+            .into_iter()
+            .filter(|n| !n.is_empty())
+            .collect(),
+        label_namespace_privileged,
+    };
+    match faultline::operator::run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(%err, "operator failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Resolves on SIGTERM or SIGINT. The handlers are installed when this is called, not when the
 /// future is first polled, so a signal that arrives early is not lost (nor fatal).
 fn terminated() -> impl std::future::Future<Output = ()> {
@@ -299,37 +332,11 @@ async fn main() -> ExitCode {
         }
     };
     let _ = rustls::crypto::ring::default_provider().install_default();
-    if matches!(args.command, Command::Operator { .. } | Command::Fault(_)) {
+    if matches!(args.command, Command::Operator(_) | Command::Fault(_)) {
         faultline::telemetry::init(std::env::var("FAULTLINE_LOG_FORMAT").ok().as_deref());
     }
     match args.command {
-        Command::Operator {
-            metrics_addr,
-            watch_namespaces,
-            image,
-            namespace,
-            node_target_namespaces,
-            label_namespace_privileged,
-        } => {
-            let config = faultline::operator::Config {
-                image,
-                namespace,
-                watch_namespaces,
-                metrics_addr,
-                node_target_namespaces: node_target_namespaces
-                    .into_iter()
-                    .filter(|n| !n.is_empty())
-                    .collect(),
-                label_namespace_privileged,
-            };
-            match faultline::operator::run(config).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(err) => {
-                    tracing::error!(%err, "operator failed");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        Command::Operator(args) => operator_main(args).await,
         Command::Fault(args) => fault_main(args).await,
         Command::Crds { format } if format == "markdown" => {
             print!(

@@ -7,6 +7,7 @@
 pub mod ledger;
 pub mod node_cordon;
 pub mod node_drain;
+pub mod node_pod;
 pub mod node_taint;
 pub mod pod_delete;
 pub mod pod_dns_error;

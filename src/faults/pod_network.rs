@@ -10,10 +10,7 @@ use std::{collections::HashMap, net::IpAddr, sync::Mutex};
 
 use futures::future::BoxFuture;
 use k8s_openapi::api::{
-    core::v1::{
-        Capabilities, Pod, PodSecurityContext, PodSpec, SeccompProfile, SecurityContext, Service,
-        Toleration,
-    },
+    core::v1::{Pod, PodSpec, Service},
     discovery::v1::EndpointSlice,
 };
 use kube::{Api, Client, api::ListParams};
@@ -48,46 +45,34 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
+/// The kind of a network fault type: everything but its type and its `build` is shared.
+pub const fn network_kind(
+    fault_type: crate::api::FaultType,
+    build: fn(Client, &api::Fault, &Env) -> Box<dyn super::Executor>,
+) -> super::FaultKind {
+    super::FaultKind {
+        fault_type,
+        scope: super::Scope::Pods,
+        sustained: true,
+        action: crate::api::TargetAction::Shaped,
+        rules: RULES,
+        cluster_rules: &[],
+        revert_wording: "deleted its nftables table from each target's network namespace",
+        pod_overrides: node_level_pod,
+        placement: super::Placement::TargetNode,
+        build,
+    }
+}
+
 /// The Linux capabilities a network fault pod keeps (all others are dropped): NET_ADMIN for
 /// nftables and NFQUEUE, SYS_ADMIN for setns(2) into the target's network namespace, and
 /// SYS_PTRACE to open `/proc/<pid>/ns/net` of a target running as another user.
 pub const CAPABILITIES: [&str; 3] = ["NET_ADMIN", "SYS_ADMIN", "SYS_PTRACE"];
 
-/// The fault pod of a network fault: host PID namespace (to find the target's processes, and
-/// through them its network namespace), root with only [`CAPABILITIES`], a read-only root file
-/// system, and a toleration of every NoExecute taint, so it stays to revert on a node that is
-/// being emptied. The operator pins it to the target's node.
+/// The fault pod of a network fault: see [`super::node_pod::host_pid_pod`], with
+/// [`CAPABILITIES`].
 pub fn node_level_pod(spec: &mut PodSpec, _: &api::Fault) {
-    spec.host_pid = Some(true);
-    spec.security_context = Some(PodSecurityContext {
-        run_as_user: Some(0),
-        run_as_group: Some(0),
-        run_as_non_root: Some(false),
-        seccomp_profile: Some(SeccompProfile {
-            type_: "RuntimeDefault".into(),
-            ..SeccompProfile::default()
-        }),
-        ..PodSecurityContext::default()
-    });
-    spec.tolerations = Some(vec![Toleration {
-        operator: Some("Exists".into()),
-        effect: Some("NoExecute".into()),
-        ..Toleration::default()
-    }]);
-    for container in &mut spec.containers {
-        container.security_context = Some(SecurityContext {
-            run_as_user: Some(0),
-            run_as_non_root: Some(false),
-            allow_privilege_escalation: Some(false),
-            privileged: Some(false),
-            read_only_root_filesystem: Some(true),
-            capabilities: Some(Capabilities {
-                add: Some(CAPABILITIES.iter().map(|c| c.to_string()).collect()),
-                drop: Some(vec!["ALL".into()]),
-            }),
-            ..SecurityContext::default()
-        });
-    }
+    super::node_pod::host_pid_pod(spec, &CAPABILITIES);
 }
 
 /// What a network fault's ledger entry records in `original`: the pod instance, its node and
@@ -101,7 +86,8 @@ pub struct Shaped {
 }
 
 impl Shaped {
-    fn of(record: &TargetRecord) -> Result<Shaped, FaultError> {
+    /// What `record` shaped, from its `original`.
+    pub fn of(record: &TargetRecord) -> Result<Shaped, FaultError> {
         record
             .original
             .as_deref()

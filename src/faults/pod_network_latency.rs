@@ -6,26 +6,15 @@
 use kube::Client;
 
 use super::{
-    Env, Executor, FaultKind, Placement, Scope,
-    pod_network::{NetworkFault, Peers, RULES, node_level_pod},
+    Env, Executor, FaultKind,
+    pod_network::{NetworkFault, Peers, network_kind},
 };
 use crate::{
-    api::{self, FaultType, TargetAction},
+    api::{self, FaultType},
     netfault::Action,
 };
 
-pub static KIND: FaultKind = FaultKind {
-    fault_type: FaultType::PodNetworkLatency,
-    scope: Scope::Pods,
-    sustained: true,
-    action: TargetAction::Shaped,
-    rules: RULES,
-    cluster_rules: &[],
-    revert_wording: "deleted its nftables table from each target's network namespace",
-    pod_overrides: node_level_pod,
-    placement: Placement::TargetNode,
-    build,
-};
+pub static KIND: FaultKind = network_kind(FaultType::PodNetworkLatency, build);
 
 fn build(client: Client, fault: &api::Fault, env: &Env) -> Box<dyn Executor> {
     let parameters = fault.parameters.network_latency.clone();

@@ -189,11 +189,7 @@ async fn revert_on_nodes(
     let mut nodes = std::collections::BTreeSet::new();
     for index in pending(&ledger.records) {
         let record = ledger.records[index].clone();
-        let Some(shaped) = record
-            .original
-            .as_deref()
-            .and_then(|o| serde_json::from_str::<Shaped>(o).ok())
-        else {
+        let Ok(shaped) = Shaped::of(&record) else {
             // Recorded without what the revert needs: nothing was injected for it.
             let note = Some("nothing was injected: the entry names no pod instance".to_string());
             ledger

@@ -54,6 +54,11 @@ struct Run {
     /// When the run started (from its status, so a resumed run keeps its deadline).
     started: Timestamp,
     status: Mutex<ChaosResultStatus>,
+    /// Held from a flush's snapshot to the API server's answer. Two applies in flight may land
+    /// in either order, and an older snapshot landing last drops the fault entries a newer one
+    /// added: the parallel fault's pod then applies its ledger into an entry with no type,
+    /// status or weight, and the API server refuses it.
+    applying: Mutex<()>,
     namespace: String,
     name: String,
 }
@@ -83,6 +88,7 @@ pub async fn drive(ctx: Arc<Context>, result: ChaosResult) -> Result<()> {
         ctx: ctx.clone(),
         started,
         status: Mutex::new(status),
+        applying: Mutex::new(()),
         result,
         namespace,
         name,
@@ -153,6 +159,7 @@ impl Run {
 
     /// Applies the driver's part of the status (ledgers excluded) under its field manager.
     async fn flush(&self) -> Result<()> {
+        let _in_order = self.applying.lock().await;
         let mut status = self.status.lock().await.clone();
         for fault in &mut status.faults {
             fault.targets.clear();
@@ -1148,6 +1155,104 @@ mod tests {
         let ended = tracker.final_statuses(&FaultEnd::Finished(None));
         assert_eq!(ended[0].verdict, ProbeVerdict::NotApplicable);
         assert_eq!((ended[0].passed, ended[0].unknown), (4, 1));
+    }
+
+    /// The fault names one apply carried, and how many other applies were in flight.
+    type Applied = (Vec<String>, usize);
+
+    /// A fake API server that answers each request 50 ms late and records, per request, the
+    /// fault names its status carried and how many other requests were in flight.
+    fn slow_api_server() -> (kube::Client, Arc<std::sync::Mutex<Vec<Applied>>>) {
+        use http_body_util::BodyExt;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let log = seen.clone();
+        let service = tower::service_fn(move |req: hyper::Request<kube::client::Body>| {
+            let (log, in_flight) = (log.clone(), in_flight.clone());
+            async move {
+                let others = in_flight.fetch_add(1, Ordering::SeqCst);
+                let body = req.into_body().collect().await.unwrap().to_bytes();
+                let patch: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                let names = patch["status"]["faults"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|f| f["name"].as_str().unwrap_or_default().to_string())
+                    .collect();
+                log.lock().unwrap().push((names, others));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                let answer = serde_json::to_vec(&a_result()).unwrap();
+                Ok::<_, std::convert::Infallible>(hyper::Response::new(kube::client::Body::from(
+                    answer,
+                )))
+            }
+        });
+        (kube::Client::new(service, "shop"), seen)
+    }
+
+    fn a_result() -> ChaosResult {
+        serde_json::from_value(json!({
+            "apiVersion": "chaos.faultline.dev/v1alpha1", "kind": "ChaosResult",
+            "metadata": {"name": "web-1", "namespace": "shop"},
+            "spec": {"experimentRef": "web", "runNumber": 1, "trigger": "create", "experiment": {
+                "parallel": true, "faults": [
+                    {"name": "a", "type": "pod-delete", "target": {"kind": "Deployment", "name": "web"}},
+                    {"name": "b", "type": "pod-delete", "target": {"kind": "Deployment", "name": "web"}}
+                ]}}
+        }))
+        .unwrap()
+    }
+
+    fn run_against(client: kube::Client) -> Arc<Run> {
+        use kube::runtime::reflector::store;
+        let config = super::super::context::Config {
+            image: "faultline".into(),
+            namespace: "faultline-system".into(),
+            watch_namespaces: vec![],
+            metrics_addr: "127.0.0.1:8080".parse().unwrap(),
+            node_target_namespaces: vec![],
+            label_namespace_privileged: false,
+        };
+        let ctx = Context::new(
+            client,
+            kube::Config::new("http://127.0.0.1:1".parse().unwrap()),
+            config,
+            Arc::new(super::super::metrics::Metrics::new()),
+            store().0,
+            store().0,
+            store().0,
+        );
+        Arc::new(Run {
+            ctx: Arc::new(ctx),
+            result: a_result(),
+            started: Timestamp::now(),
+            status: Mutex::new(ChaosResultStatus::default()),
+            applying: Mutex::new(()),
+            namespace: "shop".into(),
+            name: "web-1".into(),
+        })
+    }
+
+    #[tokio::test]
+    async fn parallel_faults_flush_one_at_a_time_so_the_newest_snapshot_lands_last() {
+        let (client, seen) = slow_api_server();
+        let run = run_against(client);
+        let start = |name: &'static str| {
+            let run = run.clone();
+            async move {
+                let mut fault = status_with(vec![]).faults.remove(0);
+                fault.name = name.into();
+                run.status.lock().await.faults.push(fault);
+                run.flush().await.unwrap();
+            }
+        };
+        futures::join!(start("a"), start("b"));
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2);
+        assert!(seen.iter().all(|(_, others)| *others == 0), "{seen:?}");
+        assert_eq!(seen[1].0, ["a", "b"], "{seen:?}");
     }
 
     #[test]

@@ -1,0 +1,44 @@
+//! The pod spec every node-level fault pod shares (the network faults): the
+//! host PID namespace, root with only the capabilities its type names, a read-only root file
+//! system, no volumes (no hostPath, no runtime socket), and a toleration of every NoExecute
+//! taint, so it stays to finish and revert on a node that is being emptied.
+
+use k8s_openapi::api::core::v1::{
+    Capabilities, PodSecurityContext, PodSpec, SeccompProfile, SecurityContext, Toleration,
+};
+
+/// Sets `spec` up as a node-level fault pod keeping only `capabilities` (all others dropped).
+/// The host PID namespace is how it finds a target container's processes (and through them its
+/// namespaces and cgroups). The operator pins the pod to the target's node.
+pub fn host_pid_pod(spec: &mut PodSpec, capabilities: &[&str]) {
+    spec.host_pid = Some(true);
+    spec.security_context = Some(PodSecurityContext {
+        run_as_user: Some(0),
+        run_as_group: Some(0),
+        run_as_non_root: Some(false),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            ..SeccompProfile::default()
+        }),
+        ..PodSecurityContext::default()
+    });
+    spec.tolerations = Some(vec![Toleration {
+        operator: Some("Exists".into()),
+        effect: Some("NoExecute".into()),
+        ..Toleration::default()
+    }]);
+    for container in &mut spec.containers {
+        container.security_context = Some(SecurityContext {
+            run_as_user: Some(0),
+            run_as_non_root: Some(false),
+            allow_privilege_escalation: Some(false),
+            privileged: Some(false),
+            read_only_root_filesystem: Some(true),
+            capabilities: Some(Capabilities {
+                add: Some(capabilities.iter().map(|c| c.to_string()).collect()),
+                drop: Some(vec!["ALL".into()]),
+            }),
+            ..SecurityContext::default()
+        });
+    }
+}
