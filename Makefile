@@ -9,7 +9,7 @@ BUILD := e2e/cluster/build.sh
 # stale binary (see e2e/cluster/README.md).
 export CARGO_TARGET_DIR ?= /var/cache/faultline/cargo-target/$(notdir $(CURDIR))-$(shell printf %s "$(CURDIR)" | sha256sum | cut -c1-8)
 
-.PHONY: help deps faultline-bin build generate lint unit test e2e examples smoke operator-e2e cli-e2e revert-e2e network-e2e cluster-up cluster-down cluster-status \
+.PHONY: help deps faultline-bin build generate lint unit test e2e examples smoke operator-e2e cli-e2e revert-e2e network-e2e resources-e2e cluster-up cluster-down cluster-status \
 	tools images image image-pause image-demo image-coredns demo bench
 
 help: ## list the targets
@@ -39,9 +39,9 @@ lint: ## rustfmt and clippy, warnings are errors
 unit: ## fast unit tests, no cluster
 	cargo test --locked
 
-test: deps lint unit examples smoke operator-e2e cli-e2e revert-e2e network-e2e ## every test tier: lint, unit, docs examples, cluster smoke, operator, CLI, revert and network end-to-end
+test: deps lint unit examples smoke operator-e2e cli-e2e revert-e2e network-e2e resources-e2e ## every test tier: lint, unit, docs examples, cluster smoke, operator, CLI, revert, network and container end-to-end
 
-e2e: smoke operator-e2e cli-e2e revert-e2e network-e2e ## end-to-end tiers on the local cluster
+e2e: smoke operator-e2e cli-e2e revert-e2e network-e2e resources-e2e ## end-to-end tiers on the local cluster
 
 examples: deps ## the docs' CI, Argo CD and Flux examples, without a cluster (Lua health checks, YAML, CI scripts)
 	e2e/health_check_test.sh
@@ -55,6 +55,9 @@ revert-e2e: cluster-up images tools ## the revert tier: workload-scale and the n
 
 network-e2e: cluster-up images tools ## the network tier: latency, loss, partition and DNS faults measured by their effect, and their fail-open revert
 	e2e/network.sh
+
+resources-e2e: cluster-up images tools ## the container tier: container-kill measured by the restart it causes, and its refusals
+	e2e/resources.sh
 
 operator-e2e: cluster-up images tools ## the operator tier (a)-(o): Helm-installed operator, real experiments
 	e2e/operator.sh

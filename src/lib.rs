@@ -8,6 +8,7 @@ pub mod domain;
 pub mod faults;
 pub mod kubeclient;
 pub mod netfault;
+pub mod nodeproc;
 pub mod operator;
 pub mod podsec;
 pub mod probes;

@@ -21,6 +21,9 @@ pub const REVERT_FINALIZER: &str = "chaos.faultline.dev/revert";
 pub const ALLOW_LABEL: &str = "chaos.faultline.dev/allow";
 /// Annotation on a target namespace listing the namespaces allowed to target it (or `*`).
 pub const ALLOW_FROM_ANNOTATION: &str = "chaos.faultline.dev/allow-from";
+/// Annotation (`"true"`) on kube-system or Faultline's own namespace that lets faults acting on
+/// its containers' processes (container-kill) target it; without it they are refused there.
+pub const ALLOW_PROTECTED_ANNOTATION: &str = "chaos.faultline.dev/allow-protected";
 /// Label carried by results and the pods of a run, naming the experiment.
 pub const EXPERIMENT_LABEL: &str = "chaos.faultline.dev/experiment";
 /// Label carried by the pods of a run, naming the result.

@@ -146,11 +146,14 @@ pub enum FaultType {
     /// Makes the target pods' DNS lookups fail.
     #[serde(rename = "pod-dns-error")]
     PodDnsError,
+    /// Signals the main process of a target pod's container; the kubelet restarts it.
+    #[serde(rename = "container-kill")]
+    ContainerKill,
 }
 
 impl FaultType {
     /// Every type, in the order the documentation lists them.
-    pub const ALL: [FaultType; 9] = [
+    pub const ALL: [FaultType; 10] = [
         FaultType::PodDelete,
         FaultType::WorkloadScale,
         FaultType::NodeCordon,
@@ -160,6 +163,7 @@ impl FaultType {
         FaultType::PodNetworkLoss,
         FaultType::PodNetworkPartition,
         FaultType::PodDnsError,
+        FaultType::ContainerKill,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -173,6 +177,7 @@ impl FaultType {
             FaultType::PodNetworkLoss => "pod-network-loss",
             FaultType::PodNetworkPartition => "pod-network-partition",
             FaultType::PodDnsError => "pod-dns-error",
+            FaultType::ContainerKill => "container-kill",
         }
     }
 }
@@ -197,8 +202,8 @@ impl std::fmt::Display for FaultType {
 /// One fault of an experiment.
 #[derive(KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[x_kube(
-    validation = Rule::new("(has(self.podDelete) ? 1 : 0) + (has(self.workloadScale) ? 1 : 0) + (has(self.nodeCordon) ? 1 : 0) + (has(self.nodeDrain) ? 1 : 0) + (has(self.nodeTaint) ? 1 : 0) + (has(self.networkLatency) ? 1 : 0) + (has(self.networkLoss) ? 1 : 0) + (has(self.networkPartition) ? 1 : 0) + (has(self.dnsError) ? 1 : 0) <= 1").message("set at most one parameter block, the one named by type (podDelete, workloadScale, nodeCordon, nodeDrain, nodeTaint, networkLatency, networkLoss, networkPartition or dnsError)"),
-    validation = Rule::new("(!has(self.podDelete) || self.type == 'pod-delete') && (!has(self.workloadScale) || self.type == 'workload-scale') && (!has(self.nodeCordon) || self.type == 'node-cordon') && (!has(self.nodeDrain) || self.type == 'node-drain') && (!has(self.nodeTaint) || self.type == 'node-taint') && (!has(self.networkLatency) || self.type == 'pod-network-latency') && (!has(self.networkLoss) || self.type == 'pod-network-loss') && (!has(self.networkPartition) || self.type == 'pod-network-partition') && (!has(self.dnsError) || self.type == 'pod-dns-error')").message("the parameter block must match type: type workload-scale takes workloadScale, pod-network-latency takes networkLatency, and so on"),
+    validation = Rule::new("(has(self.podDelete) ? 1 : 0) + (has(self.workloadScale) ? 1 : 0) + (has(self.nodeCordon) ? 1 : 0) + (has(self.nodeDrain) ? 1 : 0) + (has(self.nodeTaint) ? 1 : 0) + (has(self.networkLatency) ? 1 : 0) + (has(self.networkLoss) ? 1 : 0) + (has(self.networkPartition) ? 1 : 0) + (has(self.dnsError) ? 1 : 0) + (has(self.containerKill) ? 1 : 0) <= 1").message("set at most one parameter block, the one named by type (podDelete, workloadScale, nodeCordon, nodeDrain, nodeTaint, networkLatency, networkLoss, networkPartition, dnsError or containerKill)"),
+    validation = Rule::new("(!has(self.podDelete) || self.type == 'pod-delete') && (!has(self.workloadScale) || self.type == 'workload-scale') && (!has(self.nodeCordon) || self.type == 'node-cordon') && (!has(self.nodeDrain) || self.type == 'node-drain') && (!has(self.nodeTaint) || self.type == 'node-taint') && (!has(self.networkLatency) || self.type == 'pod-network-latency') && (!has(self.networkLoss) || self.type == 'pod-network-loss') && (!has(self.networkPartition) || self.type == 'pod-network-partition') && (!has(self.dnsError) || self.type == 'pod-dns-error') && (!has(self.containerKill) || self.type == 'container-kill')").message("the parameter block must match type: type workload-scale takes workloadScale, pod-network-latency takes networkLatency, and so on"),
     validation = Rule::new("self.type != 'node-taint' || has(self.nodeTaint)").message("type node-taint needs a nodeTaint block with the taint's key (and optional value and effect)"),
     validation = Rule::new("self.type != 'pod-network-latency' || has(self.networkLatency)").message("type pod-network-latency needs a networkLatency block with at least latency, e.g. latency: 200ms"),
     validation = Rule::new("self.type != 'pod-network-loss' || has(self.networkLoss)").message("type pod-network-loss needs a networkLoss block with percent, e.g. percent: 30"),
@@ -215,7 +220,8 @@ pub struct Fault {
     )]
     pub name: String,
     /// The fault type: pod-delete, workload-scale, node-cordon, node-drain, node-taint,
-    /// pod-network-latency, pod-network-loss, pod-network-partition or pod-dns-error.
+    /// pod-network-latency, pod-network-loss, pod-network-partition, pod-dns-error or
+    /// container-kill.
     #[serde(rename = "type")]
     pub fault_type: FaultType,
     /// The fault's weight in the run's score, 1 to 10.

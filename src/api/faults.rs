@@ -39,6 +39,9 @@ pub struct FaultParameters {
     /// pod-dns-error's parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns_error: Option<DnsErrorParameters>,
+    /// container-kill's parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_kill: Option<ContainerKillParameters>,
 }
 
 /// pod-delete: how target pods are deleted.
@@ -231,4 +234,57 @@ pub struct DnsErrorParameters {
     #[schemars(length(min = 1, max = 253))]
     #[schemars(regex(pattern = r"^[A-Za-z0-9_*]([-A-Za-z0-9_.*]*[A-Za-z0-9_*])?\.?$"))]
     pub pattern: Option<String>,
+}
+
+/// The signals container-kill may send.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Signal {
+    #[default]
+    #[serde(rename = "SIGKILL")]
+    Kill,
+    #[serde(rename = "SIGTERM")]
+    Term,
+    #[serde(rename = "SIGINT")]
+    Int,
+    #[serde(rename = "SIGQUIT")]
+    Quit,
+    #[serde(rename = "SIGHUP")]
+    Hup,
+}
+
+impl Signal {
+    /// Its name, as the spec spells it ("SIGKILL").
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Kill => "SIGKILL",
+            Signal::Term => "SIGTERM",
+            Signal::Int => "SIGINT",
+            Signal::Quit => "SIGQUIT",
+            Signal::Hup => "SIGHUP",
+        }
+    }
+
+    /// The signal's number.
+    pub fn number(self) -> i32 {
+        match self {
+            Signal::Kill => libc::SIGKILL,
+            Signal::Term => libc::SIGTERM,
+            Signal::Int => libc::SIGINT,
+            Signal::Quit => libc::SIGQUIT,
+            Signal::Hup => libc::SIGHUP,
+        }
+    }
+}
+
+/// container-kill: which container of each target pod gets which signal.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerKillParameters {
+    /// The container to signal; unset, every container of the pod (init containers excluded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 63))]
+    pub container: Option<String>,
+    /// The signal sent to the container's main process (default SIGKILL).
+    #[serde(default)]
+    pub signal: Signal,
 }

@@ -212,6 +212,10 @@ pub enum TargetAction {
     /// Its packets sent through Faultline's verdict engine (the network faults); `original`
     /// names the pod instance, its node and the nftables table the revert deletes.
     Shaped,
+    /// Its container's main process signalled (container-kill); the kubelet restarts the
+    /// container, so nothing is reverted. `original` holds each container's ID and restart count
+    /// before the kill.
+    Killed,
 }
 
 /// Where a ledger entry stands. An entry is written `Injecting` before the change is made, so a

@@ -103,6 +103,7 @@ fn action_text(action: TargetAction) -> &'static str {
         TargetAction::Evicted => "Evicted",
         TargetAction::Tainted => "Tainted",
         TargetAction::Shaped => "Shaped",
+        TargetAction::Killed => "Killed",
     }
 }
 

@@ -1,6 +1,7 @@
-//! Pure decisions with no client: states, scores, target selection, schedules, run triggers,
+//! Pure decisions with no client: states, containers as the node sees them, scores, target selection, schedules, run triggers,
 //! namespace opt-in, probe verdicts, fault pod states, how faults end a run, and the revert plan.
 
+pub mod containers;
 pub mod fault_pod;
 pub mod packets;
 pub mod placement;

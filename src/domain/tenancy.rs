@@ -3,7 +3,7 @@
 
 use std::{collections::BTreeMap, fmt};
 
-use crate::api::{ALLOW_FROM_ANNOTATION, ALLOW_LABEL};
+use crate::api::{ALLOW_FROM_ANNOTATION, ALLOW_LABEL, ALLOW_PROTECTED_ANNOTATION};
 
 /// What the opt-in rule reads from a target namespace.
 #[derive(Clone, Copy, Debug)]
@@ -24,6 +24,9 @@ pub enum TenancyRefusal {
     NotAllowedFrom { target: String, source: String },
     /// A node fault in a namespace the operator's node-target allow-list does not name.
     NodeTargetsNotAllowed { source: String, fault: String },
+    /// A fault that acts on containers' processes, aimed at kube-system or Faultline's own
+    /// namespace without that namespace's explicit allowance.
+    Protected { target: String, fault: String },
 }
 
 impl fmt::Display for TenancyRefusal {
@@ -47,6 +50,12 @@ impl fmt::Display for TenancyRefusal {
                  cluster admin must add {source} to the Helm value nodeTargets.namespaces \
                  (the operator's --node-target-namespaces)"
             ),
+            TenancyRefusal::Protected { target, fault } => write!(
+                f,
+                "fault {fault} acts on the processes of namespace {target}'s containers, and \
+                 {target} is protected (the cluster's or Faultline's own): annotate it \
+                 {ALLOW_PROTECTED_ANNOTATION}=true to allow it"
+            ),
         }
     }
 }
@@ -67,6 +76,31 @@ pub fn admit_node_fault(
             fault: fault.to_string(),
         })
     }
+}
+
+/// Whether `fault`, which acts on containers' processes, may target namespace `target`:
+/// kube-system and Faultline's own namespace (`operator_namespace`) only with the annotation
+/// `chaos.faultline.dev/allow-protected=true`, on top of the usual opt-in.
+pub fn admit_protected(
+    fault: &str,
+    target: &str,
+    operator_namespace: &str,
+    meta: Option<NamespaceMeta<'_>>,
+) -> Result<(), TenancyRefusal> {
+    let protected = target == "kube-system" || target == operator_namespace;
+    let allowed = meta.is_some_and(|m| {
+        m.annotations
+            .get(ALLOW_PROTECTED_ANNOTATION)
+            .map(String::as_str)
+            == Some("true")
+    });
+    if protected && !allowed {
+        return Err(TenancyRefusal::Protected {
+            target: target.to_string(),
+            fault: fault.to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// Whether an experiment in namespace `source` may act on namespace `target`, whose metadata is
@@ -224,5 +258,32 @@ mod tests {
         let refusal = admit_node_fault("shop", "drain", &allowed).unwrap_err();
         assert!(refusal.to_string().contains("nodeTargets.namespaces"));
         assert!(admit_node_fault("shop", "drain", &[]).is_err());
+    }
+
+    #[test]
+    fn kube_system_and_faultlines_namespace_need_an_explicit_allowance() {
+        let none = BTreeMap::new();
+        let meta = NamespaceMeta {
+            labels: &none,
+            annotations: &none,
+        };
+        let refused = admit_protected("kill", "kube-system", "faultline-system", Some(meta));
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "fault kill acts on the processes of namespace kube-system's containers, and \
+             kube-system is protected (the cluster's or Faultline's own): annotate it \
+             chaos.faultline.dev/allow-protected=true to allow it"
+        );
+        assert!(
+            admit_protected("kill", "faultline-system", "faultline-system", Some(meta)).is_err()
+        );
+        assert!(admit_protected("kill", "shop", "faultline-system", Some(meta)).is_ok());
+        let allowed =
+            BTreeMap::from([(ALLOW_PROTECTED_ANNOTATION.to_string(), "true".to_string())]);
+        let meta = NamespaceMeta {
+            labels: &none,
+            annotations: &allowed,
+        };
+        assert!(admit_protected("kill", "kube-system", "faultline-system", Some(meta)).is_ok());
     }
 }

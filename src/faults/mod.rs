@@ -4,6 +4,7 @@
 //! [`run`] owns the loop every type shares: select targets, record each change in the ledger
 //! before making it, hold for the duration, and revert everything on the way out.
 
+pub mod container_kill;
 pub mod ledger;
 pub mod node_cordon;
 pub mod node_drain;
@@ -141,6 +142,12 @@ impl FaultKind {
         format!("faultline-fault-{}", self.fault_type.as_str())
     }
 
+    /// Whether it acts on the processes of the target's containers, which kube-system and
+    /// Faultline's own namespace must allow explicitly.
+    pub fn acts_in_containers(&self) -> bool {
+        matches!(self.fault_type, FaultType::ContainerKill)
+    }
+
     /// Whether it changes nodes, which needs the node-target permission.
     pub fn touches_nodes(&self) -> bool {
         self.scope == Scope::Nodes
@@ -159,6 +166,7 @@ pub fn kind(fault_type: FaultType) -> &'static FaultKind {
         FaultType::PodNetworkLoss => &pod_network_loss::KIND,
         FaultType::PodNetworkPartition => &pod_network_partition::KIND,
         FaultType::PodDnsError => &pod_dns_error::KIND,
+        FaultType::ContainerKill => &container_kill::KIND,
     }
 }
 
@@ -551,6 +559,23 @@ pub async fn revert_pending(
         }
     }
     failures
+}
+
+/// What `record` recorded in `original` (JSON), or a refusal saying it does not record `what`.
+pub fn original_of<T: serde::de::DeserializeOwned>(
+    record: &TargetRecord,
+    what: &str,
+) -> Result<T, FaultError> {
+    record
+        .original
+        .as_deref()
+        .and_then(|o| serde_json::from_str(o).ok())
+        .ok_or_else(|| {
+            FaultError::Refused(format!(
+                "ledger entry {} does not record {what}",
+                record.display()
+            ))
+        })
 }
 
 /// A JSON patch (RFC 6902) from its operations, as `kube` sends it.

@@ -1,4 +1,4 @@
-//! The pod spec every node-level fault pod shares (the network faults): the
+//! The pod spec every node-level fault pod shares (the network faults, container-kill): the
 //! host PID namespace, root with only the capabilities its type names, a read-only root file
 //! system, no volumes (no hostPath, no runtime socket), and a toleration of every NoExecute
 //! taint, so it stays to finish and revert on a node that is being emptied.

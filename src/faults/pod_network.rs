@@ -88,16 +88,7 @@ pub struct Shaped {
 impl Shaped {
     /// What `record` shaped, from its `original`.
     pub fn of(record: &TargetRecord) -> Result<Shaped, FaultError> {
-        record
-            .original
-            .as_deref()
-            .and_then(|o| serde_json::from_str(o).ok())
-            .ok_or_else(|| {
-                FaultError::Refused(format!(
-                    "ledger entry {} does not say which pod instance and table it shaped",
-                    record.display()
-                ))
-            })
+        super::original_of(record, "which pod instance and table it shaped")
     }
 }
 

@@ -35,7 +35,7 @@ impl NetNs {
         // Processes may exit between the scan and the open: then scan again.
         for _ in 0..3 {
             let mut seen = Vec::new();
-            for pid in pids()? {
+            for pid in crate::nodeproc::pids()? {
                 let Ok(cgroups) = fs::read_to_string(format!("/proc/{pid}/cgroup")) else {
                     continue;
                 };
@@ -163,7 +163,7 @@ fn host_netns() -> Result<NsId, NetError> {
         Err(e) => e,
     };
     let node_daemons = ["kubelet", "containerd", "crio", "dockerd"];
-    for pid in pids()? {
+    for pid in crate::nodeproc::pids()? {
         let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
         if node_daemons.contains(&comm.trim_end())
             && let Ok(m) = fs::metadata(format!("/proc/{pid}/ns/net"))
@@ -173,12 +173,6 @@ fn host_netns() -> Result<NsId, NetError> {
     }
     let text = format!("cannot tell the node's network namespace: /proc/1/ns/net: {init}");
     Err(NetError::Io(io::Error::new(init.kind(), text)))
-}
-
-fn pids() -> io::Result<Vec<u32>> {
-    Ok(fs::read_dir("/proc")?
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect())
 }
 
 #[cfg(test)]

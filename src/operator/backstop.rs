@@ -187,34 +187,43 @@ async fn revert_on_nodes(
 ) -> Result<NodePass> {
     let mut pass = NodePass::default();
     let mut nodes = std::collections::BTreeSet::new();
+    let kind = faults::kind(spec.fault_type);
     for index in pending(&ledger.records) {
         let record = ledger.records[index].clone();
-        let Ok(shaped) = Shaped::of(&record) else {
-            // Recorded without what the revert needs: nothing was injected for it.
-            let note = Some("nothing was injected: the entry names no pod instance".to_string());
-            ledger
-                .update(index, |r| {
-                    r.settle(LedgerState::Reverted, BY_OPERATOR, note)
-                })
-                .await?;
-            pass.settled += 1;
-            continue;
+        // Settled here, with no revert pod: a one-shot change (a killed container) has nothing
+        // to undo, an entry that names no pod instance had nothing injected, and a pod instance
+        // that is gone took its network namespace (with the rules) with it.
+        let settled = if !kind.sustained {
+            Some((LedgerState::Reverted, kind.revert_wording.to_string()))
+        } else {
+            match Shaped::of(&record) {
+                Err(_) => Some((
+                    LedgerState::Reverted,
+                    "nothing was injected: the entry names no pod instance".to_string(),
+                )),
+                Ok(shaped) => {
+                    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &record.namespace);
+                    let live = pods.get_opt(&record.name).await?;
+                    if live.and_then(|p| p.metadata.uid).as_deref() == Some(shaped.pod_uid.as_str())
+                    {
+                        nodes.insert(shaped.node);
+                        None
+                    } else {
+                        Some((
+                            LedgerState::TargetGone,
+                            "the pod is gone, and its network namespace (with the rules) with it"
+                                .to_string(),
+                        ))
+                    }
+                }
+            }
         };
-        let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &record.namespace);
-        let live = pods.get_opt(&record.name).await?;
-        if live.and_then(|p| p.metadata.uid).as_deref() != Some(shaped.pod_uid.as_str()) {
-            let note = Some(
-                "the pod is gone, and its network namespace (with the rules) with it".to_string(),
-            );
+        if let Some((state, note)) = settled {
             ledger
-                .update(index, |r| {
-                    r.settle(LedgerState::TargetGone, BY_OPERATOR, note)
-                })
+                .update(index, |r| r.settle(state, BY_OPERATOR, Some(note)))
                 .await?;
             pass.settled += 1;
-            continue;
         }
-        nodes.insert(shaped.node);
     }
     for node in nodes {
         let Some(pod) = pods::revert_pod(&ctx.config, view, spec, &node) else {

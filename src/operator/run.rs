@@ -37,7 +37,7 @@ use crate::{
         run_end::{FaultEnd, merge_end, record_fault_end},
         scoring::{fault_score, run_score, verdict},
         states::{RunEnd, fault_phase, run_phase},
-        tenancy::{NamespaceMeta, admit_node_fault, admit_target_namespace},
+        tenancy::{NamespaceMeta, admit_node_fault, admit_protected, admit_target_namespace},
     },
     faults::{self, Placement},
     probes::{Outcome, ProbeContext, check_with_retries},
@@ -251,6 +251,21 @@ impl Run {
                 annotations: ns.annotations(),
             });
             if let Err(refusal) = admit_target_namespace(&self.namespace, &target, meta) {
+                return Ok(Some(refusal.to_string()));
+            }
+        }
+        let in_containers = faults
+            .iter()
+            .filter(|f| crate::faults::kind(f.fault_type).acts_in_containers());
+        for fault in in_containers {
+            let target = fault.target.namespace.as_deref().unwrap_or(&self.namespace);
+            let ns = namespaces.get_opt(target).await?;
+            let meta = ns.as_ref().map(|ns| NamespaceMeta {
+                labels: ns.labels(),
+                annotations: ns.annotations(),
+            });
+            let operator_namespace = &self.ctx.config.namespace;
+            if let Err(refusal) = admit_protected(&fault.name, target, operator_namespace, meta) {
                 return Ok(Some(refusal.to_string()));
             }
         }
