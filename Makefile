@@ -56,16 +56,17 @@ revert-e2e: cluster-up images tools ## the revert tier: workload-scale and the n
 network-e2e: cluster-up images tools ## the network tier: latency, loss, partition and DNS faults measured by their effect, and their fail-open revert
 	e2e/network.sh
 
-resources-e2e: cluster-up images tools ## the container tier: container-kill measured by the restart it causes, and its refusals
+resources-e2e: cluster-up images tools ## the container and resource tier: container-kill measured by the restart it causes, the CPU and memory hogs measured in the target container's cgroup, their refusals and fail-safe
 	e2e/resources.sh
 
 operator-e2e: cluster-up images tools ## the operator tier (a)-(o): Helm-installed operator, real experiments
 	e2e/operator.sh
 
-bench: cluster-up images tools ## the benchmark tier: measures the operator, the chaos of the chaos tool and the network faults, writes bench/results/ and docs/benchmarks.md
+bench: cluster-up images tools ## the benchmark tier: measures the operator, the chaos of the chaos tool, the network and the resource faults, writes bench/results/ and docs/benchmarks.md
 	bench/run.sh
 	bench/revert-chaos.sh
 	bench/network.sh
+	bench/resources.sh
 
 smoke: cluster-up images ## the cluster smoke tier (brings the cluster up if needed)
 	e2e/smoke.sh

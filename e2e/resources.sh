@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The container and resource tier: container-kill on the real node, measured by its effect (the
-# container's restartCount, the pod's UID, the outage a Continuous probe records), and its clear
-# refusals. Prints "N passed, N failed" last. Needs the cluster and the images.
+# The container and resource tier: container-kill, pod-cpu-hog and pod-memory-hog on the real
+# node, each measured by its effect (the container's restartCount and the outage a probe records;
+# the CPU and memory the target container's own cgroup accounts), their clear refusals, and the
+# fail-safe: a hog whose fault pod is force-deleted is gone from the target's cgroup at once.
+# Prints "N passed, N failed" last. Needs the cluster and the images.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster/config.sh"
 export KUBECONFIG=$KUBECONFIG_ADMIN
@@ -11,6 +13,56 @@ mkdir -p "$OUT"
 source "$REPO_ROOT/e2e/lib.sh"
 
 pod_of() { kubectl -n "$1" get pods -l "app=$2" -o jsonpath='{.items[0].metadata.name}'; }
+
+# cgroup_dir NS POD CONTROLLER: the pod's first container's cgroup directory in that v1 hierarchy
+# (cpuacct, memory), read from the host through one of the container's processes
+cgroup_dir() {
+	local cid pid path
+	cid=$(field "$1" pod "$2" '{.status.containerStatuses[0].containerID}'); cid=${cid#*://}
+	pid=$(grep -l "$cid" /proc/[0-9]*/cgroup 2>/dev/null | head -n1 | cut -d/ -f3)
+	[ -n "$pid" ] || { echo "no process of container $cid" >&2; return 1; }
+	path=$(awk -F: -v c="$3" '$2 == c { print $3 }' "/proc/$pid/cgroup")
+	if [ -n "$path" ]; then echo "/sys/fs/cgroup/$3$path"; else echo "/sys/fs/cgroup$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup")"; fi
+}
+
+# cores DIR SECONDS: the CPU the cgroup DIR used over the next SECONDS, in cores (3 decimals)
+cores() {
+	local file=$1/cpuacct.usage a b
+	[ -f "$file" ] || file=$1/cpu.stat
+	a=$(cpu_ns "$file"); sleep "$2"; b=$(cpu_ns "$file")
+	awk -v a="$a" -v b="$b" -v s="$2" 'BEGIN { printf "%.3f\n", (b - a) / s / 1e9 }'
+}
+cpu_ns() { case $1 in *cpu.stat) awk '$1 == "usage_usec" { print $2 * 1000 }' "$1" ;; *) cat "$1" ;; esac; }
+
+# memory_mib DIR: the memory the cgroup DIR is charged now, in MiB
+memory_mib() {
+	local file=$1/memory.usage_in_bytes
+	[ -f "$file" ] || file=$1/memory.current
+	echo $(($(cat "$file") >> 20))
+}
+
+# hogs_in DIR: how many faultline-hog processes the cgroup DIR holds
+hogs_in() {
+	local n=0 p
+	for p in $(cat "$1/cgroup.procs"); do
+		tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q '^faultline-hog ' && n=$((n + 1))
+	done
+	echo $n
+}
+
+up_probe() { # up_probe NS: an EOT http probe of the web Service (a fault needs a probe to be judged)
+	echo "    - {name: up, mode: EOT, probe: {type: http, http: {url: \"http://web.$1.svc.cluster.local/health\"}}}"
+}
+
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; } # at_least A B: A >= B (decimals)
+
+wait_state() { # wait_state NS RESULT STATE SECONDS: until the first ledger entry has STATE
+	local deadline=$((SECONDS + $4))
+	until [ "$(field "$1" chaosresult "$2" '{.status.faults[0].targets[0].state}' 2>/dev/null)" = "$3" ]; do
+		[ $SECONDS -lt $deadline ] || { show "$1" "$2"; fail "the ledger never reached $3"; }
+		sleep 0.5
+	done
+}
 
 # ---------------------------------------------------------------- tests
 
@@ -85,9 +137,125 @@ test_b_a_missing_container_and_a_protected_namespace_are_clear_errors() {
 		fail "CoreDNS was restarted"
 }
 
+test_c_cpu_hog_burns_a_core_in_the_targets_cgroup_and_stops() {
+	new_namespace e2e-cpu opt-in; local ns=$NS
+	deploy_app "$ns" 1
+	local pod dir; pod=$(pod_of "$ns" web); dir=$(cgroup_dir "$ns" "$pod" cpuacct) || fail "no cgroup"
+	local before; before=$(cores "$dir" 3)
+	experiment "$ns" burn "  faults:
+  - name: burn
+    type: pod-cpu-hog
+    duration: 20s
+    target: {kind: Deployment, name: web}
+    cpuHog: {cores: \"1\"}
+    probes:
+$(up_probe "$ns")" || fail "experiment rejected"
+	wait_state "$ns" burn-1 Injected 60
+	local during; during=$(cores "$dir" 10)
+	echo "the target container's cgroup used $before cores before, $during during (1 requested)"
+	at_least "$during" 0.8 || fail "$during cores during the fault, expected at least 0.8"
+	local phase; phase=$(wait_result "$ns" burn-1 90) || fail "$phase"
+	show "$ns" burn-1
+	[ "$phase" = Completed ] || fail "phase $phase"
+	[ "$(hogs_in "$dir")" = 0 ] || fail "a hog is left in the cgroup"
+	local after; after=$(cores "$dir" 3)
+	echo "after: $after cores, no hog process in the cgroup"
+	at_least "$(awk -v b="$before" 'BEGIN { print b + 0.1 }')" "$after" || fail "usage did not fall back: $after cores"
+}
+
+test_d_memory_hog_fills_the_targets_cgroup_and_releases_it_and_an_oom_is_recorded() {
+	new_namespace e2e-mem opt-in; local ns=$NS
+	deploy_app "$ns" 1
+	local pod dir; pod=$(pod_of "$ns" web); dir=$(cgroup_dir "$ns" "$pod" memory) || fail "no cgroup"
+	local before; before=$(memory_mib "$dir")
+	experiment "$ns" fill "  faults:
+  - name: fill
+    type: pod-memory-hog
+    duration: 10s
+    target: {kind: Deployment, name: web}
+    memoryHog: {mebibytes: 64}
+    probes:
+$(up_probe "$ns")" || fail "experiment rejected"
+	wait_state "$ns" fill-1 Injected 60
+	local during; during=$(memory_mib "$dir")
+	local phase; phase=$(wait_result "$ns" fill-1 90) || fail "$phase"
+	local after; after=$(memory_mib "$dir")
+	echo "the target container's memory: $before MiB before, $during MiB during (64 MiB requested), $after MiB after"
+	[ $((during - before)) -ge 60 ] || fail "usage rose by $((during - before)) MiB, expected at least 60"
+	[ $((after - before)) -le 8 ] || fail "usage did not fall back: $after MiB"
+	[ "$phase" = Completed ] || fail "phase $phase"
+	# Past the limit: the hog is the OOM killer's first pick, and the run records it.
+	kubectl -n "$ns" set resources deployment web --limits=memory=48Mi >/dev/null
+	kubectl -n "$ns" rollout status deployment web --timeout=90s >/dev/null || fail "web did not roll out with a limit"
+	experiment "$ns" over "  faults:
+  - name: fill
+    type: pod-memory-hog
+    duration: 10s
+    target: {kind: Deployment, name: web}
+    memoryHog: {mebibytes: 96}
+    probes:
+$(up_probe "$ns")" || fail "experiment rejected"
+	phase=$(wait_result "$ns" over-1 90) || fail "$phase"
+	show "$ns" over-1
+	local oom; oom=$(field "$ns" chaosresult over-1 '{.status.faults[0].targets[?(@.kind=="Container")].message}')
+	echo "96 MiB into a 48Mi container: phase $phase; the ledger says: $oom"
+	[[ $oom == *OOM-killed* ]] || fail "the run does not record the OOM kill"
+}
+
+test_e_a_hog_is_gone_at_once_when_its_fault_pod_is_force_deleted_or_killed() {
+	new_namespace e2e-hogkill opt-in; local ns=$NS
+	deploy_app "$ns" 1
+	local pod dir; pod=$(pod_of "$ns" web); dir=$(cgroup_dir "$ns" "$pod" cpuacct) || fail "no cgroup"
+	local how run
+	for how in force-delete sigkill; do
+		run="lost-$how"
+		experiment "$ns" "$run" "  faults:
+  - name: burn
+    type: pod-cpu-hog
+    duration: 60s
+    target: {kind: Deployment, name: web}
+    cpuHog: {cores: \"1\"}
+    probes:
+$(up_probe "$ns")" || fail "experiment rejected"
+		wait_state "$ns" "$run-1" Injected 60
+		[ "$(hogs_in "$dir")" = 1 ] || fail "no hog in the target's cgroup"
+		local fault_pod; fault_pod=$(field "$ns" chaosresult "$run-1" '{.status.faults[0].pod}')
+		local start=$SECONDS t0 ms
+		if [ $how = force-delete ]; then
+			kubectl -n "$OPERATOR_NS" delete pod "$fault_pod" --grace-period=0 --force >/dev/null 2>&1
+		else
+			# Both the fault process and its PID namespace's first process, at once: nothing can clean up.
+			local pids; pids=$(pgrep -f -- "--result=$run-1 --fault=burn") || fail "no fault process"
+			kill -9 $pids
+		fi
+		t0=$(date +%s%N)
+		until [ "$(hogs_in "$dir")" = 0 ]; do
+			[ $((SECONDS - start)) -lt 10 ] || fail "$how: the hog outlived its fault process by 10 s"
+			sleep 0.05
+		done
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		echo "$how of $fault_pod: no hog left in the target's cgroup $ms ms later"
+		[ $ms -le 2000 ] || fail "$how: the hog lived $ms ms after its fault pod, expected at most 2 s"
+		local after; after=$(cores "$dir" 3)
+		echo "$how: usage after, $after cores"
+		at_least 0.2 "$after" || fail "$how: usage did not fall back: $after cores"
+		local phase; phase=$(wait_result "$ns" "$run-1" 120) || fail "$phase"
+		local deadline=$((SECONDS + 60)) ledger=""
+		until [[ $ledger == *"state=Reverted"* ]]; do
+			[ $SECONDS -lt $deadline ] || { show "$ns" "$run-1"; fail "$how: the ledger entry was never settled: $ledger"; }
+			sleep 1
+			ledger=$(field "$ns" chaosresult "$run-1" '{range .status.faults[0].targets[*]}state={.state} by={.revertedBy}: {.message}{end}')
+		done
+		echo "$how: phase $phase; ledger: $ledger"
+	done
+}
+
 "$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
 install_operator || { echo "resources: 0 passed, 1 failed"; exit 1; }
-for t in a_container_kill_restarts_the_container_in_the_same_pod b_a_missing_container_and_a_protected_namespace_are_clear_errors; do
+for t in a_container_kill_restarts_the_container_in_the_same_pod b_a_missing_container_and_a_protected_namespace_are_clear_errors \
+	c_cpu_hog_burns_a_core_in_the_targets_cgroup_and_stops \
+	d_memory_hog_fills_the_targets_cgroup_and_releases_it_and_an_oom_is_recorded \
+	e_a_hog_is_gone_at_once_when_its_fault_pod_is_force_deleted_or_killed; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done

@@ -19,6 +19,9 @@ enum Command {
     Operator(OperatorArgs),
     /// Execute a fault (what a fault pod runs): inject, hold for the duration, revert.
     Fault(FaultArgs),
+    /// The load of a resource fault (what its fault process starts): join cgroups, burn or fill.
+    #[command(hide = true)]
+    Hog(HogArgs),
     /// Print the CustomResourceDefinitions as YAML (for kubectl apply -f -), or a Markdown field reference.
     Crds {
         /// yaml; markdown for the field reference (docs/reference.md); fault-rbac and
@@ -189,6 +192,35 @@ struct FaultArgs {
     revert: bool,
 }
 
+#[derive(Debug, clap::Args)]
+struct HogArgs {
+    /// Names the fault the hog belongs to: <namespace>/<result>/<fault>.
+    #[arg(long)]
+    tag: String,
+    /// The node's cgroup namespace (/proc/<pid>/ns/cgroup of a process of the node's).
+    #[arg(long)]
+    cgroup_namespace: std::path::PathBuf,
+    /// A cgroup directory to join (one per hierarchy).
+    #[arg(long = "cgroup")]
+    cgroups: Vec<std::path::PathBuf>,
+    /// Burn this many millicores.
+    #[arg(long, conflicts_with = "bytes", required_unless_present = "bytes")]
+    millicores: Option<u32>,
+    /// Fill and hold this many bytes.
+    #[arg(long)]
+    bytes: Option<u64>,
+}
+
+fn hog_main(args: HogArgs) -> ExitCode {
+    let load = match (args.millicores, args.bytes) {
+        (Some(millicores), _) => faultline::hog::Load::Cpu { millicores },
+        (None, bytes) => faultline::hog::Load::Memory {
+            bytes: bytes.unwrap_or_default(),
+        },
+    };
+    faultline::hog::hog_main(&args.cgroup_namespace, args.cgroups, load)
+}
+
 async fn fault_main(args: FaultArgs) -> ExitCode {
     let FaultArgs {
         fault_type,
@@ -316,8 +348,7 @@ fn finish(outcome: Result<u8, cli::CliError>) -> ExitCode {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     // Usage errors exit 3, as the design's exit codes say (clap's own default is 2, which
     // pipelines read as "the run ended in Error").
     let args = match Args::try_parse() {
@@ -331,6 +362,38 @@ async fn main() -> ExitCode {
             });
         }
     };
+    // Before any thread starts: a hog runs no runtime, and a resource fault re-executes itself
+    // as the first process of a PID namespace of its own.
+    match &args.command {
+        Command::Hog(_) => {
+            let Command::Hog(hog) = args.command else {
+                unreachable!()
+            };
+            return hog_main(hog);
+        }
+        Command::Fault(fault)
+            if !fault.revert && faultline::faults::kind(fault.fault_type).own_pid_namespace() =>
+        {
+            if let Some(code) = faultline::hog::in_own_pid_namespace() {
+                return code;
+            }
+        }
+        _ => {}
+    }
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(dispatch(args)),
+        Err(err) => {
+            eprintln!("faultline: cannot start the async runtime: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a parsed command on the async runtime.
+async fn dispatch(args: Args) -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     if matches!(args.command, Command::Operator(_) | Command::Fault(_)) {
         faultline::telemetry::init(std::env::var("FAULTLINE_LOG_FORMAT").ok().as_deref());
@@ -338,6 +401,7 @@ async fn main() -> ExitCode {
     match args.command {
         Command::Operator(args) => operator_main(args).await,
         Command::Fault(args) => fault_main(args).await,
+        Command::Hog(_) => unreachable!("a hog runs before the runtime starts"),
         Command::Crds { format } if format == "markdown" => {
             print!(
                 "{}",

@@ -14,6 +14,9 @@ pub struct ContainerProcs {
     pub pids: Vec<u32>,
     /// Its main process: the one the runtime started (see [`main_process`]).
     pub main: u32,
+    /// The main process's parent: the runtime's shim, which lives in the node's own mount and
+    /// cgroup namespaces (how a host-PID pod reaches the node's cgroup file systems).
+    pub shim: u32,
     /// The main process's cgroups, one line per hierarchy, as the kernel names them.
     pub cgroups: Vec<CgroupLine>,
 }
@@ -46,9 +49,14 @@ pub fn find(id: &str) -> io::Result<Option<ContainerProcs>> {
         .find(|(pid, _)| *pid == main)
         .map(|(_, lines)| lines)
         .unwrap_or_default();
+    let shim = found
+        .iter()
+        .find(|(pid, _, _)| *pid == main)
+        .map_or(0, |(_, parent, _)| *parent);
     Ok(Some(ContainerProcs {
         pids: found.iter().map(|(pid, _, _)| *pid).collect(),
         main,
+        shim,
         cgroups,
     }))
 }

@@ -149,11 +149,17 @@ pub enum FaultType {
     /// Signals the main process of a target pod's container; the kubelet restarts it.
     #[serde(rename = "container-kill")]
     ContainerKill,
+    /// Burns CPU inside a target pod's container, under its limits.
+    #[serde(rename = "pod-cpu-hog")]
+    PodCpuHog,
+    /// Fills memory inside a target pod's container, under its limits.
+    #[serde(rename = "pod-memory-hog")]
+    PodMemoryHog,
 }
 
 impl FaultType {
     /// Every type, in the order the documentation lists them.
-    pub const ALL: [FaultType; 10] = [
+    pub const ALL: [FaultType; 12] = [
         FaultType::PodDelete,
         FaultType::WorkloadScale,
         FaultType::NodeCordon,
@@ -164,6 +170,8 @@ impl FaultType {
         FaultType::PodNetworkPartition,
         FaultType::PodDnsError,
         FaultType::ContainerKill,
+        FaultType::PodCpuHog,
+        FaultType::PodMemoryHog,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -178,6 +186,8 @@ impl FaultType {
             FaultType::PodNetworkPartition => "pod-network-partition",
             FaultType::PodDnsError => "pod-dns-error",
             FaultType::ContainerKill => "container-kill",
+            FaultType::PodCpuHog => "pod-cpu-hog",
+            FaultType::PodMemoryHog => "pod-memory-hog",
         }
     }
 }
@@ -202,12 +212,14 @@ impl std::fmt::Display for FaultType {
 /// One fault of an experiment.
 #[derive(KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[x_kube(
-    validation = Rule::new("(has(self.podDelete) ? 1 : 0) + (has(self.workloadScale) ? 1 : 0) + (has(self.nodeCordon) ? 1 : 0) + (has(self.nodeDrain) ? 1 : 0) + (has(self.nodeTaint) ? 1 : 0) + (has(self.networkLatency) ? 1 : 0) + (has(self.networkLoss) ? 1 : 0) + (has(self.networkPartition) ? 1 : 0) + (has(self.dnsError) ? 1 : 0) + (has(self.containerKill) ? 1 : 0) <= 1").message("set at most one parameter block, the one named by type (podDelete, workloadScale, nodeCordon, nodeDrain, nodeTaint, networkLatency, networkLoss, networkPartition, dnsError or containerKill)"),
-    validation = Rule::new("(!has(self.podDelete) || self.type == 'pod-delete') && (!has(self.workloadScale) || self.type == 'workload-scale') && (!has(self.nodeCordon) || self.type == 'node-cordon') && (!has(self.nodeDrain) || self.type == 'node-drain') && (!has(self.nodeTaint) || self.type == 'node-taint') && (!has(self.networkLatency) || self.type == 'pod-network-latency') && (!has(self.networkLoss) || self.type == 'pod-network-loss') && (!has(self.networkPartition) || self.type == 'pod-network-partition') && (!has(self.dnsError) || self.type == 'pod-dns-error') && (!has(self.containerKill) || self.type == 'container-kill')").message("the parameter block must match type: type workload-scale takes workloadScale, pod-network-latency takes networkLatency, and so on"),
+    validation = Rule::new("(has(self.podDelete) ? 1 : 0) + (has(self.workloadScale) ? 1 : 0) + (has(self.nodeCordon) ? 1 : 0) + (has(self.nodeDrain) ? 1 : 0) + (has(self.nodeTaint) ? 1 : 0) + (has(self.networkLatency) ? 1 : 0) + (has(self.networkLoss) ? 1 : 0) + (has(self.networkPartition) ? 1 : 0) + (has(self.dnsError) ? 1 : 0) + (has(self.containerKill) ? 1 : 0) + (has(self.cpuHog) ? 1 : 0) + (has(self.memoryHog) ? 1 : 0) <= 1").message("set at most one parameter block, the one named by type (podDelete, workloadScale, nodeCordon, nodeDrain, nodeTaint, networkLatency, networkLoss, networkPartition, dnsError, containerKill, cpuHog or memoryHog)"),
+    validation = Rule::new("(!has(self.podDelete) || self.type == 'pod-delete') && (!has(self.workloadScale) || self.type == 'workload-scale') && (!has(self.nodeCordon) || self.type == 'node-cordon') && (!has(self.nodeDrain) || self.type == 'node-drain') && (!has(self.nodeTaint) || self.type == 'node-taint') && (!has(self.networkLatency) || self.type == 'pod-network-latency') && (!has(self.networkLoss) || self.type == 'pod-network-loss') && (!has(self.networkPartition) || self.type == 'pod-network-partition') && (!has(self.dnsError) || self.type == 'pod-dns-error') && (!has(self.containerKill) || self.type == 'container-kill') && (!has(self.cpuHog) || self.type == 'pod-cpu-hog') && (!has(self.memoryHog) || self.type == 'pod-memory-hog')").message("the parameter block must match type: type workload-scale takes workloadScale, pod-network-latency takes networkLatency, and so on"),
     validation = Rule::new("self.type != 'node-taint' || has(self.nodeTaint)").message("type node-taint needs a nodeTaint block with the taint's key (and optional value and effect)"),
     validation = Rule::new("self.type != 'pod-network-latency' || has(self.networkLatency)").message("type pod-network-latency needs a networkLatency block with at least latency, e.g. latency: 200ms"),
     validation = Rule::new("self.type != 'pod-network-loss' || has(self.networkLoss)").message("type pod-network-loss needs a networkLoss block with percent, e.g. percent: 30"),
     validation = Rule::new("self.type != 'pod-network-partition' || (has(self.networkPartition) && (has(self.networkPartition.pods) || (has(self.networkPartition.namespaces) && size(self.networkPartition.namespaces) > 0) || (has(self.networkPartition.destinations) && size(self.networkPartition.destinations) > 0) || (has(self.networkPartition.services) && size(self.networkPartition.services) > 0)))").message("type pod-network-partition needs a networkPartition block naming the peers to cut off: destinations, services, namespaces or pods"),
+    validation = Rule::new("self.type != 'pod-cpu-hog' || (has(self.cpuHog) && has(self.cpuHog.cores) != has(self.cpuHog.percent))").message("type pod-cpu-hog needs a cpuHog block with one of cores (e.g. \"1\" or \"500m\") or percent (of the container's CPU limit)"),
+    validation = Rule::new("self.type != 'pod-memory-hog' || (has(self.memoryHog) && has(self.memoryHog.mebibytes) != has(self.memoryHog.percent))").message("type pod-memory-hog needs a memoryHog block with one of mebibytes or percent (of the container's memory limit)"),
     validation = Rule::new("self.type != 'workload-scale' || self.target.kind in ['Deployment', 'StatefulSet', 'ReplicaSet']").message("workload-scale targets a Deployment, StatefulSet or ReplicaSet: set target.kind"),
     validation = Rule::new("self.target.kind != 'Node' || self.type in ['node-cordon', 'node-drain', 'node-taint']").message("target kind Node is for the node faults (node-cordon, node-drain, node-taint)"),
 )]
@@ -220,8 +232,8 @@ pub struct Fault {
     )]
     pub name: String,
     /// The fault type: pod-delete, workload-scale, node-cordon, node-drain, node-taint,
-    /// pod-network-latency, pod-network-loss, pod-network-partition, pod-dns-error or
-    /// container-kill.
+    /// pod-network-latency, pod-network-loss, pod-network-partition, pod-dns-error,
+    /// container-kill, pod-cpu-hog or pod-memory-hog.
     #[serde(rename = "type")]
     pub fault_type: FaultType,
     /// The fault's weight in the run's score, 1 to 10.

@@ -42,6 +42,12 @@ pub struct FaultParameters {
     /// container-kill's parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_kill: Option<ContainerKillParameters>,
+    /// pod-cpu-hog's parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_hog: Option<CpuHogParameters>,
+    /// pod-memory-hog's parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_hog: Option<MemoryHogParameters>,
 }
 
 /// pod-delete: how target pods are deleted.
@@ -287,4 +293,41 @@ pub struct ContainerKillParameters {
     /// The signal sent to the container's main process (default SIGKILL).
     #[serde(default)]
     pub signal: Signal,
+}
+
+/// pod-cpu-hog: the CPU a hog process burns inside the target container's cgroup.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CpuHogParameters {
+    /// The container whose cgroup the hog joins (default: the pod's first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 63))]
+    pub container: Option<String>,
+    /// Cores to burn, as a CPU quantity: "1", "1.5", "500m". Give this or percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]{1,3})?|[0-9]+m)$"))]
+    pub cores: Option<String>,
+    /// A share of the container's CPU limit, 1 to 100. Give this or cores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub percent: Option<u32>,
+}
+
+/// pod-memory-hog: the memory a hog process fills inside the target container's cgroup.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryHogParameters {
+    /// The container whose cgroup the hog joins (default: the pod's first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 63))]
+    pub container: Option<String>,
+    /// MiB to fill. Give this or percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1048576))]
+    pub mebibytes: Option<u64>,
+    /// A share of the container's memory limit, 1 to 100 (100 reaches the limit: see
+    /// docs/faults.md). Give this or mebibytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub percent: Option<u32>,
 }

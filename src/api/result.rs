@@ -216,6 +216,10 @@ pub enum TargetAction {
     /// container, so nothing is reverted. `original` holds each container's ID and restart count
     /// before the kill.
     Killed,
+    /// Loaded by a hog process in its container's cgroup (pod-cpu-hog, pod-memory-hog); the
+    /// revert kills the hog. `original` names the pod instance, its node, the container and
+    /// the hog's tag.
+    Hogged,
 }
 
 /// Where a ledger entry stands. An entry is written `Injecting` before the change is made, so a

@@ -104,6 +104,7 @@ fn action_text(action: TargetAction) -> &'static str {
         TargetAction::Tainted => "Tainted",
         TargetAction::Shaped => "Shaped",
         TargetAction::Killed => "Killed",
+        TargetAction::Hogged => "Hogged",
     }
 }
 

@@ -44,7 +44,7 @@ pub fn in_container(lines: &[CgroupLine], id: &str) -> bool {
         l.path
             .rsplit('/')
             .next()
-            .is_some_and(|leaf| leaf == id || leaf.contains(&format!("-{id}.")))
+            .is_some_and(|leaf| leaf_is_container(leaf, id))
     })
 }
 
@@ -70,6 +70,179 @@ pub struct ContainerState<'a> {
 /// another): then a retried injection must not kill again.
 pub fn replaced_since(before: &ContainerState, now: &ContainerState) -> bool {
     now.restart_count > before.restart_count || (now.id.is_some() && now.id != before.id)
+}
+
+/// Whether a cgroup directory named `leaf` is container `id`'s: the ID itself (cgroupfs driver)
+/// or `<prefix>-<id>.scope` (systemd driver, e.g. `cri-containerd-<id>.scope`).
+pub fn leaf_is_container(leaf: &str, id: &str) -> bool {
+    leaf == id || leaf.contains(&format!("-{id}."))
+}
+
+/// A cgroup file system mounted on the node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CgroupMount {
+    /// Where it is mounted, in the mount namespace the mountinfo came from.
+    pub mount_point: String,
+    pub v2: bool,
+    /// A v1 hierarchy's controllers ("cpu", "memory", ...); empty for v2 and named hierarchies.
+    pub controllers: Vec<String>,
+}
+
+/// The v1 controllers a hierarchy can carry; other super options are mount flags.
+const CONTROLLERS: &[&str] = &[
+    "cpu",
+    "cpuacct",
+    "cpuset",
+    "memory",
+    "devices",
+    "freezer",
+    "net_cls",
+    "net_prio",
+    "blkio",
+    "perf_event",
+    "hugetlb",
+    "pids",
+    "rdma",
+    "misc",
+];
+
+/// The cgroup file systems of a `/proc/<pid>/mountinfo`.
+pub fn cgroup_mounts(mountinfo: &str) -> Vec<CgroupMount> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (before, after) = line.split_once(" - ")?;
+            let mount_point = before.split(' ').nth(4)?;
+            let mut after = after.split(' ');
+            let fstype = after.next()?;
+            let options = after.nth(1).unwrap_or_default();
+            let v2 = match fstype {
+                "cgroup2" => true,
+                "cgroup" => false,
+                _ => return None,
+            };
+            let controllers = options
+                .split(',')
+                .filter(|o| CONTROLLERS.contains(o))
+                .map(String::from)
+                .collect();
+            Some(CgroupMount {
+                mount_point: mount_point.replace("\\040", " "),
+                v2,
+                controllers,
+            })
+        })
+        .collect()
+}
+
+/// The hierarchies a process joins to be limited and accounted as a container's: every v1
+/// hierarchy with controllers or, on a pure v2 node, the v2 one. A hybrid node's v2 hierarchy
+/// carries no controller and is left alone.
+pub fn accounting_mounts(mounts: &[CgroupMount]) -> Vec<&CgroupMount> {
+    let v1: Vec<&CgroupMount> = mounts
+        .iter()
+        .filter(|m| !m.v2 && !m.controllers.is_empty())
+        .collect();
+    if v1.is_empty() {
+        mounts.iter().filter(|m| m.v2).take(1).collect()
+    } else {
+        v1
+    }
+}
+
+/// A Kubernetes quantity ("500m", "1.5", "128Mi", "1G") in thousandths of its unit, so CPU
+/// comes out in millicores and memory in milli-bytes. None when it is not one.
+pub fn quantity_milli(quantity: &str) -> Option<u128> {
+    let quantity = quantity.trim();
+    let split = quantity
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(quantity.len());
+    let (number, suffix) = quantity.split_at(split);
+    let factor_milli: u128 = match suffix {
+        "m" => 1,
+        "" => 1_000,
+        "k" => 1_000_000,
+        "M" => 1_000_000_000,
+        "G" => 1_000_000_000_000,
+        "T" => 1_000_000_000_000_000,
+        "Ki" => 1_024_000,
+        "Mi" => 1_048_576_000,
+        "Gi" => 1_073_741_824_000,
+        "Ti" => 1_099_511_627_776_000,
+        _ => return None,
+    };
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    let whole: u128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let mut value = whole.checked_mul(factor_milli)?;
+    let mut scale = factor_milli;
+    for digit in fraction.chars() {
+        scale /= 10;
+        value += u128::from(digit.to_digit(10)?) * scale;
+    }
+    Some(value)
+}
+
+/// How hard a CPU hog burns, in millicores: `cores` as asked, or `percent` of the container's
+/// CPU `limit` (millicores). Without a limit it is capped at the node's CPUs less half a core,
+/// so the kubelet and the API server keep running; the second value says so when it applied.
+pub fn cpu_hog_millicores(
+    cores: Option<u128>,
+    percent: Option<u32>,
+    limit: Option<u128>,
+    node_cpus: u32,
+) -> Result<(u32, Option<String>), String> {
+    let asked = match (cores, percent, limit) {
+        (Some(cores), _, _) => cores,
+        (None, Some(percent), Some(limit)) => limit * u128::from(percent) / 100,
+        (None, Some(_), None) => {
+            return Err(
+                "percent is of the container's CPU limit, and it has none: give cores instead"
+                    .into(),
+            );
+        }
+        (None, None, _) => return Err("give cores or percent".into()),
+    };
+    if asked == 0 {
+        return Err("the CPU to burn comes to 0 millicores".into());
+    }
+    let cap = u128::from(node_cpus) * 1000 - 500;
+    if limit.is_none() && asked > cap {
+        let note = format!(
+            "capped at {cap}m (the node's {node_cpus} CPUs less half a core: the container has no CPU limit) instead of {asked}m"
+        );
+        return Ok((u32::try_from(cap).unwrap_or(u32::MAX), Some(note)));
+    }
+    Ok((u32::try_from(asked).unwrap_or(u32::MAX), None))
+}
+
+/// How much a memory hog fills, in bytes: `mebibytes` as asked, or `percent` of the container's
+/// memory `limit` (bytes).
+pub fn memory_hog_bytes(
+    mebibytes: Option<u64>,
+    percent: Option<u32>,
+    limit: Option<u64>,
+) -> Result<u64, String> {
+    let bytes = match (mebibytes, percent, limit) {
+        (Some(mebibytes), _, _) => mebibytes.saturating_mul(1 << 20),
+        (None, Some(percent), Some(limit)) => {
+            u64::try_from(u128::from(limit) * u128::from(percent) / 100).unwrap_or(u64::MAX)
+        }
+        (None, Some(_), None) => {
+            return Err("percent is of the container's memory limit, and it has none: give mebibytes instead".into());
+        }
+        (None, None, _) => return Err("give mebibytes or percent".into()),
+    };
+    if bytes == 0 {
+        return Err("the memory to fill comes to 0 bytes".into());
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -150,5 +323,90 @@ mod tests {
             restart_count: 2,
         };
         assert!(!replaced_since(&before, &starting));
+    }
+
+    #[test]
+    fn cgroup_mounts_of_a_hybrid_node_and_a_v2_node() {
+        let hybrid = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+36 31 0:33 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:9 - cgroup cgroup rw,nosuid,cpu,cpuacct
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+";
+        let mounts = cgroup_mounts(hybrid);
+        assert_eq!(mounts.len(), 5);
+        assert_eq!(mounts[2].controllers, ["cpu", "cpuacct"]);
+        let joined: Vec<&str> = accounting_mounts(&mounts)
+            .iter()
+            .map(|m| m.mount_point.as_str())
+            .collect();
+        assert_eq!(
+            joined,
+            [
+                "/sys/fs/cgroup/cpu",
+                "/sys/fs/cgroup/memory",
+                "/sys/fs/cgroup/cpu,cpuacct"
+            ]
+        );
+        let v2 = "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
+        let mounts = cgroup_mounts(v2);
+        assert_eq!(accounting_mounts(&mounts)[0].mount_point, "/sys/fs/cgroup");
+        assert!(accounting_mounts(&mounts)[0].v2);
+    }
+
+    #[test]
+    fn quantities_in_thousandths() {
+        assert_eq!(quantity_milli("500m"), Some(500));
+        assert_eq!(quantity_milli("1"), Some(1000));
+        assert_eq!(quantity_milli("1.5"), Some(1500));
+        assert_eq!(quantity_milli("0.25"), Some(250));
+        assert_eq!(quantity_milli("64Mi"), Some(64 * 1_048_576_000));
+        assert_eq!(quantity_milli("1G"), Some(1_000_000_000_000));
+        assert_eq!(quantity_milli("1.5Gi"), Some(1_610_612_736_000));
+        assert_eq!(quantity_milli(""), None);
+        assert_eq!(quantity_milli("m"), None);
+        assert_eq!(quantity_milli("12x"), None);
+        assert_eq!(quantity_milli("1e3"), None);
+    }
+
+    #[test]
+    fn a_cpu_hog_burns_cores_or_a_share_of_the_limit_and_no_more_than_the_node_can_spare() {
+        assert_eq!(
+            cpu_hog_millicores(Some(1000), None, None, 2),
+            Ok((1000, None))
+        );
+        assert_eq!(
+            cpu_hog_millicores(None, Some(50), Some(800), 2),
+            Ok((400, None))
+        );
+        // Over a limit the container's own quota throttles it: no cap needed.
+        assert_eq!(
+            cpu_hog_millicores(Some(4000), None, Some(500), 2),
+            Ok((4000, None))
+        );
+        let (capped, note) = cpu_hog_millicores(Some(4000), None, None, 2).unwrap();
+        assert_eq!(capped, 1500);
+        assert!(note.unwrap().contains("capped at 1500m"));
+        assert!(
+            cpu_hog_millicores(None, Some(50), None, 2)
+                .unwrap_err()
+                .contains("has none")
+        );
+        assert!(cpu_hog_millicores(Some(0), None, None, 2).is_err());
+    }
+
+    #[test]
+    fn a_memory_hog_fills_mebibytes_or_a_share_of_the_limit() {
+        assert_eq!(memory_hog_bytes(Some(64), None, None), Ok(64 << 20));
+        assert_eq!(
+            memory_hog_bytes(None, Some(50), Some(256 << 20)),
+            Ok(128 << 20)
+        );
+        assert!(
+            memory_hog_bytes(None, Some(50), None)
+                .unwrap_err()
+                .contains("has none")
+        );
     }
 }

@@ -10,8 +10,11 @@ pub mod node_cordon;
 pub mod node_drain;
 pub mod node_pod;
 pub mod node_taint;
+pub mod pod_cpu_hog;
 pub mod pod_delete;
 pub mod pod_dns_error;
+pub mod pod_hog;
+pub mod pod_memory_hog;
 pub mod pod_network;
 pub mod pod_network_latency;
 pub mod pod_network_loss;
@@ -145,7 +148,16 @@ impl FaultKind {
     /// Whether it acts on the processes of the target's containers, which kube-system and
     /// Faultline's own namespace must allow explicitly.
     pub fn acts_in_containers(&self) -> bool {
-        matches!(self.fault_type, FaultType::ContainerKill)
+        matches!(
+            self.fault_type,
+            FaultType::ContainerKill | FaultType::PodCpuHog | FaultType::PodMemoryHog
+        )
+    }
+
+    /// Whether its fault process runs as the first process of a PID namespace of its own, so
+    /// that everything it starts (the resource faults' hogs) dies with it.
+    pub fn own_pid_namespace(&self) -> bool {
+        self.action == TargetAction::Hogged
     }
 
     /// Whether it changes nodes, which needs the node-target permission.
@@ -167,6 +179,8 @@ pub fn kind(fault_type: FaultType) -> &'static FaultKind {
         FaultType::PodNetworkPartition => &pod_network_partition::KIND,
         FaultType::PodDnsError => &pod_dns_error::KIND,
         FaultType::ContainerKill => &container_kill::KIND,
+        FaultType::PodCpuHog => &pod_cpu_hog::KIND,
+        FaultType::PodMemoryHog => &pod_memory_hog::KIND,
     }
 }
 

@@ -42,3 +42,36 @@ pub fn host_pid_pod(spec: &mut PodSpec, capabilities: &[&str]) {
         });
     }
 }
+
+/// The pod instance and node every node-level ledger entry records in `original` (with more
+/// fields of its type's own): what the backstop needs to settle an entry whose pod is gone, or
+/// to start a revert pod on the right node.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnNode {
+    pub pod_uid: String,
+    pub node: String,
+}
+
+impl OnNode {
+    pub fn of(record: &crate::api::TargetRecord) -> Result<OnNode, super::FaultError> {
+        super::original_of(record, "which pod instance and node it acted on")
+    }
+}
+
+/// Refuses to revert `record`, changed on `node`, from a process on another node (`here`): only
+/// a process on the entry's node can see its pod, and elsewhere "no such process" would wrongly
+/// read as "the pod is gone".
+pub fn revert_here(
+    here: Option<&str>,
+    node: &str,
+    record: &crate::api::TargetRecord,
+) -> Result<(), super::FaultError> {
+    match here {
+        Some(here) if here != node => Err(super::FaultError::RevertFailed(vec![format!(
+            "{} was changed on node {node:?}; this process runs on {here}",
+            record.display()
+        )])),
+        _ => Ok(()),
+    }
+}

@@ -415,17 +415,7 @@ impl Executor for NetworkFault {
     ) -> BoxFuture<'a, Result<Reverted, FaultError>> {
         Box::pin(async move {
             let shaped = Shaped::of(record)?;
-            // Only a process on the entry's node can see its pod: elsewhere "no such process"
-            // would wrongly read as "the pod is gone".
-            if let Some(here) = self.env.node.as_deref()
-                && here != shaped.node
-            {
-                return Err(FaultError::RevertFailed(vec![format!(
-                    "{} was shaped on node {:?}; this process runs on {here}",
-                    record.display(),
-                    shaped.node
-                )]));
-            }
+            super::node_pod::revert_here(self.env.node.as_deref(), &shaped.node, record)?;
             let uid = shaped.pod_uid.clone();
             let table = shaped.table.clone();
             let removed = blocking(move || netfault::remove(&NetNs::of_pod(&uid)?, &table)).await;

@@ -24,7 +24,7 @@ use crate::{
         fault_pod::{FaultPodState, fault_pod_state},
         revert::{pending, unsettled},
     },
-    faults::{self, BY_OPERATOR, Env, Ledger, Placement, pod_network::Shaped},
+    faults::{self, BY_OPERATOR, Env, Ledger, Placement, node_pod::OnNode},
 };
 
 /// The field manager of the `Reverted` condition.
@@ -196,7 +196,7 @@ async fn revert_on_nodes(
         let settled = if !kind.sustained {
             Some((LedgerState::Reverted, kind.revert_wording.to_string()))
         } else {
-            match Shaped::of(&record) {
+            match OnNode::of(&record) {
                 Err(_) => Some((
                     LedgerState::Reverted,
                     "nothing was injected: the entry names no pod instance".to_string(),
@@ -211,7 +211,7 @@ async fn revert_on_nodes(
                     } else {
                         Some((
                             LedgerState::TargetGone,
-                            "the pod is gone, and its network namespace (with the rules) with it"
+                            "the pod is gone, and with it what the fault changed inside it"
                                 .to_string(),
                         ))
                     }

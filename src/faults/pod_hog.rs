@@ -1,0 +1,460 @@
+//! What the resource faults share (pod-cpu-hog, pod-memory-hog): a fault pod on the target's
+//! node finds the target container's cgroups by container ID and starts one hog process per
+//! target ([`crate::hog`]) that joins them, so the container's own limits and accounting apply
+//! to the load. The hog dies with the fault process (a parent-death signal, and the fault's own
+//! PID namespace); the revert kills it and checks that no hog of this fault is left in the
+//! container; a revert pod of the backstop kills any that is. See docs/faults.md.
+
+use std::{collections::HashMap, path::Path, sync::Mutex, time::Duration};
+
+use futures::future::BoxFuture;
+use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
+use kube::{Api, Client};
+use serde::{Deserialize, Serialize};
+
+use super::{Env, Executor, FaultError, Prepared, Reverted, Rule, TargetRef};
+use crate::{
+    api::{self, LedgerState, TargetRecord},
+    cgroups::{self, NodeView},
+    domain::containers::{container_id, cpu_hog_millicores, memory_hog_bytes, quantity_milli},
+    hog::{self, Hog, Load},
+    nodeproc,
+};
+
+/// The capabilities a hog fault pod keeps: SYS_PTRACE to reach the node's cgroup file systems
+/// and cgroup namespace through /proc/1, SYS_ADMIN for the fault's own PID namespace and (cgroup
+/// v2) entering the node's cgroup namespace, KILL for the backstop's revert pod to end a hog
+/// left behind.
+pub const CAPABILITIES: [&str; 3] = ["SYS_PTRACE", "SYS_ADMIN", "KILL"];
+
+/// What the resource faults' ServiceAccounts may do where they are bound.
+pub const RULES: &[Rule] = &[
+    Rule {
+        groups: &[""],
+        resources: &["pods"],
+        verbs: &["get", "list"],
+        why: "read the target pods' node, UID, containers' IDs and limits",
+    },
+    super::node_cordon::WORKLOAD_READ_RULE,
+];
+
+/// How long a hog has to join the cgroups (and fill its memory) before the fault gives up.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
+/// The kind of a resource fault type: everything but its type, its action and its `build`.
+pub const fn hog_kind(
+    fault_type: crate::api::FaultType,
+    build: fn(Client, &api::Fault, &Env) -> Box<dyn Executor>,
+) -> super::FaultKind {
+    super::FaultKind {
+        fault_type,
+        scope: super::Scope::Pods,
+        sustained: true,
+        action: crate::api::TargetAction::Hogged,
+        rules: RULES,
+        cluster_rules: &[],
+        revert_wording: "killed its hog process in each target container",
+        pod_overrides: hog_pod,
+        placement: super::Placement::TargetNode,
+        build,
+    }
+}
+
+fn hog_pod(spec: &mut PodSpec, _: &api::Fault) {
+    super::node_pod::host_pid_pod(spec, &CAPABILITIES);
+}
+
+/// What a resource fault asks for, before the container's limits are known.
+#[derive(Clone, Debug)]
+pub enum Ask {
+    /// Millicores, or a percent of the CPU limit.
+    Cpu {
+        millicores: Option<u128>,
+        percent: Option<u32>,
+    },
+    /// MiB, or a percent of the memory limit.
+    Memory {
+        mebibytes: Option<u64>,
+        percent: Option<u32>,
+    },
+}
+
+/// One resource fault of a run.
+pub struct HogFault {
+    client: Client,
+    env: Env,
+    /// Names this fault's hogs: `<namespace>/<result>/<fault>`.
+    tag: String,
+    container: Option<String>,
+    ask: Ask,
+    /// The hogs this process runs, by pod UID.
+    hogs: Mutex<HashMap<String, Hog>>,
+}
+
+/// What a ledger entry records in `original`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Hogged {
+    pod_uid: String,
+    node: String,
+    container: String,
+    container_id: String,
+    tag: String,
+    /// "1000m" or "64Mi", and why it differs from the ask (a cap), if it does.
+    load: String,
+    millicores: Option<u32>,
+    bytes: Option<u64>,
+}
+
+impl Hogged {
+    fn of(record: &TargetRecord) -> Result<Hogged, FaultError> {
+        super::original_of(record, "its container and hog")
+    }
+
+    fn load(&self) -> Load {
+        match (self.millicores, self.bytes) {
+            (Some(millicores), _) => Load::Cpu { millicores },
+            (None, bytes) => Load::Memory {
+                bytes: bytes.unwrap_or_default(),
+            },
+        }
+    }
+}
+
+impl HogFault {
+    pub fn new(client: Client, env: &Env, container: Option<String>, ask: Ask) -> Self {
+        HogFault {
+            client,
+            tag: format!("{}/{}", env.result, env.fault),
+            env: env.clone(),
+            container,
+            ask,
+            hogs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The load for `container` under its limits: Err(Refused) says what to fix.
+    fn load_for(&self, container: &Container) -> Result<(Load, String), FaultError> {
+        let limit = |resource: &str| {
+            container
+                .resources
+                .as_ref()
+                .and_then(|r| r.limits.as_ref())
+                .and_then(|l| l.get(resource))
+                .and_then(|q| quantity_milli(&q.0))
+        };
+        let refused =
+            |why: String| FaultError::Refused(format!("container {}: {why}", container.name));
+        match self.ask {
+            Ask::Cpu {
+                millicores,
+                percent,
+            } => {
+                // SAFETY: sysconf takes a constant.
+                let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+                let cpus = u32::try_from(cpus).unwrap_or(1).max(1);
+                let (millicores, note) =
+                    cpu_hog_millicores(millicores, percent, limit("cpu"), cpus).map_err(refused)?;
+                let shown = match note {
+                    Some(note) => format!("{millicores}m ({note})"),
+                    None => format!("{millicores}m"),
+                };
+                Ok((Load::Cpu { millicores }, shown))
+            }
+            Ask::Memory { mebibytes, percent } => {
+                let limit = limit("memory").map(|m| u64::try_from(m / 1000).unwrap_or(u64::MAX));
+                let bytes = memory_hog_bytes(mebibytes, percent, limit).map_err(refused)?;
+                Ok((Load::Memory { bytes }, format!("{} MiB", bytes >> 20)))
+            }
+        }
+    }
+
+    /// Prepares `pod`: its container, running, and the load under its limits.
+    fn plan(&self, pod: &Pod, shown: &str) -> Result<Result<Hogged, String>, FaultError> {
+        let spec = pod.spec.as_ref();
+        let node = spec.and_then(|s| s.node_name.clone()).unwrap_or_default();
+        if let Some(here) = self.env.node.as_deref()
+            && node != here
+        {
+            return Ok(Err(format!(
+                "pod {shown} runs on node {node:?}, not on this fault pod's node {here}"
+            )));
+        }
+        let containers = spec.map(|s| s.containers.as_slice()).unwrap_or_default();
+        let container = match self.container.as_deref() {
+            Some(name) => containers.iter().find(|c| c.name == name),
+            None => containers.first(),
+        };
+        let Some(container) = container else {
+            let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
+            return Ok(Err(format!(
+                "pod {shown} has no container named {:?}; its containers: {}",
+                self.container.as_deref().unwrap_or_default(),
+                names.join(", ")
+            )));
+        };
+        let status = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_deref())
+            .unwrap_or_default()
+            .iter()
+            .find(|s| s.name == container.name)
+            .filter(|s| s.state.as_ref().is_some_and(|st| st.running.is_some()));
+        let Some(id) = status.and_then(|s| container_id(s.container_id.as_deref()?)) else {
+            return Ok(Err(format!(
+                "container {} of pod {shown} is not running: it has already gone",
+                container.name
+            )));
+        };
+        let (load, shown_load) = self.load_for(container)?;
+        let (millicores, bytes) = match load {
+            Load::Cpu { millicores } => (Some(millicores), None),
+            Load::Memory { bytes } => (None, Some(bytes)),
+        };
+        Ok(Ok(Hogged {
+            pod_uid: pod.metadata.uid.clone().unwrap_or_default(),
+            node,
+            container: container.name.clone(),
+            container_id: id.to_string(),
+            tag: self.tag.clone(),
+            load: shown_load,
+            millicores,
+            bytes,
+        }))
+    }
+}
+
+/// Runs blocking node work (a /proc scan, a cgroup walk, a hog's start) off the runtime.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T, FaultError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| FaultError::Refused(format!("the worker thread failed: {e}")))?
+        .map_err(|e| FaultError::Refused(e.to_string()))
+}
+
+/// The entry that records a memory hog's OOM kill. Filling up to the limit is what a memory hog
+/// may do, and the OOM killer picks the hog first (oom_score_adj 1000): an outcome of the
+/// experiment, recorded, not an error.
+fn oom_note(record: &TargetRecord, hogged: &Hogged) -> TargetRecord {
+    let mut note = TargetRecord::new(
+        "Container",
+        &record.namespace,
+        &format!("{}/{}", record.name, hogged.container),
+        crate::api::TargetAction::Hogged,
+    );
+    note.settle(
+        LedgerState::Reverted,
+        super::BY_FAULT_POD,
+        Some(format!(
+            "the hog ({}) was OOM-killed: the container reached its memory limit",
+            hogged.load
+        )),
+    );
+    note
+}
+
+/// The hogs of `tag` left in container `id`, as host PIDs; None when the container is gone.
+fn leftovers(id: &str, tag: &str) -> std::io::Result<Option<Vec<u32>>> {
+    Ok(nodeproc::find(id)?.map(|procs| hog::hogs_of(tag, &procs.pids)))
+}
+
+impl Executor for HogFault {
+    fn prepare<'a>(&'a self, target: &'a TargetRef) -> BoxFuture<'a, Result<Prepared, FaultError>> {
+        Box::pin(async move {
+            let pods: Api<Pod> = Api::namespaced(self.client.clone(), &target.namespace);
+            let shown = format!("{}/{}", target.namespace, target.name);
+            let Some(pod) = pods.get_opt(&target.name).await? else {
+                return Ok(Prepared::Skip(format!("pod {shown} is gone")));
+            };
+            Ok(match self.plan(&pod, &shown)? {
+                Ok(hogged) => Prepared::Go {
+                    original: Some(serde_json::to_string(&hogged).expect("Hogged serialises")),
+                },
+                Err(why) => Prepared::Skip(why),
+            })
+        })
+    }
+
+    fn inject<'a>(
+        &'a self,
+        record: &'a TargetRecord,
+    ) -> BoxFuture<'a, Result<Vec<TargetRecord>, FaultError>> {
+        Box::pin(async move {
+            let hogged = Hogged::of(record)?;
+            let id = hogged.container_id.clone();
+            let (view, dirs) = blocking(move || {
+                let Some(procs) = nodeproc::find(&id)? else {
+                    return Err(std::io::Error::other(format!(
+                        "container {id} has no process on this node: it has already gone"
+                    )));
+                };
+                // The shim lives in the node's mount and cgroup namespaces.
+                let view = NodeView::Through(procs.shim);
+                let dirs = cgroups::find(&view.mounts()?, &id)?;
+                Ok((view, dirs))
+            })
+            .await?;
+            if dirs.is_empty() {
+                return Err(FaultError::Refused(format!(
+                    "no cgroup of container {} under the node's cgroup file systems",
+                    hogged.container_id
+                )));
+            }
+            let (tag, load) = (hogged.tag.clone(), hogged.load());
+            let started = blocking(move || {
+                hog::spawn(
+                    Path::new("/proc/self/exe"),
+                    &tag,
+                    &view,
+                    &dirs,
+                    load,
+                    READY_WITHIN,
+                )
+            })
+            .await;
+            let hog = match started {
+                Ok(hog) => hog,
+                // Killed while filling: the container's limit is below the ask.
+                Err(err) if hogged.bytes.is_some() && err.to_string().contains("SIGKILL") => {
+                    return Ok(vec![oom_note(record, &hogged)]);
+                }
+                Err(err) => return Err(err),
+            };
+            tracing::info!(pid = hog.pid(), load = %hogged.load, container = %hogged.container, "hog running");
+            self.hogs
+                .lock()
+                .expect("hogs lock")
+                .insert(hogged.pod_uid, hog);
+            Ok(vec![])
+        })
+    }
+
+    /// A hog that ended early (the OOM killer, a person) no longer loads its target: the fault
+    /// says so instead of reporting a load it no longer has.
+    fn renew<'a>(
+        &'a self,
+        record: &'a TargetRecord,
+    ) -> BoxFuture<'a, Result<Vec<TargetRecord>, FaultError>> {
+        Box::pin(async move {
+            let hogged = Hogged::of(record)?;
+            let mut hogs = self.hogs.lock().expect("hogs lock");
+            let Some(hog) = hogs.get_mut(&hogged.pod_uid) else {
+                return Ok(vec![]);
+            };
+            let Err(how) = hog.check() else {
+                return Ok(vec![]);
+            };
+            hogs.remove(&hogged.pod_uid);
+            if hogged.bytes.is_none() || !how.contains("SIGKILL") {
+                return Err(FaultError::Refused(format!(
+                    "the hog in container {} of {} ended early: {how}",
+                    hogged.container,
+                    record.display()
+                )));
+            }
+            Ok(vec![oom_note(record, &hogged)])
+        })
+    }
+
+    fn revert<'a>(
+        &'a self,
+        record: &'a TargetRecord,
+    ) -> BoxFuture<'a, Result<Reverted, FaultError>> {
+        Box::pin(async move {
+            let hogged = Hogged::of(record)?;
+            super::node_pod::revert_here(self.env.node.as_deref(), &hogged.node, record)?;
+            let own = self.hogs.lock().expect("hogs lock").remove(&hogged.pod_uid);
+            let ran = match own {
+                Some(hog) => Some(blocking(move || hog.stop()).await?),
+                None => None,
+            };
+            let (id, tag) = (hogged.container_id.clone(), hogged.tag.clone());
+            let Some(left) = blocking(move || leftovers(&id, &tag)).await? else {
+                return Ok(Reverted {
+                    state: LedgerState::TargetGone,
+                    message: Some("the container is gone, and its cgroup with it".into()),
+                });
+            };
+            if !left.is_empty() {
+                // PIDs read from the host's /proc name other processes inside the fault's own
+                // PID namespace: only a revert pod (host PIDs) may signal them.
+                if hog::in_pid_namespace() {
+                    return Err(FaultError::RevertFailed(vec![format!(
+                        "hog processes {left:?} are still in container {}",
+                        hogged.container
+                    )]));
+                }
+                for pid in &left {
+                    nodeproc::signal(*pid, libc::SIGKILL)
+                        .map_err(|e| FaultError::RevertFailed(vec![e.to_string()]))?;
+                }
+                return Ok(Reverted::done(Some(format!(
+                    "killed {} leftover hog process(es) in container {}",
+                    left.len(),
+                    hogged.container
+                ))));
+            }
+            Ok(Reverted::done(Some(match ran {
+                Some(ran) => format!(
+                    "stopped the hog ({}) in container {} after {:.1} s; no hog process is left in it",
+                    hogged.load,
+                    hogged.container,
+                    ran.as_secs_f64()
+                ),
+                None => format!("no hog process is left in container {}", hogged.container),
+            })))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hog_fault_pod_keeps_three_capabilities_and_no_volume() {
+        let mut spec = PodSpec {
+            containers: vec![Default::default()],
+            ..PodSpec::default()
+        };
+        let fault: api::Fault = serde_json::from_value(serde_json::json!({
+            "name": "burn", "type": "pod-cpu-hog", "target": {}, "cpuHog": {"cores": "1"}
+        }))
+        .unwrap();
+        hog_pod(&mut spec, &fault);
+        assert_eq!(spec.host_pid, Some(true));
+        let caps = spec.containers[0]
+            .security_context
+            .as_ref()
+            .and_then(|s| s.capabilities.clone())
+            .unwrap();
+        assert_eq!(caps.drop, Some(vec!["ALL".to_string()]));
+        assert_eq!(caps.add.unwrap(), ["SYS_PTRACE", "SYS_ADMIN", "KILL"]);
+        assert!(spec.volumes.is_none(), "no hostPath, no runtime socket");
+    }
+
+    #[test]
+    fn the_backstop_reads_the_pod_instance_and_node_of_a_hog_entry() {
+        let hogged = Hogged {
+            pod_uid: "u-1".into(),
+            node: "node-a".into(),
+            container: "web".into(),
+            container_id: "abc".into(),
+            tag: "shop/web-1/burn".into(),
+            load: "1000m".into(),
+            millicores: Some(1000),
+            bytes: None,
+        };
+        let mut record = TargetRecord::new("Pod", "shop", "web-1", api::TargetAction::Hogged);
+        record.original = Some(serde_json::to_string(&hogged).unwrap());
+        let on = super::super::node_pod::OnNode::of(&record).unwrap();
+        assert_eq!((on.pod_uid.as_str(), on.node.as_str()), ("u-1", "node-a"));
+        assert_eq!(
+            Hogged::of(&record).unwrap().load(),
+            Load::Cpu { millicores: 1000 }
+        );
+    }
+}
