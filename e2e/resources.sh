@@ -21,8 +21,9 @@ cgroup_dir() {
 	cid=$(field "$1" pod "$2" '{.status.containerStatuses[0].containerID}'); cid=${cid#*://}
 	pid=$(grep -l "$cid" /proc/[0-9]*/cgroup 2>/dev/null | head -n1 | cut -d/ -f3)
 	[ -n "$pid" ] || { echo "no process of container $cid" >&2; return 1; }
-	path=$(awk -F: -v c="$3" '$2 == c { print $3 }' "/proc/$pid/cgroup")
-	if [ -n "$path" ]; then echo "/sys/fs/cgroup/$3$path"; else echo "/sys/fs/cgroup$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup")"; fi
+	# The v1 hierarchy that carries the controller (cpuacct alone, or cpu,cpuacct), else the v2 one.
+	local line; line=$(awk -F: -v c="$3" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) { print $2 ":" $3; exit } }' "/proc/$pid/cgroup")
+	if [ -n "$line" ]; then echo "/sys/fs/cgroup/${line%%:*}${line#*:}"; else echo "/sys/fs/cgroup$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup")"; fi
 }
 
 # cores DIR SECONDS: the CPU the cgroup DIR used over the next SECONDS, in cores (3 decimals)
@@ -151,6 +152,12 @@ test_c_cpu_hog_burns_a_core_in_the_targets_cgroup_and_stops() {
     probes:
 $(up_probe "$ns")" || fail "experiment rejected"
 	wait_state "$ns" burn-1 Injected 60
+	# The hog is in the fault process's own PID namespace (two PIDs: the node's and the fault's).
+	local hog; hog=$(for p in $(cat "$dir/cgroup.procs"); do tr '\0' ' ' < "/proc/$p/cmdline" | grep -q '^faultline-hog ' && echo "$p"; done)
+	[ -n "$hog" ] || fail "no hog in the target's cgroup"
+	local nspid; nspid=$(awk '$1 == "NSpid:" { print NF - 1 }' "/proc/$hog/status")
+	echo "hog $hog: NSpid $(awk '$1 == "NSpid:" { $1 = ""; print }' "/proc/$hog/status")"
+	[ "$nspid" -ge 2 ] || fail "the hog is not in a PID namespace of its own (NSpid has $nspid entries)"
 	local during; during=$(cores "$dir" 10)
 	echo "the target container's cgroup used $before cores before, $during during (1 requested)"
 	at_least "$during" 0.8 || fail "$during cores during the fault, expected at least 0.8"

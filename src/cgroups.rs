@@ -98,8 +98,16 @@ fn walk(top: &Path, id: &str) -> io::Result<Option<PathBuf>> {
                 top.display()
             )));
         }
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue; // removed while walking
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            // The hierarchy itself must be readable: else "not found" would hide the reason.
+            Err(e) if dir == top => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("reading {}: {e} (CAP_SYS_PTRACE is needed)", top.display()),
+                ));
+            }
+            Err(_) => continue, // removed while walking
         };
         for entry in entries.flatten() {
             if !entry.file_type().is_ok_and(|t| t.is_dir()) {

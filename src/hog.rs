@@ -315,6 +315,7 @@ pub fn in_own_pid_namespace() -> Option<ExitCode> {
         );
         return Some(ExitCode::FAILURE);
     }
+    catch_sigterm();
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let mut command = Command::new("/proc/self/exe");
     command.args(args).env(PID_NAMESPACE_ENV, "1");
@@ -325,36 +326,49 @@ pub fn in_own_pid_namespace() -> Option<ExitCode> {
             return Some(ExitCode::FAILURE);
         }
     };
-    forward_sigterm(child.id());
-    let status = child.wait().map(|s| s.code().unwrap_or(1)).unwrap_or(1);
+    let status = wait_forwarding_sigterm(&mut child);
     Some(ExitCode::from(u8::try_from(status).unwrap_or(1)))
 }
 
-/// The child [`forward_sigterm`] passes SIGTERM on to.
-static FORWARD_TO: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+/// Set by [`note_sigterm`]: the kubelet asked the fault pod to stop.
+static TERMINATING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-extern "C" fn forward(signal: libc::c_int) {
-    let pid = FORWARD_TO.load(std::sync::atomic::Ordering::Relaxed);
-    if pid > 0 {
-        // SAFETY: kill is async-signal-safe.
-        unsafe { libc::kill(pid, signal) };
-    }
+extern "C" fn note_sigterm(_: libc::c_int) {
+    TERMINATING.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Passes SIGTERM (the kubelet stopping the pod) on to `pid`, from a signal handler: after
-/// unshare(CLONE_NEWPID) this process may start no thread (clone refuses CLONE_THREAD).
-fn forward_sigterm(pid: u32) {
-    FORWARD_TO.store(
-        libc::pid_t::try_from(pid).unwrap_or(0),
-        std::sync::atomic::Ordering::Relaxed,
-    );
-    // SAFETY: a zeroed sigaction with a handler that only calls kill(2).
+/// Notes SIGTERM instead of dying of it (a signal handler: after unshare(CLONE_NEWPID) this
+/// process may start no thread, as clone refuses CLONE_THREAD).
+fn catch_sigterm() {
+    // SAFETY: a zeroed sigaction whose handler only stores to an atomic.
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = forward as extern "C" fn(libc::c_int) as usize;
+        action.sa_sigaction = note_sigterm as extern "C" fn(libc::c_int) as usize;
         action.sa_flags = libc::SA_RESTART;
         libc::sigemptyset(&mut action.sa_mask);
         libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut());
+    }
+}
+
+/// Waits for `child` and returns its exit code, passing SIGTERM on to it once a second while
+/// it runs: the first process of a PID namespace ignores a signal it has no handler for yet,
+/// so one forwarded too early would be lost.
+fn wait_forwarding_sigterm(child: &mut Child) -> i32 {
+    let mut last_sent: Option<Instant> = None;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.code().unwrap_or(1),
+            Ok(None) => {}
+            Err(_) => return 1,
+        }
+        if TERMINATING.load(std::sync::atomic::Ordering::Relaxed)
+            && last_sent.is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+        {
+            // SAFETY: kill takes plain integers.
+            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+            last_sent = Some(Instant::now());
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

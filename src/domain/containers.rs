@@ -37,14 +37,17 @@ pub fn cgroup_lines(text: &str) -> Vec<CgroupLine> {
         .collect()
 }
 
-/// Whether a process with these cgroup lines runs in container `id`: a path component names
-/// it (cgroupfs driver: `…/pod<uid>/<id>`; systemd driver: `…/cri-containerd-<id>.scope`).
+/// Whether a process with these cgroup lines runs in container `id`: the last path component
+/// names it (cgroupfs driver: `…/pod<uid>/<id>`; systemd driver: `…/cri-containerd-<id>.scope`),
+/// or the one before a `container` leaf (crun under systemd: `…/crio-<id>.scope/container`).
 pub fn in_container(lines: &[CgroupLine], id: &str) -> bool {
     lines.iter().any(|l| {
-        l.path
-            .rsplit('/')
-            .next()
-            .is_some_and(|leaf| leaf_is_container(leaf, id))
+        let mut parts = l.path.rsplit('/');
+        match (parts.next(), parts.next()) {
+            (Some("container"), Some(parent)) => leaf_is_container(parent, id),
+            (Some(leaf), _) => leaf_is_container(leaf, id),
+            _ => false,
+        }
     })
 }
 
@@ -73,9 +76,10 @@ pub fn replaced_since(before: &ContainerState, now: &ContainerState) -> bool {
 }
 
 /// Whether a cgroup directory named `leaf` is container `id`'s: the ID itself (cgroupfs driver)
-/// or `<prefix>-<id>.scope` (systemd driver, e.g. `cri-containerd-<id>.scope`).
+/// or `<prefix>-<id>.scope` (systemd driver, e.g. `cri-containerd-<id>.scope`), but never
+/// CRI-O's monitor next to it, `crio-conmon-<id>.scope`.
 pub fn leaf_is_container(leaf: &str, id: &str) -> bool {
-    leaf == id || leaf.contains(&format!("-{id}."))
+    leaf == id || (leaf.ends_with(&format!("-{id}.scope")) && !leaf.contains("conmon"))
 }
 
 /// A cgroup file system mounted on the node.
@@ -219,6 +223,13 @@ pub fn cpu_hog_millicores(
         );
         return Ok((u32::try_from(cap).unwrap_or(u32::MAX), Some(note)));
     }
+    // With a limit the container's quota throttles the hog; more threads than the node has CPUs
+    // would only crowd the container's pids limit.
+    let all = u128::from(node_cpus) * 1000;
+    if asked > all {
+        let note = format!("capped at {all}m, the node's {node_cpus} CPUs, instead of {asked}m");
+        return Ok((u32::try_from(all).unwrap_or(u32::MAX), Some(note)));
+    }
     Ok((u32::try_from(asked).unwrap_or(u32::MAX), None))
 }
 
@@ -277,6 +288,16 @@ mod tests {
         assert_eq!(lines[0].hierarchy, 0);
         assert_eq!(lines[0].controllers, "");
         assert!(in_container(&lines, ID));
+    }
+
+    #[test]
+    fn cri_os_monitor_is_not_the_container_and_cruns_inner_cgroup_is() {
+        let conmon = format!("0::/kubepods.slice/kubepods-pod1.slice/crio-conmon-{ID}.scope\n");
+        assert!(!in_container(&cgroup_lines(&conmon), ID));
+        let crun = format!("0::/kubepods.slice/kubepods-pod1.slice/crio-{ID}.scope/container\n");
+        assert!(in_container(&cgroup_lines(&crun), ID));
+        assert!(leaf_is_container(&format!("crio-{ID}.scope"), ID));
+        assert!(!leaf_is_container(&format!("crio-conmon-{ID}.scope"), ID));
     }
 
     #[test]
@@ -380,11 +401,14 @@ mod tests {
             cpu_hog_millicores(None, Some(50), Some(800), 2),
             Ok((400, None))
         );
-        // Over a limit the container's own quota throttles it: no cap needed.
+        // Over a limit the container's own quota throttles it, up to the node's CPUs.
         assert_eq!(
-            cpu_hog_millicores(Some(4000), None, Some(500), 2),
-            Ok((4000, None))
+            cpu_hog_millicores(Some(1500), None, Some(500), 2),
+            Ok((1500, None))
         );
+        let (all, note) = cpu_hog_millicores(Some(100_000_000), None, Some(500), 2).unwrap();
+        assert_eq!(all, 2000);
+        assert!(note.unwrap().contains("the node's 2 CPUs"));
         let (capped, note) = cpu_hog_millicores(Some(4000), None, None, 2).unwrap();
         assert_eq!(capped, 1500);
         assert!(note.unwrap().contains("capped at 1500m"));

@@ -179,10 +179,14 @@ impl ContainerKill {
                 .map_err(|e| FaultError::Refused(format!("the /proc scan failed: {e}")))?
                 .map_err(|e| FaultError::Refused(format!("scanning /proc: {e}")))?;
             match procs {
-                None => format!(
-                    "no process of container {} on this node: it had already exited",
-                    recorded.id
-                ),
+                // The API says it runs with this ID, yet no process of the node has it: a
+                // runtime whose processes the node cannot see (Kata, gVisor) or name.
+                None => {
+                    return Err(FaultError::Refused(format!(
+                        "no process of container {} ({}) is visible on this node: its runtime hides them",
+                        recorded.name, recorded.id
+                    )));
+                }
                 Some(procs) => {
                     nodeproc::signal(procs.main, self.signal.number())
                         .map_err(|e| FaultError::Refused(e.to_string()))?;
@@ -217,7 +221,8 @@ impl ContainerKill {
             }
             let pod = pod.expect("a pod with the UID");
             let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
-            if let Some(status) = statuses(&pod).iter().find(|s| s.name == recorded.name) {
+            let status = statuses(&pod).iter().find(|s| s.name == recorded.name);
+            if let Some(status) = status {
                 let now = state_of(status);
                 let running = status.state.as_ref().is_some_and(|s| s.running.is_some());
                 if running && replaced_since(&recorded.state(), &now) {
@@ -228,20 +233,22 @@ impl ContainerKill {
                         started.elapsed().as_secs_f64()
                     ));
                 }
-                let waiting = status.state.as_ref().and_then(|s| s.waiting.as_ref());
-                if started.elapsed() >= RESTART_WAIT {
-                    return match waiting.and_then(|w| w.reason.as_deref()) {
-                        Some("CrashLoopBackOff") => Ok(format!(
-                            "waiting to restart (CrashLoopBackOff) after {} s",
-                            RESTART_WAIT.as_secs()
-                        )),
-                        _ => Err(FaultError::Refused(format!(
-                            "container {} of pod {shown} did not run again within {} s of the kill",
-                            recorded.name,
-                            RESTART_WAIT.as_secs()
-                        ))),
-                    };
-                }
+            }
+            if started.elapsed() >= RESTART_WAIT {
+                let waiting = status
+                    .and_then(|s| s.state.as_ref())
+                    .and_then(|s| s.waiting.as_ref());
+                return match waiting.and_then(|w| w.reason.as_deref()) {
+                    Some("CrashLoopBackOff") => Ok(format!(
+                        "waiting to restart (CrashLoopBackOff) after {} s",
+                        RESTART_WAIT.as_secs()
+                    )),
+                    _ => Err(FaultError::Refused(format!(
+                        "container {} of pod {shown} did not run again within {} s of the kill",
+                        recorded.name,
+                        RESTART_WAIT.as_secs()
+                    ))),
+                };
             }
             if matches!(phase, Some("Succeeded" | "Failed")) {
                 return Ok(format!(

@@ -225,6 +225,33 @@ impl HogFault {
     }
 }
 
+impl HogFault {
+    /// Whether the container `hogged` loads is still the one running in its pod (same pod UID,
+    /// same container ID).
+    async fn still_there(
+        &self,
+        hogged: &Hogged,
+        record: &TargetRecord,
+    ) -> Result<bool, FaultError> {
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &record.namespace);
+        let Some(pod) = pods.get_opt(&record.name).await? else {
+            return Ok(false);
+        };
+        if pod.metadata.uid.as_deref() != Some(hogged.pod_uid.as_str()) {
+            return Ok(false);
+        }
+        let id = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_deref())
+            .unwrap_or_default()
+            .iter()
+            .find(|s| s.name == hogged.container)
+            .and_then(|s| container_id(s.container_id.as_deref()?).map(str::to_string));
+        Ok(id.as_deref() == Some(hogged.container_id.as_str()))
+    }
+}
+
 /// Runs blocking node work (a /proc scan, a cgroup walk, a hog's start) off the runtime.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
@@ -239,20 +266,22 @@ async fn blocking<T: Send + 'static>(
 /// may do, and the OOM killer picks the hog first (oom_score_adj 1000): an outcome of the
 /// experiment, recorded, not an error.
 fn oom_note(record: &TargetRecord, hogged: &Hogged) -> TargetRecord {
+    let message = format!(
+        "the hog ({}) was OOM-killed: the container reached its memory limit",
+        hogged.load
+    );
+    container_note(record, hogged, message)
+}
+
+/// A settled entry, `Container <namespace>/<pod>/<container>`, saying what happened to its hog.
+fn container_note(record: &TargetRecord, hogged: &Hogged, message: String) -> TargetRecord {
     let mut note = TargetRecord::new(
         "Container",
         &record.namespace,
         &format!("{}/{}", record.name, hogged.container),
         crate::api::TargetAction::Hogged,
     );
-    note.settle(
-        LedgerState::Reverted,
-        super::BY_FAULT_POD,
-        Some(format!(
-            "the hog ({}) was OOM-killed: the container reached its memory limit",
-            hogged.load
-        )),
-    );
+    note.settle(LedgerState::Reverted, super::BY_FAULT_POD, Some(message));
     note
 }
 
@@ -297,9 +326,16 @@ impl Executor for HogFault {
                 Ok((view, dirs))
             })
             .await?;
-            if dirs.is_empty() {
+            let needed = match hogged.load() {
+                Load::Cpu { .. } => "cpu",
+                Load::Memory { .. } => "memory",
+            };
+            if !dirs
+                .iter()
+                .any(|d| d.v2 || d.controllers.iter().any(|c| c == needed))
+            {
                 return Err(FaultError::Refused(format!(
-                    "no cgroup of container {} under the node's cgroup file systems",
+                    "no {needed} cgroup of container {} under the node's cgroup file systems",
                     hogged.container_id
                 )));
             }
@@ -340,6 +376,27 @@ impl Executor for HogFault {
     ) -> BoxFuture<'a, Result<Vec<TargetRecord>, FaultError>> {
         Box::pin(async move {
             let hogged = Hogged::of(record)?;
+            if !self
+                .hogs
+                .lock()
+                .expect("hogs lock")
+                .contains_key(&hogged.pod_uid)
+            {
+                return Ok(vec![]);
+            }
+            if !self.still_there(&hogged, record).await? {
+                // A restarted container has a new cgroup: the hog would burn in the old one (and
+                // keep the runtime from removing it) while claiming to load the target.
+                let hog = self.hogs.lock().expect("hogs lock").remove(&hogged.pod_uid);
+                if let Some(hog) = hog {
+                    blocking(move || hog.stop()).await?;
+                }
+                let note = format!(
+                    "container {} was replaced (restarted or deleted) during the fault: its hog was stopped",
+                    hogged.container
+                );
+                return Ok(vec![container_note(record, &hogged, note)]);
+            }
             let mut hogs = self.hogs.lock().expect("hogs lock");
             let Some(hog) = hogs.get_mut(&hogged.pod_uid) else {
                 return Ok(vec![]);
