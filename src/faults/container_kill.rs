@@ -178,7 +178,14 @@ impl ContainerKill {
                 .await
                 .map_err(|e| FaultError::Refused(format!("the /proc scan failed: {e}")))?
                 .map_err(|e| FaultError::Refused(format!("scanning /proc: {e}")))?;
+            let running =
+                status.is_some_and(|s| s.state.as_ref().is_some_and(|st| st.running.is_some()));
             match procs {
+                // It stopped on its own between the record and the scan.
+                None if !running => format!(
+                    "no process of container {} on this node: it had already exited",
+                    recorded.id
+                ),
                 // The API says it runs with this ID, yet no process of the node has it: a
                 // runtime whose processes the node cannot see (Kata, gVisor) or name.
                 None => {
