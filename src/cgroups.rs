@@ -174,13 +174,10 @@ fn read_u64(path: &Path) -> Option<u64> {
 /// Moves the calling process (all its threads) into `dirs`, by writing 0 to each
 /// `cgroup.procs`: what it allocates and burns from then on is charged to them, under their
 /// limits.
-pub fn join(dirs: &[CgroupDir]) -> io::Result<()> {
+pub fn join(dirs: &[PathBuf]) -> io::Result<()> {
     for dir in dirs {
-        fs::write(dir.path.join("cgroup.procs"), "0").map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("joining cgroup {}: {e}", dir.path.display()),
-            )
+        fs::write(dir.join("cgroup.procs"), "0").map_err(|e| {
+            io::Error::new(e.kind(), format!("joining cgroup {}: {e}", dir.display()))
         })?;
     }
     Ok(())

@@ -236,15 +236,7 @@ pub fn hog_main(cgroup_namespace: &Path, cgroups: Vec<PathBuf>, load: Load) -> E
     if let Err(e) = std::fs::write("/proc/self/oom_score_adj", "1000") {
         return fail("oom_score_adj", e);
     }
-    let dirs: Vec<CgroupDir> = cgroups
-        .into_iter()
-        .map(|path| CgroupDir {
-            path,
-            v2: false,
-            controllers: vec![],
-        })
-        .collect();
-    if let Err(e) = cgroups::join(&dirs) {
+    if let Err(e) = cgroups::join(&cgroups) {
         return fail("cgroups", e);
     }
     match load {

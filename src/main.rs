@@ -33,36 +33,7 @@ enum Command {
     ///
     /// Exit codes: 0 Pass, 1 Fail (score below the minimum), 2 Error, Timeout or Stopped
     /// (also when --timeout passes), 3 usage or connection error.
-    Run {
-        /// The experiment to run (already in the cluster).
-        #[arg(required_unless_present = "file", conflicts_with = "file")]
-        name: Option<String>,
-        /// A file (or a directory of YAML/JSON files) with one ChaosExperiment, and any ChaosProbes
-        /// it uses, to apply first.
-        #[arg(short, long)]
-        file: Option<std::path::PathBuf>,
-        /// The namespace (default: the kubeconfig context's).
-        #[arg(short, long)]
-        namespace: Option<String>,
-        /// Follow the run to its end and exit with its verdict.
-        #[arg(long)]
-        wait: bool,
-        /// Give up after this long (e.g. 90s, 10m): the run is stopped and the exit code is 2.
-        #[arg(long)]
-        timeout: Option<faultline::api::Duration>,
-        /// Pass only at or above this score (0-100), instead of the experiment's expectedResilienceScore.
-        #[arg(long)]
-        min_score: Option<f64>,
-        /// Write a JUnit XML report here when the run ends (needs --wait).
-        #[arg(long, value_name = "FILE")]
-        junit: Option<std::path::PathBuf>,
-        /// Write a self-contained HTML report here when the run ends (needs --wait).
-        #[arg(long, value_name = "FILE")]
-        report: Option<std::path::PathBuf>,
-        /// How to print the outcome: text, or the run's journal as json or yaml.
-        #[arg(short, long, value_enum, default_value = "text")]
-        output: cli::run::Output,
-    },
+    Run(RunArgs),
     /// List experiments, results or probes.
     Get {
         #[arg(value_enum)]
@@ -190,6 +161,55 @@ struct FaultArgs {
     /// Revert the fault's unsettled ledger entries and exit (the backstop's revert pod).
     #[arg(long)]
     revert: bool,
+}
+
+/// `faultline run`'s arguments.
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// The experiment to run (already in the cluster).
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    name: Option<String>,
+    /// A file (or a directory of YAML/JSON files) with one ChaosExperiment, and any ChaosProbes
+    /// it uses, to apply first.
+    #[arg(short, long)]
+    file: Option<std::path::PathBuf>,
+    /// The namespace (default: the kubeconfig context's).
+    #[arg(short, long)]
+    namespace: Option<String>,
+    /// Follow the run to its end and exit with its verdict.
+    #[arg(long)]
+    wait: bool,
+    /// Give up after this long (e.g. 90s, 10m): the run is stopped and the exit code is 2.
+    #[arg(long)]
+    timeout: Option<faultline::api::Duration>,
+    /// Pass only at or above this score (0-100), instead of the experiment's expectedResilienceScore.
+    #[arg(long)]
+    min_score: Option<f64>,
+    /// Write a JUnit XML report here when the run ends (needs --wait).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<std::path::PathBuf>,
+    /// Write a self-contained HTML report here when the run ends (needs --wait).
+    #[arg(long, value_name = "FILE")]
+    report: Option<std::path::PathBuf>,
+    /// How to print the outcome: text, or the run's journal as json or yaml.
+    #[arg(short, long, value_enum, default_value = "text")]
+    output: cli::run::Output,
+}
+
+impl From<RunArgs> for cli::run::RunOptions {
+    fn from(args: RunArgs) -> Self {
+        cli::run::RunOptions {
+            file: args.file,
+            name: args.name,
+            namespace: args.namespace,
+            wait: args.wait,
+            timeout: args.timeout.map(|t| t.0),
+            min_score: args.min_score,
+            junit: args.junit,
+            report: args.report,
+            output: args.output,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -392,6 +412,32 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints the CRDs as YAML, the field reference, or the fault types' RBAC.
+fn crds_main(format: &str) -> ExitCode {
+    match format {
+        "markdown" => print!(
+            "{}",
+            faultline::api::reference::reference_markdown(&faultline::api::crds())
+        ),
+        "fault-rbac" | "fault-rbac-helm" => {
+            let flavour = if format == "fault-rbac-helm" {
+                faultline::faults::rbac::Flavour::Helm
+            } else {
+                faultline::faults::rbac::Flavour::Plain
+            };
+            print!("{}", faultline::faults::rbac::fault_rbac(flavour));
+        }
+        _ => match faultline::api::crds_yaml() {
+            Ok(yaml) => print!("{yaml}"),
+            Err(err) => {
+                eprintln!("faultline: cannot render the CRDs: {err}");
+                return ExitCode::FAILURE;
+            }
+        },
+    }
+    ExitCode::from(cli::exit::OK)
+}
+
 /// Runs a parsed command on the async runtime.
 async fn dispatch(args: Args) -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -402,56 +448,8 @@ async fn dispatch(args: Args) -> ExitCode {
         Command::Operator(args) => operator_main(args).await,
         Command::Fault(args) => fault_main(args).await,
         Command::Hog(_) => unreachable!("a hog runs before the runtime starts"),
-        Command::Crds { format } if format == "markdown" => {
-            print!(
-                "{}",
-                faultline::api::reference::reference_markdown(&faultline::api::crds())
-            );
-            ExitCode::from(cli::exit::OK)
-        }
-        Command::Crds { format } if format.starts_with("fault-rbac") => {
-            let flavour = if format == "fault-rbac-helm" {
-                faultline::faults::rbac::Flavour::Helm
-            } else {
-                faultline::faults::rbac::Flavour::Plain
-            };
-            print!("{}", faultline::faults::rbac::fault_rbac(flavour));
-            ExitCode::from(cli::exit::OK)
-        }
-        Command::Crds { .. } => match faultline::api::crds_yaml() {
-            Ok(yaml) => {
-                print!("{yaml}");
-                ExitCode::from(cli::exit::OK)
-            }
-            Err(err) => {
-                eprintln!("faultline: cannot render the CRDs: {err}");
-                ExitCode::FAILURE
-            }
-        },
-        Command::Run {
-            name,
-            file,
-            namespace,
-            wait,
-            timeout,
-            min_score,
-            junit,
-            report,
-            output,
-        } => {
-            let options = cli::run::RunOptions {
-                file,
-                name,
-                namespace,
-                wait,
-                timeout: timeout.map(|t| t.0),
-                min_score,
-                junit,
-                report,
-                output,
-            };
-            finish(cli::run::run(options).await)
-        }
+        Command::Crds { format } => crds_main(&format),
+        Command::Run(args) => finish(cli::run::run(args.into()).await),
         Command::Get {
             kind,
             namespace,

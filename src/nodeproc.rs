@@ -5,7 +5,7 @@
 
 use std::{fs, io};
 
-use crate::domain::containers::{CgroupLine, cgroup_lines, in_container, main_process};
+use crate::domain::containers::{cgroup_lines, in_container, main_process};
 
 /// The processes of one container on this node.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,38 +17,28 @@ pub struct ContainerProcs {
     /// The main process's parent: the runtime's shim, which lives in the node's own mount and
     /// cgroup namespaces (how a host-PID pod reaches the node's cgroup file systems).
     pub shim: u32,
-    /// The main process's cgroups, one line per hierarchy, as the kernel names them.
-    pub cgroups: Vec<CgroupLine>,
 }
 
 /// The processes of container `id`, or None when no process on this node runs in it (the
 /// container has exited, or runs on another node).
 pub fn find(id: &str) -> io::Result<Option<ContainerProcs>> {
     let mut found = Vec::new();
-    let mut cgroups = Vec::new();
     for pid in pids()? {
         // A process may exit during the scan: skip what cannot be read.
         let Ok(text) = fs::read_to_string(format!("/proc/{pid}/cgroup")) else {
             continue;
         };
-        let lines = cgroup_lines(&text);
-        if !in_container(&lines, id) {
+        if !in_container(&cgroup_lines(&text), id) {
             continue;
         }
         let Some((parent, started)) = parent_and_start(pid) else {
             continue;
         };
         found.push((pid, parent, started));
-        cgroups.push((pid, lines));
     }
     let Some(main) = main_process(&found) else {
         return Ok(None);
     };
-    let cgroups = cgroups
-        .into_iter()
-        .find(|(pid, _)| *pid == main)
-        .map(|(_, lines)| lines)
-        .unwrap_or_default();
     let shim = found
         .iter()
         .find(|(pid, _, _)| *pid == main)
@@ -57,7 +47,6 @@ pub fn find(id: &str) -> io::Result<Option<ContainerProcs>> {
         pids: found.iter().map(|(pid, _, _)| *pid).collect(),
         main,
         shim,
-        cgroups,
     }))
 }
 

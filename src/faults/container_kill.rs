@@ -16,7 +16,10 @@ use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use kube::{Api, Client};
 use serde::{Deserialize, Serialize};
 
-use super::{Env, Executor, FaultError, FaultKind, Prepared, Reverted, Rule, Scope, TargetRef};
+use super::{
+    Env, Executor, FaultError, FaultKind, Prepared, Reverted, Scope, TargetRef,
+    node_pod::{container_status, is_running, running_id},
+};
 use crate::{
     api::{self, FaultType, LedgerState, Signal, TargetAction, TargetRecord},
     domain::containers::{ContainerState, container_id, replaced_since},
@@ -34,15 +37,7 @@ pub static KIND: FaultKind = FaultKind {
     scope: Scope::Pods,
     sustained: false,
     action: TargetAction::Killed,
-    rules: &[
-        Rule {
-            groups: &[""],
-            resources: &["pods"],
-            verbs: &["get", "list"],
-            why: "read the target pods' node, UID and container statuses (IDs, restart counts)",
-        },
-        super::node_cordon::WORKLOAD_READ_RULE,
-    ],
+    rules: super::node_pod::CONTAINER_RULES,
     cluster_rules: &[],
     revert_wording: "container-kill needs no revert: the kubelet restarts a killed container",
     pod_overrides: kill_pod,
@@ -103,13 +98,6 @@ fn state_of(status: &ContainerStatus) -> ContainerState<'_> {
     }
 }
 
-fn statuses(pod: &Pod) -> &[ContainerStatus] {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.container_statuses.as_deref())
-        .unwrap_or_default()
-}
-
 /// The containers of `pod` to kill (`container`, or all), as they are now; Err(Skip) says why
 /// none is.
 fn choose(container: Option<&str>, pod: &Pod, shown: &str) -> Result<Vec<Recorded>, Prepared> {
@@ -131,9 +119,8 @@ fn choose(container: Option<&str>, pod: &Pod, shown: &str) -> Result<Vec<Recorde
     let mut chosen = Vec::new();
     let mut gone = Vec::new();
     for name in wanted {
-        let status = statuses(pod).iter().find(|s| s.name == name);
-        let running = status.filter(|s| s.state.as_ref().is_some_and(|st| st.running.is_some()));
-        match running.and_then(|s| Some((s, container_id(s.container_id.as_deref()?)?))) {
+        let status = container_status(pod, name);
+        match status.and_then(|s| Some((s, running_id(s)?))) {
             Some((status, id)) => chosen.push(Recorded {
                 name: name.into(),
                 id: id.into(),
@@ -169,7 +156,7 @@ impl ContainerKill {
         let now = pods.get_opt(&record.name).await?;
         let status = now
             .as_ref()
-            .and_then(|p| statuses(p).iter().find(|s| s.name == recorded.name));
+            .and_then(|p| container_status(p, &recorded.name));
         let message = if status.is_some_and(|s| replaced_since(&recorded.state(), &state_of(s))) {
             "already replaced since the record: not killed again".to_string()
         } else {
@@ -178,8 +165,7 @@ impl ContainerKill {
                 .await
                 .map_err(|e| FaultError::Refused(format!("the /proc scan failed: {e}")))?
                 .map_err(|e| FaultError::Refused(format!("scanning /proc: {e}")))?;
-            let running =
-                status.is_some_and(|s| s.state.as_ref().is_some_and(|st| st.running.is_some()));
+            let running = status.is_some_and(is_running);
             match procs {
                 // It stopped on its own between the record and the scan.
                 None if !running => format!(
@@ -228,11 +214,10 @@ impl ContainerKill {
             }
             let pod = pod.expect("a pod with the UID");
             let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
-            let status = statuses(&pod).iter().find(|s| s.name == recorded.name);
+            let status = container_status(&pod, &recorded.name);
             if let Some(status) = status {
                 let now = state_of(status);
-                let running = status.state.as_ref().is_some_and(|s| s.running.is_some());
-                if running && replaced_since(&recorded.state(), &now) {
+                if is_running(status) && replaced_since(&recorded.state(), &now) {
                     return Ok(format!(
                         "restarted: restartCount {} -> {} after {:.1} s, pod UID unchanged",
                         recorded.restart_count,

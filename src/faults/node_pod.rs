@@ -4,8 +4,46 @@
 //! taint, so it stays to finish and revert on a node that is being emptied.
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, PodSecurityContext, PodSpec, SeccompProfile, SecurityContext, Toleration,
+    Capabilities, ContainerStatus, Pod, PodSecurityContext, PodSpec, SeccompProfile,
+    SecurityContext, Toleration,
 };
+
+use crate::domain::containers::container_id;
+
+/// What the ServiceAccounts of the faults on a pod's containers (container-kill, the resource
+/// faults) may do where they are bound.
+pub const CONTAINER_RULES: &[super::Rule] = &[
+    super::Rule {
+        groups: &[""],
+        resources: &["pods"],
+        verbs: &["get", "list"],
+        why: "read the target pods' node, UID, containers' IDs, restart counts and limits",
+    },
+    super::node_cordon::WORKLOAD_READ_RULE,
+];
+
+/// The status of `pod`'s container `name`.
+pub fn container_status<'a>(pod: &'a Pod, name: &str) -> Option<&'a ContainerStatus> {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_deref())
+        .unwrap_or_default()
+        .iter()
+        .find(|s| s.name == name)
+}
+
+/// Whether the container `status` describes runs now.
+pub fn is_running(status: &ContainerStatus) -> bool {
+    status.state.as_ref().is_some_and(|s| s.running.is_some())
+}
+
+/// The bare ID of the container `status` describes, if it runs now.
+pub fn running_id(status: &ContainerStatus) -> Option<&str> {
+    is_running(status)
+        .then_some(status.container_id.as_deref())
+        .flatten()
+        .and_then(container_id)
+}
 
 /// Sets `spec` up as a node-level fault pod keeping only `capabilities` (all others dropped).
 /// The host PID namespace is how it finds a target container's processes (and through them its

@@ -12,7 +12,10 @@ use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
 use kube::{Api, Client};
 use serde::{Deserialize, Serialize};
 
-use super::{Env, Executor, FaultError, Prepared, Reverted, Rule, TargetRef};
+use super::{
+    Env, Executor, FaultError, Prepared, Reverted, TargetRef,
+    node_pod::{container_status, running_id},
+};
 use crate::{
     api::{self, LedgerState, TargetRecord},
     cgroups::{self, NodeView},
@@ -22,21 +25,10 @@ use crate::{
 };
 
 /// The capabilities a hog fault pod keeps: SYS_PTRACE to reach the node's cgroup file systems
-/// and cgroup namespace through /proc/1, SYS_ADMIN for the fault's own PID namespace and (cgroup
+/// and cgroup namespace through the container shim's /proc entries, SYS_ADMIN for the fault's own PID namespace and (cgroup
 /// v2) entering the node's cgroup namespace, KILL for the backstop's revert pod to end a hog
 /// left behind.
 pub const CAPABILITIES: [&str; 3] = ["SYS_PTRACE", "SYS_ADMIN", "KILL"];
-
-/// What the resource faults' ServiceAccounts may do where they are bound.
-pub const RULES: &[Rule] = &[
-    Rule {
-        groups: &[""],
-        resources: &["pods"],
-        verbs: &["get", "list"],
-        why: "read the target pods' node, UID, containers' IDs and limits",
-    },
-    super::node_cordon::WORKLOAD_READ_RULE,
-];
 
 /// How long a hog has to join the cgroups (and fill its memory) before the fault gives up.
 const READY_WITHIN: Duration = Duration::from_secs(30);
@@ -51,7 +43,7 @@ pub const fn hog_kind(
         scope: super::Scope::Pods,
         sustained: true,
         action: crate::api::TargetAction::Hogged,
-        rules: RULES,
+        rules: super::node_pod::CONTAINER_RULES,
         cluster_rules: &[],
         revert_wording: "killed its hog process in each target container",
         pod_overrides: hog_pod,
@@ -193,15 +185,8 @@ impl HogFault {
                 names.join(", ")
             )));
         };
-        let status = pod
-            .status
-            .as_ref()
-            .and_then(|s| s.container_statuses.as_deref())
-            .unwrap_or_default()
-            .iter()
-            .find(|s| s.name == container.name)
-            .filter(|s| s.state.as_ref().is_some_and(|st| st.running.is_some()));
-        let Some(id) = status.and_then(|s| container_id(s.container_id.as_deref()?)) else {
+        let status = container_status(pod, &container.name);
+        let Some(id) = status.and_then(running_id) else {
             return Ok(Err(format!(
                 "container {} of pod {shown} is not running: it has already gone",
                 container.name
@@ -240,15 +225,9 @@ impl HogFault {
         if pod.metadata.uid.as_deref() != Some(hogged.pod_uid.as_str()) {
             return Ok(false);
         }
-        let id = pod
-            .status
-            .as_ref()
-            .and_then(|s| s.container_statuses.as_deref())
-            .unwrap_or_default()
-            .iter()
-            .find(|s| s.name == hogged.container)
-            .and_then(|s| container_id(s.container_id.as_deref()?).map(str::to_string));
-        Ok(id.as_deref() == Some(hogged.container_id.as_str()))
+        let id = container_status(&pod, &hogged.container)
+            .and_then(|s| container_id(s.container_id.as_deref()?));
+        Ok(id == Some(hogged.container_id.as_str()))
     }
 }
 

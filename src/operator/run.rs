@@ -253,20 +253,19 @@ impl Run {
             if let Err(refusal) = admit_target_namespace(&self.namespace, &target, meta) {
                 return Ok(Some(refusal.to_string()));
             }
-        }
-        let in_containers = faults
-            .iter()
-            .filter(|f| crate::faults::kind(f.fault_type).acts_in_containers());
-        for fault in in_containers {
-            let target = fault.target.namespace.as_deref().unwrap_or(&self.namespace);
-            let ns = namespaces.get_opt(target).await?;
-            let meta = ns.as_ref().map(|ns| NamespaceMeta {
-                labels: ns.labels(),
-                annotations: ns.annotations(),
+            // kube-system and Faultline's own namespace must also allow faults on their
+            // containers' processes explicitly.
+            let in_containers = faults.iter().filter(|f| {
+                crate::faults::kind(f.fault_type).acts_in_containers()
+                    && f.target.namespace.as_deref().unwrap_or(&self.namespace) == target
             });
-            let operator_namespace = &self.ctx.config.namespace;
-            if let Err(refusal) = admit_protected(&fault.name, target, operator_namespace, meta) {
-                return Ok(Some(refusal.to_string()));
+            for fault in in_containers {
+                let operator_namespace = &self.ctx.config.namespace;
+                if let Err(refusal) =
+                    admit_protected(&fault.name, &target, operator_namespace, meta)
+                {
+                    return Ok(Some(refusal.to_string()));
+                }
             }
         }
         for entry in self.all_probe_entries() {
