@@ -81,9 +81,9 @@ render_html() {
 	local flags=(--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking
 		--disable-component-update --disable-sync --disable-default-apps --disable-extensions
 		--user-data-dir="$OUT/chromium-profile" --window-size=1280,2000)
-	unshare -n timeout 60 chromium "${flags[@]}" --screenshot="$OUT/$2.png" "file://$1" >/dev/null 2>&1 ||
+	unshare -n timeout -k 10 60 chromium "${flags[@]}" --screenshot="$OUT/$2.png" "file://$1" >/dev/null 2>&1 ||
 		fail "chromium could not render $1"
-	unshare -n timeout 60 chromium "${flags[@]}" --dump-dom "file://$1" > "$OUT/$2.dom.html" 2>/dev/null ||
+	unshare -n timeout -k 10 60 chromium "${flags[@]}" --dump-dom "file://$1" > "$OUT/$2.dom.html" 2>/dev/null ||
 		fail "chromium could not dump the DOM of $1"
 	[ -s "$OUT/$2.png" ] || fail "no screenshot"
 }
@@ -140,7 +140,7 @@ test_a_passing_run_exits_0_with_reports() {
 	assert not re.search(r"(src|href)=\"?(https?:)?//", source)
 	EOF
 	# A second run by name is a new result, never the earlier one; -o json is its journal.
-	faultline run kill-web -n "$ns" --wait -o json > "$OUT/a-journal.json" || fail "the second run did not pass"
+	faultline run kill-web -n "$ns" --wait --timeout 3m -o json > "$OUT/a-journal.json" || fail "the second run did not pass"
 	$PY - "$OUT/a-journal.json" <<-'EOF' || fail "the journal is incomplete"
 	import json, sys
 	j = json.load(open(sys.argv[1]))
@@ -186,7 +186,7 @@ test_b_a_score_below_min_score_exits_1() {
 	# The same run judged against a lower bar passes: --min-score overrides the experiment's 100.
 	local score; score=$(kubectl -n "$ns" get chaosresult fragile-1 -o jsonpath='{.status.resilienceScore}')
 	echo "score $score"
-	expect_exit 0 faultline run fragile -n "$ns" --wait --min-score 0 -o yaml
+	expect_exit 0 faultline run fragile -n "$ns" --wait --timeout 3m --min-score 0 -o yaml
 }
 
 test_c_stopped_or_timed_out_runs_exit_2() {
@@ -199,7 +199,7 @@ test_c_stopped_or_timed_out_runs_exit_2() {
 	[ -z "$(kubectl -n "$ns" get pods -l chaos.faultline.dev/result=long-1 --field-selector=status.phase=Running -o name)" ] ||
 		fail "a fault pod still runs after the timeout"
 	# faultline stop from another shell ends a waiting run with exit 2 too.
-	faultline run long -n "$ns" --wait > "$OUT/c-wait.txt" 2>&1 &
+	faultline run long -n "$ns" --wait --timeout 3m > "$OUT/c-wait.txt" 2>&1 &
 	local waiter=$!
 	local deadline=$((SECONDS + 60))
 	until [ "$(kubectl -n "$ns" get chaosresult long-2 -o jsonpath='{.status.phase}' 2>/dev/null)" = Running ]; do

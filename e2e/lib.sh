@@ -3,15 +3,38 @@
 
 passed=0 failed=0 failures=()
 
-run_test() { # run_test NAME: runs the function test_NAME in a subshell and records the outcome
-	local name=$1 started=$SECONDS
+# run_test NAME: runs the function test_NAME in its own process group and records the outcome. A
+# test that runs past TEST_TIMEOUT seconds (default 600) is killed with everything it started and
+# recorded as failed, with the operator's last log lines: a hang costs minutes, never the CI's hour.
+run_test() {
+	local name=$1 started=$SECONDS limit=${TEST_TIMEOUT:-600} pid rc timed_out=""
 	printf '=== %s\n' "$name"
-	if ("test_$name") > "$OUT/$name.log" 2>&1; then
+	set -m
+	("test_$name") > "$OUT/$name.log" 2>&1 &
+	pid=$!
+	set +m
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ $((SECONDS - started)) -ge "$limit" ]; then
+			timed_out=1
+			echo "FAIL: still running after ${limit}s (TEST_TIMEOUT); killed" >> "$OUT/$name.log"
+			kill -TERM -- "-$pid" 2>/dev/null
+			for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.5; done
+			kill -KILL -- "-$pid" 2>/dev/null
+			break
+		fi
+		sleep 0.5
+	done
+	wait "$pid"; rc=$?
+	if [ -z "$timed_out" ] && [ "$rc" = 0 ]; then
 		passed=$((passed + 1)); printf -- '--- PASS %s (%ss)\n' "$name" $((SECONDS - started))
 	else
 		failed=$((failed + 1)); failures+=("$name")
 		printf -- '--- FAIL %s (%ss); its output:\n' "$name" $((SECONDS - started))
 		sed 's/^/    /' "$OUT/$name.log" | tail -n 40
+		if [ -n "$timed_out" ]; then
+			echo "    the operator's last lines:"
+			kubectl -n "${OPERATOR_NS:-faultline-system}" logs deploy/faultline --tail 40 --request-timeout 10s 2>&1 | sed 's/^/    /'
+		fi
 	fi
 }
 

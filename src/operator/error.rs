@@ -17,6 +17,9 @@ pub enum Error {
     /// Deletion waits: injected changes are not reverted yet.
     #[error("waiting for the revert: {0}")]
     RevertPending(String),
+    /// A write lost a race with another (a stale cached copy, a name already taken); read again.
+    #[error("conflict: {0}")]
+    Conflict(String),
 }
 
 impl From<kube::Error> for Error {
@@ -34,6 +37,8 @@ pub enum ErrorKind {
     Transient,
     /// Deletion is held until injected changes are reverted; retry with backoff.
     RevertPending,
+    /// A write lost a race (409): read again soon.
+    Conflict,
     /// Anything else; requeue.
     Other,
 }
@@ -44,6 +49,7 @@ impl ErrorKind {
             ErrorKind::InvalidSpec => "invalid_spec",
             ErrorKind::Transient => "transient",
             ErrorKind::RevertPending => "revert_pending",
+            ErrorKind::Conflict => "conflict",
             ErrorKind::Other => "other",
         }
     }
@@ -54,6 +60,8 @@ impl Error {
         match self {
             Error::InvalidSpec(_) => ErrorKind::InvalidSpec,
             Error::RevertPending(_) => ErrorKind::RevertPending,
+            Error::Conflict(_) => ErrorKind::Conflict,
+            Error::Kube(kube::Error::Api(status)) if status.code == 409 => ErrorKind::Conflict,
             Error::Kube(kube::Error::Api(status)) if status.code == 429 || status.code >= 500 => {
                 ErrorKind::Transient
             }

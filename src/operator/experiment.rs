@@ -30,7 +30,7 @@ use crate::{
         EXPERIMENT_LABEL, LastRun, RUN_REQUESTED_ANNOTATION, STOP_ANNOTATION, Trigger,
     },
     domain::{
-        runs::{RunDecision, RunInputs, decide_run},
+        runs::{RunDecision, RunInputs, decide_run, is_same_run, next_run_number},
         schedule::parse_schedule,
     },
 };
@@ -71,9 +71,17 @@ pub fn error_policy(_experiment: Arc<ChaosExperiment>, error: &Error, ctx: Arc<C
         .reconcile_errors
         .with_label_values(&["experiment", kind.as_str()])
         .inc();
-    tracing::warn!(%error, kind = kind.as_str(), "experiment reconcile failed");
+    if kind == super::error::ErrorKind::Conflict {
+        tracing::debug!(%error, "experiment reconcile lost a race; reading it again");
+    } else {
+        tracing::warn!(%error, kind = kind.as_str(), "experiment reconcile failed");
+    }
     match kind {
         super::error::ErrorKind::InvalidSpec => Action::await_change(),
+        // The watch brings the newer copy; read it again soon.
+        super::error::ErrorKind::Conflict => {
+            Action::requeue(Duration::from_millis(200 + rand::random_range(0..800)))
+        }
         super::error::ErrorKind::Transient => {
             Action::requeue(Duration::from_millis(2000 + rand::random_range(0..3000)))
         }
@@ -168,7 +176,8 @@ async fn apply(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
                 trigger,
                 schedule_tick,
             } => {
-                let run_number = status.runs + 1;
+                let run_number =
+                    next_run_number(status.runs, results.iter().map(|r| r.spec.run_number));
                 // The request this run answers, recorded on the result so that `faultline run`
                 // finds its own run and never a stale one.
                 let answers = requested.filter(|r| status.handled_request.as_deref() != Some(*r));
@@ -364,8 +373,24 @@ async fn create_result(
     let api: Api<ChaosResult> = Api::namespaced(ctx.client.clone(), &namespace);
     match api.create(&PostParams::default(), &result).await {
         Ok(created) => Ok(created),
-        // Created by an earlier reconcile whose status write did not land: reuse it.
-        Err(kube::Error::Api(status)) if status.code == 409 => Ok(api.get(&name).await?),
+        Err(kube::Error::Api(status)) if status.code == 409 => {
+            let existing = api.get(&name).await?;
+            let existing_request = existing.annotations().get(RUN_REQUESTED_ANNOTATION);
+            // Created by an earlier reconcile whose status write did not land: reuse it.
+            if is_same_run(
+                existing.spec.trigger,
+                existing_request.map(String::as_str),
+                trigger,
+                answers_request,
+            ) {
+                return Ok(existing);
+            }
+            // The run count was behind the results (the cache had not seen this one yet). The
+            // next reconcile counts it and starts the run under the next number.
+            Err(Error::Conflict(format!(
+                "ChaosResult {name} already exists for another run; retrying with the next run number"
+            )))
+        }
         Err(err) => Err(err.into()),
     }
 }
@@ -454,9 +479,13 @@ async fn write_status(
         ctx.client.clone(),
         &experiment.namespace().unwrap_or_default(),
     );
+    // Written against the experiment as read: a reconcile that ran on a stale copy (a result's
+    // event can arrive before our last status write is in the cache) gets a 409 and runs again,
+    // instead of putting back an older run count and handled request.
     let patch = json!({
         "apiVersion": "chaos.faultline.dev/v1alpha1",
         "kind": "ChaosExperiment",
+        "metadata": {"resourceVersion": experiment.resource_version()},
         "status": status,
     });
     api.patch_status(
@@ -508,4 +537,182 @@ pub fn experiment_of(
         kube::runtime::reflector::ObjectRef::new(&result.spec.experiment_ref)
             .within(&result.namespace()?),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use http_body_util::BodyExt;
+    use kube::runtime::{reflector, watcher};
+    use serde_json::Value;
+
+    use super::*;
+
+    /// Each request the fake API server saw: method, path, and JSON body (Null when empty).
+    type Seen = Arc<Mutex<Vec<(String, String, Value)>>>;
+
+    fn result(run: i64, request: &str, phase: &str) -> ChaosResult {
+        serde_json::from_value(json!({
+            "apiVersion": "chaos.faultline.dev/v1alpha1", "kind": "ChaosResult",
+            "metadata": {"name": format!("kill-web-{run}"), "namespace": "shop",
+                "labels": {EXPERIMENT_LABEL: "kill-web"},
+                "annotations": {RUN_REQUESTED_ANNOTATION: request}},
+            "spec": {"experimentRef": "kill-web", "runNumber": run, "trigger": "request",
+                "experiment": {"faults": []}},
+            "status": {"phase": phase}
+        }))
+        .unwrap()
+    }
+
+    /// The experiment as a stale cache can show it: the newest request, but a status that still
+    /// counts no run (an older status write, or one that put an older status back).
+    fn stale_experiment(request: &str) -> ChaosExperiment {
+        serde_json::from_value(json!({
+            "apiVersion": "chaos.faultline.dev/v1alpha1", "kind": "ChaosExperiment",
+            "metadata": {"name": "kill-web", "namespace": "shop", "uid": "e-1",
+                "resourceVersion": "41", "generation": 1,
+                "annotations": {RUN_REQUESTED_ANNOTATION: request}},
+            "spec": {"faults": []},
+            "status": {"runs": 0, "runGeneration": 1}
+        }))
+        .unwrap()
+    }
+
+    /// A fake API server: creating a result answers 409 when `taken` names it (and a read of it
+    /// returns `taken`), everything else echoes its body.
+    fn api_server(taken: Option<ChaosResult>) -> (kube::Client, Seen) {
+        let seen: Seen = Arc::default();
+        let log = seen.clone();
+        let service = tower::service_fn(move |req: hyper::Request<kube::client::Body>| {
+            let (log, taken) = (log.clone(), taken.clone());
+            async move {
+                let (method, path) = (req.method().to_string(), req.uri().path().to_string());
+                let body = req.into_body().collect().await.unwrap().to_bytes();
+                let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                log.lock()
+                    .unwrap()
+                    .push((method.clone(), path.clone(), body.clone()));
+                let taken_name = taken.as_ref().map(ResourceExt::name_any);
+                let (code, answer) = match (method.as_str(), taken) {
+                    ("POST", Some(_)) if path.ends_with("/chaosresults") => (
+                        409,
+                        json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                            "reason": "AlreadyExists", "code": 409, "message": "exists"}),
+                    ),
+                    ("GET", Some(taken))
+                        if Some(path.rsplit('/').next().unwrap().to_string()) == taken_name =>
+                    {
+                        (200, serde_json::to_value(taken).unwrap())
+                    }
+                    _ if path.contains("/chaosexperiments/") => (
+                        200,
+                        serde_json::to_value(stale_experiment("answer")).unwrap(),
+                    ),
+                    _ => (200, body),
+                };
+                let response = hyper::Response::builder()
+                    .status(code)
+                    .body(kube::client::Body::from(
+                        serde_json::to_vec(&answer).unwrap(),
+                    ))
+                    .unwrap();
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        });
+        (kube::Client::new(service, "shop"), seen)
+    }
+
+    fn context(client: kube::Client, cached: Vec<ChaosResult>) -> Context {
+        let (results, mut writer) = reflector::store();
+        for result in cached {
+            writer.apply_watcher_event(&watcher::Event::Apply(result));
+        }
+        let config = super::super::context::Config {
+            image: "faultline".into(),
+            namespace: "faultline-system".into(),
+            watch_namespaces: vec![],
+            metrics_addr: "127.0.0.1:8080".parse().unwrap(),
+            node_target_namespaces: vec![],
+            label_namespace_privileged: false,
+        };
+        Context::new(
+            client,
+            kube::Config::new("http://127.0.0.1:1".parse().unwrap()),
+            config,
+            Arc::new(super::super::metrics::Metrics::new()),
+            reflector::store().0,
+            results,
+            reflector::store().0,
+        )
+    }
+
+    fn writes(seen: &Seen) -> Vec<(String, String, Value)> {
+        let seen = seen.lock().unwrap().clone();
+        seen.into_iter()
+            .filter(|(method, path, _)| method != "GET" && !path.contains("/events"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_lagging_run_count_never_reuses_an_older_run_for_a_new_request() {
+        let (client, seen) = api_server(None);
+        let ctx = context(client, vec![result(1, "cli-1", "Completed")]);
+        apply(&stale_experiment("cli-2"), &ctx).await.unwrap();
+        let writes = writes(&seen);
+        assert_eq!(writes.len(), 2, "{writes:#?}");
+        let (method, path, created) = &writes[0];
+        assert_eq!(
+            (method.as_str(), path.as_str()),
+            (
+                "POST",
+                "/apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosresults"
+            )
+        );
+        assert_eq!(created["metadata"]["name"], "kill-web-2");
+        assert_eq!(
+            created["metadata"]["annotations"][RUN_REQUESTED_ANNOTATION],
+            "cli-2"
+        );
+        let (method, path, status) = &writes[1];
+        assert_eq!(
+            (method.as_str(), path.as_str()),
+            (
+                "PATCH",
+                "/apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosexperiments/kill-web/status"
+            )
+        );
+        // The write is conditional on the copy it was computed from.
+        assert_eq!(status["metadata"]["resourceVersion"], "41");
+        assert_eq!(status["status"]["runs"], 2);
+        assert_eq!(status["status"]["handledRequest"], "cli-2");
+    }
+
+    #[tokio::test]
+    async fn a_name_taken_by_another_run_is_a_conflict_and_the_request_stays_pending() {
+        // The cache has not seen run 1 yet: the create collides with it.
+        let (client, seen) = api_server(Some(result(1, "cli-1", "Completed")));
+        let ctx = context(client, vec![]);
+        let err = apply(&stale_experiment("cli-2"), &ctx).await.unwrap_err();
+        assert_eq!(
+            err.kind(),
+            super::super::error::ErrorKind::Conflict,
+            "{err}"
+        );
+        let writes = writes(&seen);
+        // Only the refused create: no status write marks cli-2 handled.
+        assert_eq!(writes.len(), 1, "{writes:#?}");
+        assert_eq!(writes[0].0, "POST");
+    }
+
+    #[tokio::test]
+    async fn a_result_left_by_the_same_request_is_reused() {
+        let (client, seen) = api_server(Some(result(1, "cli-2", "Running")));
+        let ctx = context(client, vec![]);
+        apply(&stale_experiment("cli-2"), &ctx).await.unwrap();
+        let writes = writes(&seen);
+        let (_, _, status) = writes.last().unwrap();
+        assert_eq!(status["status"]["runs"], 1);
+        assert_eq!(status["status"]["handledRequest"], "cli-2");
+    }
 }
