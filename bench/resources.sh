@@ -4,6 +4,8 @@
 # - CPU-hog accuracy: cores requested vs the cores the target container's own cgroup accounted over
 #   10 s of the fault (cpuacct.usage, or cpu.stat on cgroup v2), for 0.5 and 1 core;
 # - memory-hog accuracy: MiB requested vs the rise of the cgroup's memory usage, for 64 and 256 MiB;
+# - I/O stress: the MiB per second the target container's blkio cgroup read and wrote over 10 s of
+#   pod-io-stress (one worker, files of 64 and 256 MiB in an emptyDir), against the idle rate;
 # - the time from the fault pod's force delete (kubectl delete --grace-period=0 --force returning) to no
 #   hog process left in the target's cgroup, over KILL_RUNS runs.
 # Knobs: KILL_RUNS (5).
@@ -19,7 +21,8 @@ WORK=$(mktemp -d)
 trap 'kubectl delete namespace "$NS" --wait=false >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 
 log() { printf '%s resources: %s\n' "$(date +%T)" "$*"; }
-# The cgroup helpers of the resource tier (cgroup_dir, cores, memory_mib, hogs_in, wait_state).
+# The cgroup helpers of the resource tier (cgroup_dir, cores, memory_mib, hogs_in, wait_state, io_mib,
+# io_accounting, scratch_app).
 eval "$(sed -n '/^# cgroup_dir NS POD/,/^# -----/p' "$REPO_ROOT/e2e/resources.sh")"
 fail() { log "FAIL: $*"; exit 1; }
 
@@ -28,10 +31,13 @@ kubectl -n "$OPERATOR_NS" get deployment -l app.kubernetes.io/component=operator
 	{ echo "cannot install the operator" >&2; exit 1; }
 kubectl create namespace "$NS" >/dev/null && kubectl label namespace "$NS" chaos.faultline.dev/allow=true >/dev/null
 until kubectl -n "$NS" get serviceaccount default >/dev/null 2>&1; do sleep 0.2; done
-deploy_app "$NS" 1
+scratch_app "$NS"
 POD=$(kubectl -n "$NS" get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
 CPU_DIR=$(cgroup_dir "$NS" "$POD" cpuacct) || exit 1
 MEM_DIR=$(cgroup_dir "$NS" "$POD" memory) || exit 1
+IO_DIR=$(cgroup_dir "$NS" "$POD" blkio) || exit 1
+MAIN=$(head -n1 "$IO_DIR/cgroup.procs")
+io_accounting "$IO_DIR" "$(stat -L -c '%Hd:%Ld' "/proc/$MAIN/root/scratch")"
 
 hog_run() { # hog_run NAME TYPE BLOCK DURATION: starts a resource fault on web and waits until it holds
 	experiment "$NS" "$1" "  faults:
@@ -67,6 +73,17 @@ for mib in 64 256; do
 	echo "$mib $((during - before))" >> "$WORK/memory"
 done
 
+: > "$WORK/io"
+for mib in 64 256; do
+	log "io stress, one $mib MiB file"
+	idle=$(io_mib "$IO_DIR" 3)
+	hog_run "io$mib" pod-io-stress "ioStress: {path: /scratch, mebibytes: $mib}" 60s
+	during=$(io_mib "$IO_DIR" 10)
+	stop_run "io$mib"
+	left=$(ls "/proc/$MAIN/root/scratch" | grep -c '^faultline-io' || true)
+	echo "$mib $during $idle $left" >> "$WORK/io"
+done
+
 : > "$WORK/kills"
 for n in $(seq "$KILL_RUNS"); do
 	log "kill run $n of $KILL_RUNS"
@@ -88,6 +105,7 @@ out = {
     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     "cpu_hog": [{"requested_cores": float(r), "measured_cores": float(m), "idle_cores": float(i)} for r, m, i in rows("cpu")],
     "memory_hog": [{"requested_mib": int(r), "measured_mib": int(m)} for r, m in rows("memory")],
+    "io_stress": [{"file_mib": int(f), "mib_per_s": int(d) / 10, "idle_mib_per_s": int(i) / 3, "files_left_after_stop": int(l)} for f, d, i, l in rows("io")],
     "force_delete_to_no_hog_ms": {"runs": len(kills), "values": kills, "median": statistics.median(kills), "max": max(kills)},
 }
 json.dump(out, open(out_path, "w"), indent=2)

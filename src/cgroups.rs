@@ -165,6 +165,20 @@ impl CgroupDir {
         }
         read_u64(&self.path.join("memory.usage_in_bytes"))
     }
+
+    /// Bytes read and written to block devices by the cgroup's processes so far (v1
+    /// `blkio.throttle.io_service_bytes`, v2 `io.stat`).
+    pub fn io_bytes(&self) -> Option<u64> {
+        if self.v2 {
+            let stat = fs::read_to_string(self.path.join("io.stat")).ok()?;
+            return Some(crate::domain::containers::io_stat_bytes(&stat));
+        }
+        if !self.has("blkio") {
+            return None;
+        }
+        let stat = fs::read_to_string(self.path.join("blkio.throttle.io_service_bytes")).ok()?;
+        Some(crate::domain::containers::blkio_total_bytes(&stat))
+    }
 }
 
 fn read_u64(path: &Path) -> Option<u64> {

@@ -1,4 +1,4 @@
-//! The load of the resource faults (pod-cpu-hog, pod-memory-hog): a hog process, `faultline
+//! The load of the resource faults (pod-cpu-hog, pod-memory-hog, pod-io-stress): a hog process, `faultline
 //! hog`, that the fault process starts, that moves itself into the target container's cgroups
 //! (so the container's own limits and accounting apply to it), and that cannot outlive the fault
 //! process:
@@ -29,12 +29,20 @@ pub const ARG0: &str = "faultline-hog";
 const PID_NAMESPACE_ENV: &str = "FAULTLINE_OWN_PID_NAMESPACE";
 
 /// What a hog burns or fills.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Load {
     /// Burns this many millicores, on as many threads as whole cores it spans.
     Cpu { millicores: u32 },
     /// Fills and holds this many bytes of anonymous memory.
     Memory { bytes: u64 },
+    /// Writes, syncs and reads back `files` of `bytes` each in directory `dir` of the container
+    /// whose root is `root` (`/proc/<pid>/root`), one thread per file ([`crate::iostress`]).
+    Io {
+        root: PathBuf,
+        dir: String,
+        files: Vec<String>,
+        bytes: u64,
+    },
 }
 
 impl Load {
@@ -42,6 +50,26 @@ impl Load {
         match self {
             Load::Cpu { millicores } => vec!["--millicores".into(), millicores.to_string()],
             Load::Memory { bytes } => vec!["--bytes".into(), bytes.to_string()],
+            Load::Io {
+                root,
+                dir,
+                files,
+                bytes,
+            } => {
+                let mut args = vec![
+                    "--io-root".into(),
+                    root.display().to_string(),
+                    "--io-dir".into(),
+                    dir.clone(),
+                    "--io-bytes".into(),
+                    bytes.to_string(),
+                ];
+                for file in files {
+                    args.push("--io-file".into());
+                    args.push(file.clone());
+                }
+                args
+            }
         }
     }
 }
@@ -244,6 +272,15 @@ pub fn hog_main(cgroup_namespace: &Path, cgroups: Vec<PathBuf>, load: Load) -> E
             println!("ready");
             burn(millicores)
         }
+        Load::Io {
+            root,
+            dir,
+            files,
+            bytes,
+        } => match stress_io(&root, &dir, &files, bytes) {
+            Ok(never) => match never {},
+            Err(e) => fail("io", e),
+        },
         Load::Memory { bytes } => {
             let held = fill(bytes);
             println!("ready");
@@ -252,6 +289,42 @@ pub fn hog_main(cgroup_namespace: &Path, cgroups: Vec<PathBuf>, load: Load) -> E
                 std::thread::park();
             }
         }
+    }
+}
+
+/// Creates `files` of `bytes` each in `dir` under `root`, if they fit in half the free space,
+/// says "ready" and stresses them on one thread each until killed; Err when they cannot start.
+fn stress_io(
+    root: &Path,
+    dir: &str,
+    files: &[String],
+    bytes: u64,
+) -> io::Result<std::convert::Infallible> {
+    let dir_fd = crate::iostress::open_dir(root, dir)?;
+    let total = bytes.saturating_mul(files.len() as u64);
+    crate::domain::io_stress::io_fits(total, crate::iostress::available(&dir_fd)?)
+        .map_err(io::Error::other)?;
+    let mut opened = Vec::new();
+    for name in files {
+        let (file, direct) = crate::iostress::create(&dir_fd, name)?;
+        // The space is taken before "ready": a disk that cannot hold the files fails the start.
+        crate::iostress::reserve(&file, bytes)?;
+        opened.push((file, direct));
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    for (file, direct) in opened {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let Err(e) = crate::iostress::stress(&file, bytes, direct);
+            let _ = tx.send(e);
+        });
+    }
+    println!("ready");
+    // A worker that fails (the disk filled up, the directory went away) ends the hog, so the
+    // fault sees it end instead of reporting a load it no longer makes.
+    match rx.recv() {
+        Ok(e) => Err(e),
+        Err(_) => Err(io::Error::other("every worker ended")),
     }
 }
 

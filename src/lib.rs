@@ -8,6 +8,7 @@ pub mod cli;
 pub mod domain;
 pub mod faults;
 pub mod hog;
+pub mod iostress;
 pub mod kubeclient;
 pub mod netfault;
 pub mod nodeproc;

@@ -213,6 +213,7 @@ impl From<RunArgs> for cli::run::RunOptions {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("load").required(true).multiple(false)))]
 struct HogArgs {
     /// Names the fault the hog belongs to: <namespace>/<result>/<fault>.
     #[arg(long)]
@@ -224,19 +225,40 @@ struct HogArgs {
     #[arg(long = "cgroup")]
     cgroups: Vec<std::path::PathBuf>,
     /// Burn this many millicores.
-    #[arg(long, conflicts_with = "bytes", required_unless_present = "bytes")]
+    #[arg(long, group = "load")]
     millicores: Option<u32>,
     /// Fill and hold this many bytes.
-    #[arg(long)]
+    #[arg(long, group = "load")]
     bytes: Option<u64>,
+    /// Write, sync and read back files of this many bytes (with --io-root, --io-dir, --io-file).
+    #[arg(long, group = "load", requires_all = ["io_root", "io_dir", "io_files"])]
+    io_bytes: Option<u64>,
+    /// The container's root: /proc/<pid>/root of one of its processes.
+    #[arg(long)]
+    io_root: Option<std::path::PathBuf>,
+    /// The directory inside the container.
+    #[arg(long)]
+    io_dir: Option<String>,
+    /// A file to write in it (one worker each).
+    #[arg(long = "io-file")]
+    io_files: Vec<String>,
 }
 
 fn hog_main(args: HogArgs) -> ExitCode {
-    let load = match (args.millicores, args.bytes) {
-        (Some(millicores), _) => faultline::hog::Load::Cpu { millicores },
-        (None, bytes) => faultline::hog::Load::Memory {
-            bytes: bytes.unwrap_or_default(),
+    use faultline::hog::Load;
+    let load = match (args.millicores, args.bytes, args.io_bytes) {
+        (Some(millicores), _, _) => Load::Cpu { millicores },
+        (None, Some(bytes), _) => Load::Memory { bytes },
+        (None, None, Some(bytes)) => Load::Io {
+            root: args.io_root.unwrap_or_default(),
+            dir: args.io_dir.unwrap_or_default(),
+            files: args.io_files,
+            bytes,
         },
+        (None, None, None) => {
+            eprintln!("give --millicores, --bytes or --io-bytes");
+            return ExitCode::from(3);
+        }
     };
     faultline::hog::hog_main(&args.cgroup_namespace, args.cgroups, load)
 }

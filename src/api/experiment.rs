@@ -155,11 +155,14 @@ pub enum FaultType {
     /// Fills memory inside a target pod's container, under its limits.
     #[serde(rename = "pod-memory-hog")]
     PodMemoryHog,
+    /// Writes, syncs and reads files inside a target pod's container, in its cgroups.
+    #[serde(rename = "pod-io-stress")]
+    PodIoStress,
 }
 
 impl FaultType {
     /// Every type, in the order the documentation lists them.
-    pub const ALL: [FaultType; 12] = [
+    pub const ALL: [FaultType; 13] = [
         FaultType::PodDelete,
         FaultType::WorkloadScale,
         FaultType::NodeCordon,
@@ -172,6 +175,7 @@ impl FaultType {
         FaultType::ContainerKill,
         FaultType::PodCpuHog,
         FaultType::PodMemoryHog,
+        FaultType::PodIoStress,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -188,6 +192,7 @@ impl FaultType {
             FaultType::ContainerKill => "container-kill",
             FaultType::PodCpuHog => "pod-cpu-hog",
             FaultType::PodMemoryHog => "pod-memory-hog",
+            FaultType::PodIoStress => "pod-io-stress",
         }
     }
 }
@@ -212,8 +217,8 @@ impl std::fmt::Display for FaultType {
 /// One fault of an experiment.
 #[derive(KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[x_kube(
-    validation = Rule::new("(has(self.podDelete) ? 1 : 0) + (has(self.workloadScale) ? 1 : 0) + (has(self.nodeCordon) ? 1 : 0) + (has(self.nodeDrain) ? 1 : 0) + (has(self.nodeTaint) ? 1 : 0) + (has(self.networkLatency) ? 1 : 0) + (has(self.networkLoss) ? 1 : 0) + (has(self.networkPartition) ? 1 : 0) + (has(self.dnsError) ? 1 : 0) + (has(self.containerKill) ? 1 : 0) + (has(self.cpuHog) ? 1 : 0) + (has(self.memoryHog) ? 1 : 0) <= 1").message("set at most one parameter block, the one named by type (podDelete, workloadScale, nodeCordon, nodeDrain, nodeTaint, networkLatency, networkLoss, networkPartition, dnsError, containerKill, cpuHog or memoryHog)"),
-    validation = Rule::new("(!has(self.podDelete) || self.type == 'pod-delete') && (!has(self.workloadScale) || self.type == 'workload-scale') && (!has(self.nodeCordon) || self.type == 'node-cordon') && (!has(self.nodeDrain) || self.type == 'node-drain') && (!has(self.nodeTaint) || self.type == 'node-taint') && (!has(self.networkLatency) || self.type == 'pod-network-latency') && (!has(self.networkLoss) || self.type == 'pod-network-loss') && (!has(self.networkPartition) || self.type == 'pod-network-partition') && (!has(self.dnsError) || self.type == 'pod-dns-error') && (!has(self.containerKill) || self.type == 'container-kill') && (!has(self.cpuHog) || self.type == 'pod-cpu-hog') && (!has(self.memoryHog) || self.type == 'pod-memory-hog')").message("the parameter block must match type: type workload-scale takes workloadScale, pod-network-latency takes networkLatency, and so on"),
+    validation = Rule::new("(has(self.podDelete) ? 1 : 0) + (has(self.workloadScale) ? 1 : 0) + (has(self.nodeCordon) ? 1 : 0) + (has(self.nodeDrain) ? 1 : 0) + (has(self.nodeTaint) ? 1 : 0) + (has(self.networkLatency) ? 1 : 0) + (has(self.networkLoss) ? 1 : 0) + (has(self.networkPartition) ? 1 : 0) + (has(self.dnsError) ? 1 : 0) + (has(self.containerKill) ? 1 : 0) + (has(self.cpuHog) ? 1 : 0) + (has(self.memoryHog) ? 1 : 0) + (has(self.ioStress) ? 1 : 0) <= 1").message("set at most one parameter block, the one named by type (podDelete, workloadScale, nodeCordon, nodeDrain, nodeTaint, networkLatency, networkLoss, networkPartition, dnsError, containerKill, cpuHog, memoryHog or ioStress)"),
+    validation = Rule::new("(!has(self.podDelete) || self.type == 'pod-delete') && (!has(self.workloadScale) || self.type == 'workload-scale') && (!has(self.nodeCordon) || self.type == 'node-cordon') && (!has(self.nodeDrain) || self.type == 'node-drain') && (!has(self.nodeTaint) || self.type == 'node-taint') && (!has(self.networkLatency) || self.type == 'pod-network-latency') && (!has(self.networkLoss) || self.type == 'pod-network-loss') && (!has(self.networkPartition) || self.type == 'pod-network-partition') && (!has(self.dnsError) || self.type == 'pod-dns-error') && (!has(self.containerKill) || self.type == 'container-kill') && (!has(self.cpuHog) || self.type == 'pod-cpu-hog') && (!has(self.memoryHog) || self.type == 'pod-memory-hog') && (!has(self.ioStress) || self.type == 'pod-io-stress')").message("the parameter block must match type: type workload-scale takes workloadScale, pod-network-latency takes networkLatency, and so on"),
     validation = Rule::new("self.type != 'node-taint' || has(self.nodeTaint)").message("type node-taint needs a nodeTaint block with the taint's key (and optional value and effect)"),
     validation = Rule::new("self.type != 'pod-network-latency' || has(self.networkLatency)").message("type pod-network-latency needs a networkLatency block with at least latency, e.g. latency: 200ms"),
     validation = Rule::new("self.type != 'pod-network-loss' || has(self.networkLoss)").message("type pod-network-loss needs a networkLoss block with percent, e.g. percent: 30"),
@@ -233,7 +238,7 @@ pub struct Fault {
     pub name: String,
     /// The fault type: pod-delete, workload-scale, node-cordon, node-drain, node-taint,
     /// pod-network-latency, pod-network-loss, pod-network-partition, pod-dns-error,
-    /// container-kill, pod-cpu-hog or pod-memory-hog.
+    /// container-kill, pod-cpu-hog, pod-memory-hog or pod-io-stress.
     #[serde(rename = "type")]
     pub fault_type: FaultType,
     /// The fault's weight in the run's score, 1 to 10.

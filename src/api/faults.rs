@@ -48,6 +48,9 @@ pub struct FaultParameters {
     /// pod-memory-hog's parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_hog: Option<MemoryHogParameters>,
+    /// pod-io-stress's parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_stress: Option<IoStressParameters>,
 }
 
 /// pod-delete: how target pods are deleted.
@@ -330,4 +333,52 @@ pub struct MemoryHogParameters {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 100))]
     pub percent: Option<u32>,
+}
+
+/// pod-io-stress: files a hog process writes, syncs and reads back without pause inside the
+/// target container's filesystem, in its cgroups.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IoStressParameters {
+    /// The container whose filesystem and cgroups the hog uses (default: the pod's first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 63))]
+    pub container: Option<String>,
+    /// An absolute directory inside the container, in its own writable filesystem or an
+    /// emptyDir volume (default /tmp). Must be writable by root without CAP_DAC_OVERRIDE, as
+    /// /tmp and emptyDir volumes are.
+    #[serde(default = "default_io_path")]
+    #[schemars(length(min = 1, max = 1024), regex(pattern = r"^/"))]
+    pub path: String,
+    /// The size of each worker's file, in MiB (default 256).
+    #[serde(default = "default_io_mebibytes")]
+    #[schemars(range(min = 1, max = 65536))]
+    pub mebibytes: u64,
+    /// Parallel workers, each with its own file (default 1).
+    #[serde(default = "default_io_workers")]
+    #[schemars(range(min = 1, max = 8))]
+    pub workers: u32,
+}
+
+fn default_io_path() -> String {
+    "/tmp".into()
+}
+
+fn default_io_mebibytes() -> u64 {
+    256
+}
+
+fn default_io_workers() -> u32 {
+    1
+}
+
+impl Default for IoStressParameters {
+    fn default() -> Self {
+        IoStressParameters {
+            container: None,
+            path: default_io_path(),
+            mebibytes: default_io_mebibytes(),
+            workers: default_io_workers(),
+        }
+    }
 }

@@ -256,6 +256,31 @@ pub fn memory_hog_bytes(
     Ok(bytes)
 }
 
+/// The bytes read plus written in a v2 `io.stat` (`8:0 rbytes=N wbytes=N rios=N ...`, one line
+/// per device).
+pub fn io_stat_bytes(stat: &str) -> u64 {
+    stat.split_whitespace()
+        .filter_map(|field| {
+            field
+                .strip_prefix("rbytes=")
+                .or_else(|| field.strip_prefix("wbytes="))
+        })
+        .filter_map(|n| n.parse::<u64>().ok())
+        .sum()
+}
+
+/// The bytes read plus written in a v1 `blkio.throttle.io_service_bytes` (`8:0 Read N`,
+/// `8:0 Write N`, ..., `Total N`).
+pub fn blkio_total_bytes(stat: &str) -> u64 {
+    stat.lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let (_device, op, n) = (fields.next()?, fields.next()?, fields.next()?);
+            matches!(op, "Read" | "Write").then(|| n.parse::<u64>().ok())?
+        })
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,5 +457,14 @@ mod tests {
                 .unwrap_err()
                 .contains("has none")
         );
+    }
+
+    #[test]
+    fn io_bytes_are_read_plus_written_over_every_device() {
+        let v2 = "8:0 rbytes=4096 wbytes=1048576 rios=1 wios=1 dbytes=0 dios=0\n253:0 rbytes=10 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n";
+        assert_eq!(io_stat_bytes(v2), 4096 + 1048576 + 10);
+        let v1 = "254:0 Read 2097152\n254:0 Write 1048576\n254:0 Sync 3145728\n254:0 Async 0\n254:0 Discard 0\n254:0 Total 3145728\nTotal 3145728\n";
+        assert_eq!(blkio_total_bytes(v1), 3 << 20);
+        assert_eq!(blkio_total_bytes("Total 0\n"), 0);
     }
 }

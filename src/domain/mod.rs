@@ -3,6 +3,7 @@
 
 pub mod containers;
 pub mod fault_pod;
+pub mod io_stress;
 pub mod packets;
 pub mod placement;
 pub mod probe_verdicts;

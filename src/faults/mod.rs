@@ -14,6 +14,7 @@ pub mod pod_cpu_hog;
 pub mod pod_delete;
 pub mod pod_dns_error;
 pub mod pod_hog;
+pub mod pod_io_stress;
 pub mod pod_memory_hog;
 pub mod pod_network;
 pub mod pod_network_latency;
@@ -150,7 +151,10 @@ impl FaultKind {
     pub fn acts_in_containers(&self) -> bool {
         matches!(
             self.fault_type,
-            FaultType::ContainerKill | FaultType::PodCpuHog | FaultType::PodMemoryHog
+            FaultType::ContainerKill
+                | FaultType::PodCpuHog
+                | FaultType::PodMemoryHog
+                | FaultType::PodIoStress
         )
     }
 
@@ -181,6 +185,7 @@ pub fn kind(fault_type: FaultType) -> &'static FaultKind {
         FaultType::ContainerKill => &container_kill::KIND,
         FaultType::PodCpuHog => &pod_cpu_hog::KIND,
         FaultType::PodMemoryHog => &pod_memory_hog::KIND,
+        FaultType::PodIoStress => &pod_io_stress::KIND,
     }
 }
 

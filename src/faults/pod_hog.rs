@@ -1,11 +1,16 @@
-//! What the resource faults share (pod-cpu-hog, pod-memory-hog): a fault pod on the target's
+//! What the resource faults share (pod-cpu-hog, pod-memory-hog, pod-io-stress): a fault pod on the target's
 //! node finds the target container's cgroups by container ID and starts one hog process per
 //! target ([`crate::hog`]) that joins them, so the container's own limits and accounting apply
 //! to the load. The hog dies with the fault process (a parent-death signal, and the fault's own
 //! PID namespace); the revert kills it and checks that no hog of this fault is left in the
 //! container; a revert pod of the backstop kills any that is. See docs/faults.md.
 
-use std::{collections::HashMap, path::Path, sync::Mutex, time::Duration};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::Mutex,
+    time::Duration,
+};
 
 use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
@@ -19,7 +24,10 @@ use super::{
 use crate::{
     api::{self, LedgerState, TargetRecord},
     cgroups::{self, NodeView},
-    domain::containers::{container_id, cpu_hog_millicores, memory_hog_bytes, quantity_milli},
+    domain::{
+        containers::{container_id, cpu_hog_millicores, memory_hog_bytes, quantity_milli},
+        io_stress::{IoPlace, Mount, io_file_name, io_place},
+    },
     hog::{self, Hog, Load},
     nodeproc,
 };
@@ -69,6 +77,12 @@ pub enum Ask {
         mebibytes: Option<u64>,
         percent: Option<u32>,
     },
+    /// Files of `mebibytes` each, one per worker, in directory `path` of the container.
+    Io {
+        path: String,
+        mebibytes: u64,
+        workers: u32,
+    },
 }
 
 /// One resource fault of a run.
@@ -84,7 +98,7 @@ pub struct HogFault {
 }
 
 /// What a ledger entry records in `original`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Hogged {
     pod_uid: String,
@@ -96,6 +110,23 @@ struct Hogged {
     load: String,
     millicores: Option<u32>,
     bytes: Option<u64>,
+    /// pod-io-stress's files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    io: Option<IoFiles>,
+}
+
+/// The files of a pod-io-stress hog, inside its container.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IoFiles {
+    /// The directory, as the container sees it.
+    dir: String,
+    files: Vec<String>,
+    /// The size of each.
+    bytes: u64,
+    /// The emptyDir volume the directory is on; None for the container's own filesystem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    volume: Option<String>,
 }
 
 impl Hogged {
@@ -103,11 +134,18 @@ impl Hogged {
         super::original_of(record, "its container and hog")
     }
 
-    fn load(&self) -> Load {
-        match (self.millicores, self.bytes) {
+    /// The hog's load; `main` is the container's main process (its root is the files' root).
+    fn load(&self, main: u32) -> Load {
+        match (self.millicores, &self.io) {
             (Some(millicores), _) => Load::Cpu { millicores },
-            (None, bytes) => Load::Memory {
-                bytes: bytes.unwrap_or_default(),
+            (None, Some(io)) => Load::Io {
+                root: PathBuf::from(format!("/proc/{main}/root")),
+                dir: io.dir.clone(),
+                files: io.files.clone(),
+                bytes: io.bytes,
+            },
+            (None, None) => Load::Memory {
+                bytes: self.bytes.unwrap_or_default(),
             },
         }
     }
@@ -125,8 +163,9 @@ impl HogFault {
         }
     }
 
-    /// The load for `container` under its limits: Err(Refused) says what to fix.
-    fn load_for(&self, container: &Container) -> Result<(Load, String), FaultError> {
+    /// The load for `container` of `pod` under its limits, as a Hogged without its identity
+    /// fields: Err(Refused) says what to fix.
+    fn load_for(&self, pod: &Pod, container: &Container) -> Result<Hogged, FaultError> {
         let limit = |resource: &str| {
             container
                 .resources
@@ -137,7 +176,8 @@ impl HogFault {
         };
         let refused =
             |why: String| FaultError::Refused(format!("container {}: {why}", container.name));
-        match self.ask {
+        let mut planned = Hogged::default();
+        match &self.ask {
             Ask::Cpu {
                 millicores,
                 percent,
@@ -146,19 +186,42 @@ impl HogFault {
                 let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
                 let cpus = u32::try_from(cpus).unwrap_or(1).max(1);
                 let (millicores, note) =
-                    cpu_hog_millicores(millicores, percent, limit("cpu"), cpus).map_err(refused)?;
-                let shown = match note {
+                    cpu_hog_millicores(*millicores, *percent, limit("cpu"), cpus)
+                        .map_err(refused)?;
+                planned.load = match note {
                     Some(note) => format!("{millicores}m ({note})"),
                     None => format!("{millicores}m"),
                 };
-                Ok((Load::Cpu { millicores }, shown))
+                planned.millicores = Some(millicores);
             }
             Ask::Memory { mebibytes, percent } => {
                 let limit = limit("memory").map(|m| u64::try_from(m / 1000).unwrap_or(u64::MAX));
-                let bytes = memory_hog_bytes(mebibytes, percent, limit).map_err(refused)?;
-                Ok((Load::Memory { bytes }, format!("{} MiB", bytes >> 20)))
+                let bytes = memory_hog_bytes(*mebibytes, *percent, limit).map_err(refused)?;
+                planned.load = format!("{} MiB", bytes >> 20);
+                planned.bytes = Some(bytes);
+            }
+            Ask::Io {
+                path,
+                mebibytes,
+                workers,
+            } => {
+                let place = io_place_of(pod, container, path).map_err(refused)?;
+                let files = (0..*workers)
+                    .map(|worker| io_file_name(&self.env.result, &self.env.fault, worker))
+                    .collect();
+                planned.load = format!("{workers} x {mebibytes} MiB in {path}");
+                planned.io = Some(IoFiles {
+                    dir: path.clone(),
+                    files,
+                    bytes: mebibytes.saturating_mul(1 << 20),
+                    volume: match place {
+                        IoPlace::RootFs => None,
+                        IoPlace::EmptyDir { volume } => Some(volume),
+                    },
+                });
             }
         }
+        Ok(planned)
     }
 
     /// Prepares `pod`: its container, running, and the load under its limits.
@@ -192,20 +255,13 @@ impl HogFault {
                 container.name
             )));
         };
-        let (load, shown_load) = self.load_for(container)?;
-        let (millicores, bytes) = match load {
-            Load::Cpu { millicores } => (Some(millicores), None),
-            Load::Memory { bytes } => (None, Some(bytes)),
-        };
         Ok(Ok(Hogged {
             pod_uid: pod.metadata.uid.clone().unwrap_or_default(),
             node,
             container: container.name.clone(),
             container_id: id.to_string(),
             tag: self.tag.clone(),
-            load: shown_load,
-            millicores,
-            bytes,
+            ..self.load_for(pod, container)?
         }))
     }
 }
@@ -229,6 +285,48 @@ impl HogFault {
             .and_then(|s| container_id(s.container_id.as_deref()?));
         Ok(id == Some(hogged.container_id.as_str()))
     }
+}
+
+/// Where in `container` of `pod` pod-io-stress may write `path`, from its volume mounts.
+fn io_place_of(pod: &Pod, container: &Container, path: &str) -> Result<IoPlace, String> {
+    let volumes = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.volumes.as_deref())
+        .unwrap_or_default();
+    let kind_of = |name: &str| {
+        let Some(v) = volumes.iter().find(|v| v.name == name) else {
+            return "unknown";
+        };
+        match () {
+            _ if v.empty_dir.is_some() => "emptyDir",
+            _ if v.persistent_volume_claim.is_some() => "persistentVolumeClaim",
+            _ if v.ephemeral.is_some() => "ephemeral",
+            _ if v.host_path.is_some() => "hostPath",
+            _ if v.config_map.is_some() => "configMap",
+            _ if v.secret.is_some() => "secret",
+            _ if v.projected.is_some() => "projected",
+            _ => "another kind",
+        }
+    };
+    let mounts: Vec<Mount> = container
+        .volume_mounts
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .map(|m| Mount {
+            mount_path: &m.mount_path,
+            volume: &m.name,
+            kind: kind_of(&m.name),
+            read_only: m.read_only.unwrap_or(false),
+        })
+        .collect();
+    let read_only_root = container
+        .security_context
+        .as_ref()
+        .and_then(|s| s.read_only_root_filesystem)
+        .unwrap_or(false);
+    io_place(path, &mounts, read_only_root)
 }
 
 /// Runs blocking node work (a /proc scan, a cgroup walk, a hog's start) off the runtime.
@@ -293,7 +391,7 @@ impl Executor for HogFault {
         Box::pin(async move {
             let hogged = Hogged::of(record)?;
             let id = hogged.container_id.clone();
-            let (view, dirs) = blocking(move || {
+            let (view, dirs, main) = blocking(move || {
                 let Some(procs) = nodeproc::find(&id)? else {
                     return Err(std::io::Error::other(format!(
                         "container {id} has no process on this node: it has already gone"
@@ -302,12 +400,14 @@ impl Executor for HogFault {
                 // The shim lives in the node's mount and cgroup namespaces.
                 let view = NodeView::Through(procs.shim);
                 let dirs = cgroups::find(&view.mounts()?, &id)?;
-                Ok((view, dirs))
+                Ok((view, dirs, procs.main))
             })
             .await?;
-            let needed = match hogged.load() {
+            let load = hogged.load(main);
+            let needed = match load {
                 Load::Cpu { .. } => "cpu",
                 Load::Memory { .. } => "memory",
+                Load::Io { .. } => "blkio",
             };
             if !dirs
                 .iter()
@@ -318,7 +418,7 @@ impl Executor for HogFault {
                     hogged.container_id
                 )));
             }
-            let (tag, load) = (hogged.tag.clone(), hogged.load());
+            let tag = hogged.tag.clone();
             let started = blocking(move || {
                 hog::spawn(
                     Path::new("/proc/self/exe"),
@@ -408,41 +508,121 @@ impl Executor for HogFault {
                 None => None,
             };
             let (id, tag) = (hogged.container_id.clone(), hogged.tag.clone());
-            let Some(left) = blocking(move || leftovers(&id, &tag)).await? else {
-                return Ok(Reverted {
-                    state: LedgerState::TargetGone,
-                    message: Some("the container is gone, and its cgroup with it".into()),
-                });
+            let left = blocking(move || leftovers(&id, &tag)).await?;
+            // Hogs first: the files go once nothing writes them.
+            let hogs = match &left {
+                None => "the container is gone, and its cgroup with it".to_string(),
+                Some(left) if left.is_empty() => match ran {
+                    Some(ran) => format!(
+                        "stopped the hog ({}) in container {} after {:.1} s; no hog process is left in it",
+                        hogged.load,
+                        hogged.container,
+                        ran.as_secs_f64()
+                    ),
+                    None => format!("no hog process is left in container {}", hogged.container),
+                },
+                Some(left) => kill_leftovers(left, &hogged.container)?,
             };
-            if !left.is_empty() {
-                // PIDs read from the host's /proc name other processes inside the fault's own
-                // PID namespace: only a revert pod (host PIDs) may signal them.
-                if hog::in_pid_namespace() {
-                    return Err(FaultError::RevertFailed(vec![format!(
-                        "hog processes {left:?} are still in container {}",
-                        hogged.container
-                    )]));
-                }
-                for pid in &left {
-                    nodeproc::signal(*pid, libc::SIGKILL)
-                        .map_err(|e| FaultError::RevertFailed(vec![e.to_string()]))?;
-                }
-                return Ok(Reverted::done(Some(format!(
-                    "killed {} leftover hog process(es) in container {}",
-                    left.len(),
-                    hogged.container
-                ))));
-            }
-            Ok(Reverted::done(Some(match ran {
-                Some(ran) => format!(
-                    "stopped the hog ({}) in container {} after {:.1} s; no hog process is left in it",
-                    hogged.load,
-                    hogged.container,
-                    ran.as_secs_f64()
-                ),
-                None => format!("no hog process is left in container {}", hogged.container),
-            })))
+            let message = match &hogged.io {
+                Some(io) => format!("{hogs}; {}", self.remove_files(&hogged, io, record).await?),
+                None => hogs,
+            };
+            Ok(Reverted {
+                state: if left.is_none() {
+                    LedgerState::TargetGone
+                } else {
+                    LedgerState::Reverted
+                },
+                message: Some(message),
+            })
         })
+    }
+}
+
+/// Kills hog processes left in `container` (host PIDs). Only a revert pod may: in the fault's
+/// own PID namespace, PIDs read from the host's /proc name other processes.
+fn kill_leftovers(left: &[u32], container: &str) -> Result<String, FaultError> {
+    if hog::in_pid_namespace() {
+        return Err(FaultError::RevertFailed(vec![format!(
+            "hog processes {left:?} are still in container {container}"
+        )]));
+    }
+    for pid in left {
+        nodeproc::signal(*pid, libc::SIGKILL)
+            .map_err(|e| FaultError::RevertFailed(vec![e.to_string()]))?;
+    }
+    Ok(format!(
+        "killed {} leftover hog process(es) in container {container}",
+        left.len()
+    ))
+}
+
+impl HogFault {
+    /// Removes pod-io-stress's files (after its hog is stopped). They are reached through a
+    /// process of the container that holds them now: the recorded one, or (on an emptyDir
+    /// volume, which outlives a restart) the container's current instance. Says what it did.
+    async fn remove_files(
+        &self,
+        hogged: &Hogged,
+        io: &IoFiles,
+        record: &TargetRecord,
+    ) -> Result<String, FaultError> {
+        let mut id = hogged.container_id.clone();
+        let main = blocking({
+            let id = id.clone();
+            move || Ok(nodeproc::find(&id)?.map(|p| p.main))
+        })
+        .await?;
+        let main = match (main, &io.volume) {
+            (Some(main), _) => main,
+            (None, None) => return Ok("its files went with the container's filesystem".into()),
+            (None, Some(volume)) => {
+                let pods: Api<Pod> = Api::namespaced(self.client.clone(), &record.namespace);
+                let pod = pods.get_opt(&record.name).await?;
+                let pod =
+                    pod.filter(|p| p.metadata.uid.as_deref() == Some(hogged.pod_uid.as_str()));
+                let Some(pod) = pod else {
+                    return Ok(format!(
+                        "its files went with the pod's emptyDir volume {volume}"
+                    ));
+                };
+                let current = container_status(&pod, &hogged.container).and_then(running_id);
+                let Some(current) = current else {
+                    return Err(FaultError::RevertFailed(vec![format!(
+                        "container {} is not running, so its emptyDir volume {volume} cannot be reached to remove {:?} yet",
+                        hogged.container, io.files
+                    )]));
+                };
+                id = current.to_string();
+                let found = blocking({
+                    let id = id.clone();
+                    move || Ok(nodeproc::find(&id)?.map(|p| p.main))
+                })
+                .await?;
+                found.ok_or_else(|| {
+                    FaultError::RevertFailed(vec![format!(
+                        "container {id} has no process on this node to reach volume {volume} through"
+                    )])
+                })?
+            }
+        };
+        let (dir, files) = (io.dir.clone(), io.files.clone());
+        let removed = blocking(move || {
+            let root = PathBuf::from(format!("/proc/{main}/root"));
+            let dir = crate::iostress::open_dir(&root, &dir)?;
+            let mut removed = 0;
+            for file in &files {
+                removed += usize::from(crate::iostress::remove(&dir, file)?);
+            }
+            Ok(removed)
+        })
+        .await
+        .map_err(|e| FaultError::RevertFailed(vec![e.to_string()]))?;
+        Ok(format!(
+            "removed {removed} of its {} file(s) from {}; none is left",
+            io.files.len(),
+            io.dir
+        ))
     }
 }
 
@@ -483,14 +663,65 @@ mod tests {
             load: "1000m".into(),
             millicores: Some(1000),
             bytes: None,
+            io: None,
         };
         let mut record = TargetRecord::new("Pod", "shop", "web-1", api::TargetAction::Hogged);
         record.original = Some(serde_json::to_string(&hogged).unwrap());
         let on = super::super::node_pod::OnNode::of(&record).unwrap();
         assert_eq!((on.pod_uid.as_str(), on.node.as_str()), ("u-1", "node-a"));
         assert_eq!(
-            Hogged::of(&record).unwrap().load(),
+            Hogged::of(&record).unwrap().load(7),
             Load::Cpu { millicores: 1000 }
+        );
+    }
+
+    #[test]
+    fn an_io_entry_names_its_files_and_reaches_them_through_the_main_process() {
+        let record_json = serde_json::json!({
+            "podUid": "u-1", "node": "node-a", "container": "web", "containerId": "abc",
+            "tag": "shop/web-1/disk", "load": "1 x 64 MiB in /scratch",
+            "io": {"dir": "/scratch", "files": ["faultline-io.web-1.disk.0"], "bytes": 67108864,
+                "volume": "scratch"}
+        });
+        let hogged: Hogged = serde_json::from_value(record_json).unwrap();
+        assert_eq!(
+            hogged.load(42),
+            Load::Io {
+                root: PathBuf::from("/proc/42/root"),
+                dir: "/scratch".into(),
+                files: vec!["faultline-io.web-1.disk.0".into()],
+                bytes: 64 << 20,
+            }
+        );
+    }
+
+    #[test]
+    fn io_stress_writes_to_an_empty_dir_and_refuses_a_claim_or_a_read_only_root() {
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web-1"},
+            "spec": {
+                "volumes": [{"name": "scratch", "emptyDir": {}},
+                    {"name": "data", "persistentVolumeClaim": {"claimName": "data"}}],
+                "containers": [{"name": "web",
+                    "securityContext": {"readOnlyRootFilesystem": true},
+                    "volumeMounts": [{"name": "scratch", "mountPath": "/scratch"},
+                        {"name": "data", "mountPath": "/data"}]}]
+            }
+        }))
+        .unwrap();
+        let container = &pod.spec.as_ref().unwrap().containers[0];
+        assert_eq!(
+            io_place_of(&pod, container, "/scratch/io"),
+            Ok(IoPlace::EmptyDir {
+                volume: "scratch".into()
+            })
+        );
+        let err = io_place_of(&pod, container, "/data").unwrap_err();
+        assert!(err.contains("persistentVolumeClaim"), "{err}");
+        let err = io_place_of(&pod, container, "/tmp").unwrap_err();
+        assert!(
+            err.contains("read-only root filesystem") && err.contains("/scratch"),
+            "{err}"
         );
     }
 }

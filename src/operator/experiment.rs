@@ -374,25 +374,34 @@ async fn create_result(
     match api.create(&PostParams::default(), &result).await {
         Ok(created) => Ok(created),
         Err(kube::Error::Api(status)) if status.code == 409 => {
-            let existing = api.get(&name).await?;
-            let existing_request = existing.annotations().get(RUN_REQUESTED_ANNOTATION);
-            // Created by an earlier reconcile whose status write did not land: reuse it.
-            if is_same_run(
-                existing.spec.trigger,
-                existing_request.map(String::as_str),
-                trigger,
-                answers_request,
-            ) {
-                return Ok(existing);
-            }
-            // The run count was behind the results (the cache had not seen this one yet). The
-            // next reconcile counts it and starts the run under the next number.
-            Err(Error::Conflict(format!(
-                "ChaosResult {name} already exists for another run; retrying with the next run number"
-            )))
+            same_run_or_conflict(api.get(&name).await?, trigger, answers_request)
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// The result that already holds the new run's name, if it is that same run (an earlier
+/// reconcile created it and its status write did not land); otherwise a conflict: the run count
+/// was behind the results (the cache had not seen this one yet), and the next reconcile counts it
+/// and starts the run under the next number.
+fn same_run_or_conflict(
+    existing: ChaosResult,
+    trigger: Trigger,
+    answers_request: Option<&str>,
+) -> Result<ChaosResult> {
+    let existing_request = existing.annotations().get(RUN_REQUESTED_ANNOTATION);
+    if is_same_run(
+        existing.spec.trigger,
+        existing_request.map(String::as_str),
+        trigger,
+        answers_request,
+    ) {
+        return Ok(existing);
+    }
+    Err(Error::Conflict(format!(
+        "ChaosResult {} already exists for another run; retrying with the next run number",
+        existing.name_any()
+    )))
 }
 
 /// Deletes the oldest finished results beyond `limit`; active runs are never pruned.
