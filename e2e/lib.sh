@@ -13,10 +13,11 @@ run_test() {
 	("test_$name") > "$OUT/$name.log" 2>&1 &
 	pid=$!
 	set +m
+	# Its own process group no longer gets the runner's signals: pass them on.
+	trap 'kill -TERM -- "-$pid" 2>/dev/null; exit 130' INT TERM
 	while kill -0 "$pid" 2>/dev/null; do
 		if [ $((SECONDS - started)) -ge "$limit" ]; then
 			timed_out=1
-			echo "FAIL: still running after ${limit}s (TEST_TIMEOUT); killed" >> "$OUT/$name.log"
 			kill -TERM -- "-$pid" 2>/dev/null
 			for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.5; done
 			kill -KILL -- "-$pid" 2>/dev/null
@@ -25,6 +26,7 @@ run_test() {
 		sleep 0.5
 	done
 	wait "$pid"; rc=$?
+	trap - INT TERM
 	if [ -z "$timed_out" ] && [ "$rc" = 0 ]; then
 		passed=$((passed + 1)); printf -- '--- PASS %s (%ss)\n' "$name" $((SECONDS - started))
 	else
@@ -32,6 +34,7 @@ run_test() {
 		printf -- '--- FAIL %s (%ss); its output:\n' "$name" $((SECONDS - started))
 		sed 's/^/    /' "$OUT/$name.log" | tail -n 40
 		if [ -n "$timed_out" ]; then
+			echo "    FAIL: still running after ${limit}s (TEST_TIMEOUT); killed"
 			echo "    the operator's last lines:"
 			kubectl -n "${OPERATOR_NS:-faultline-system}" logs deploy/faultline --tail 40 --request-timeout 10s 2>&1 | sed 's/^/    /'
 		fi

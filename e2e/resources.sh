@@ -87,6 +87,19 @@ io_accounting() { # io_accounting DIR DEVICE: a no-op throttle rule for DEVICE (
 	echo "$2 1099511627776" > "$1/blkio.throttle.write_bps_device"
 }
 
+# held_file DIR NAME: "<target> <size> bytes" for each open file named NAME held by a process of
+# cgroup DIR (the target of an unlinked file ends in " (deleted)")
+held_file() {
+	local p fd target
+	for p in $(cat "$1/cgroup.procs"); do
+		for fd in /proc/"$p"/fd/*; do
+			target=$(readlink "$fd" 2>/dev/null) || continue
+			[[ $target == *"/$2"* ]] && echo "$target $(stat -L -c %s "$fd" 2>/dev/null) bytes"
+		done
+	done
+	return 0
+}
+
 # scratch_app NS: the demo app with an emptyDir volume at /scratch (its root filesystem is read-only)
 scratch_app() {
 	apply_app "$1" 1
@@ -318,6 +331,20 @@ $(up_probe "$ns")" || fail "experiment rejected"
 	echo "path /tmp: phase $phase: $why"
 	[ "$phase" = Error ] || fail "phase $phase for a read-only path, expected Error"
 	[[ $why == *"read-only root filesystem"*"/scratch"* ]] || { show "$ns" readonly-1; fail "the refusal does not point at the emptyDir"; }
+	# A directory that does not exist fails the start, and the revert still ends (nothing to remove).
+	experiment "$ns" typo "  faults:
+  - name: disk
+    type: pod-io-stress
+    duration: 10s
+    target: {kind: Deployment, name: web}
+    ioStress: {path: /scratch/nope, mebibytes: 16}
+    probes:
+$(up_probe "$ns")" || fail "experiment rejected"
+	phase=$(wait_result "$ns" typo-1 60) || fail "$phase"
+	why=$(field "$ns" chaosresult typo-1 '{.status.faults[0].message} / {.status.faults[0].targets[0].state}: {.status.faults[0].targets[0].message}')
+	echo "path /scratch/nope: phase $phase: $why"
+	[[ $why == *"cannot open /scratch/nope inside the container"*" / Reverted: "*"cannot be opened in the container"* ]] ||
+		{ show "$ns" typo-1; fail "a missing directory is not a clear error with a settled entry"; }
 	local before; before=$(io_mib "$dir" 3)
 	local run
 	for run in disk lost restart; do
@@ -331,8 +358,12 @@ $(up_probe "$ns")" || fail "experiment rejected"
 $(up_probe "$ns")" || fail "experiment rejected"
 		wait_state "$ns" "$run-1" Injected 60
 		local file="/proc/$main/root/scratch/faultline-io.$run-1.disk.0"
-		[ "$(stat -c %s "$file" 2>/dev/null)" = $((64 << 20)) ] || fail "$run: no 64 MiB file in the container's /scratch"
 		[ "$(hogs_in "$dir")" = 1 ] || fail "$run: no hog in the target's cgroup"
+		# The hog holds its file open and already unlinked: nothing of it can outlive the hog.
+		local held; held=$(held_file "$dir" "faultline-io.$run-1.disk.0")
+		echo "$run: the hog holds $held"
+		[[ $held == *"(deleted) $((64 << 20)) bytes" ]] || fail "$run: the hog does not hold an unlinked 64 MiB file"
+		[ ! -e "$file" ] || fail "$run: the file has a name in /scratch"
 		if [ $run = disk ]; then
 			local during; during=$(io_mib "$dir" 5)
 			echo "the target container's blkio cgroup moved $before MiB in 3 s before, $during MiB in 5 s during (a 64 MiB file)"
@@ -365,8 +396,9 @@ $(up_probe "$ns")" || fail "experiment rejected"
 		local ledger; ledger=$(field "$ns" chaosresult "$run-1" '{.status.faults[0].targets[0].state} by {.status.faults[0].targets[0].revertedBy}: {.status.faults[0].targets[0].message}')
 		echo "$run: phase $phase; ledger: $ledger"
 		[ ! -e "$file" ] || fail "$run: the file is left in the container"
+		[ -z "$(held_file "$dir" "faultline-io.$run-1.disk.0")" ] || fail "$run: a process still holds the file"
 		[ "$(hogs_in "$dir")" = 0 ] || fail "$run: a hog is left in the cgroup"
-		[[ $ledger == *"removed 1 of its 1 file(s) from /scratch"* ]] || fail "$run: the ledger does not say the file was removed"
+		[[ $ledger == *"no file of it is left in /scratch"* ]] || fail "$run: the ledger does not say no file is left"
 		[ $run = restart ] || [[ $ledger == Reverted* ]] || fail "$run: the entry is not Reverted"
 		[ $run != lost ] || [[ $ledger == "Reverted by operator"* ]] || fail "the lost fault's file was not removed by the backstop"
 	done

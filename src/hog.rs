@@ -309,6 +309,9 @@ fn stress_io(
         let (file, direct) = crate::iostress::create(&dir_fd, name)?;
         // The space is taken before "ready": a disk that cannot hold the files fails the start.
         crate::iostress::reserve(&file, bytes)?;
+        // Only the open handle keeps the file: the kernel frees it when the hog ends, however it
+        // ends (its fault pod lost, the container replaced), with nothing left to remove.
+        crate::iostress::remove(&dir_fd, name)?;
         opened.push((file, direct));
     }
     let (tx, rx) = std::sync::mpsc::channel();

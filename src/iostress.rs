@@ -22,13 +22,52 @@ const CHUNK: usize = 1 << 20;
 /// every component inside that root.
 pub fn open_dir(root: &Path, dir: &str) -> io::Result<OwnedFd> {
     let root = open_path(root)?;
+    open_in(&root, dir).map_err(|err| {
+        let hint = if err.raw_os_error() == Some(libc::ELOOP) {
+            " (a component is a symlink: give the real directory)"
+        } else {
+            ""
+        };
+        io::Error::new(
+            err.kind(),
+            format!("cannot open {dir} inside the container: {err}{hint}"),
+        )
+    })
+}
+
+/// Like [`open_dir`], but None when the directory is not there to open (missing, not a
+/// directory, reached through a symlink, or closed to root without CAP_DAC_OVERRIDE): where
+/// this is so, the hog, which opens it the same way, cannot have written in it either.
+pub fn open_dir_if_there(root: &Path, dir: &str) -> io::Result<Option<OwnedFd>> {
+    let root = open_path(root)?;
+    match open_in(&root, dir) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(err)
+            if matches!(
+                err.raw_os_error(),
+                Some(libc::ENOENT | libc::ENOTDIR | libc::ELOOP | libc::EACCES)
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(err) => Err(io::Error::new(
+            err.kind(),
+            format!("cannot open {dir} inside the container: {err}"),
+        )),
+    }
+}
+
+/// openat2 of `dir` below `root`, with the OS error as it came.
+fn open_in(root: &OwnedFd, dir: &str) -> io::Result<OwnedFd> {
     let relative = dir.trim_start_matches('/');
     let relative = if relative.is_empty() { "." } else { relative };
     let name = CString::new(relative).map_err(io::Error::other)?;
     // SAFETY: open_how is plain integers; zero is "no flags".
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
     how.flags = (libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) as u64;
-    how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
+    // No symlink at all: the directory reached is the one the path names, on the mount the pod
+    // spec says it is (a link could lead onto another volume).
+    how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
     // SAFETY: a valid directory fd, a NUL-terminated path and a correctly sized open_how.
     let fd = unsafe {
         libc::syscall(
@@ -40,11 +79,7 @@ pub fn open_dir(root: &Path, dir: &str) -> io::Result<OwnedFd> {
         )
     };
     if fd < 0 {
-        let err = io::Error::last_os_error();
-        return Err(io::Error::new(
-            err.kind(),
-            format!("cannot open {dir} inside the container: {err}"),
-        ));
+        return Err(io::Error::last_os_error());
     }
     // SAFETY: openat2 returned a new fd that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
@@ -60,7 +95,11 @@ fn open_path(path: &Path) -> io::Result<OwnedFd> {
         )
     };
     if fd < 0 {
-        return Err(io::Error::last_os_error());
+        let err = io::Error::last_os_error();
+        return Err(io::Error::new(
+            err.kind(),
+            format!("cannot open {}: {err}", path.display()),
+        ));
     }
     // SAFETY: open returned a new fd that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -192,23 +231,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_symlink_inside_the_root_cannot_lead_out_of_it() {
+    fn no_symlink_is_followed_and_a_climb_stays_in_the_root() {
         let root = tempdir("root");
         let outside = tempdir("outside");
         std::fs::create_dir(root.join("tmp")).unwrap();
-        // An absolute link resolves inside the root; so does a climb past it.
         std::os::unix::fs::symlink(&outside, root.join("tmp/escape")).unwrap();
         std::os::unix::fs::symlink("../../../../..", root.join("tmp/up")).unwrap();
-        for dir in ["/tmp/escape", "/tmp/up"] {
-            if let Ok(fd) = open_dir(&root, dir) {
-                let (file, _) = create(&fd, "probe").unwrap();
-                drop(file);
-                assert!(
-                    !outside.join("probe").exists(),
-                    "{dir} led outside the root"
-                );
-            }
+        std::os::unix::fs::symlink("/tmp", root.join("tmp/inside")).unwrap();
+        for dir in ["/tmp/escape", "/tmp/up", "/tmp/inside"] {
+            let err = open_dir(&root, dir).unwrap_err();
+            assert!(err.to_string().contains("symlink"), "{dir}: {err}");
         }
+        // `..` past the root stays at the root.
+        let fd = open_dir(&root, "/../../tmp").unwrap();
+        let (file, _) = create(&fd, "probe").unwrap();
+        drop(file);
+        assert!(root.join("tmp/probe").exists());
+        assert!(!outside.join("probe").exists());
         let fd = open_dir(&root, "/tmp").unwrap();
         let (file, direct) = create(&fd, "f").unwrap();
         drop(file);
@@ -217,6 +256,9 @@ mod tests {
         assert!(remove(&fd, "f").unwrap());
         assert!(!remove(&fd, "f").unwrap());
         assert!(available(&fd).unwrap() > 0);
+        assert!(open_dir_if_there(&root, "/tmp/escape").unwrap().is_none());
+        assert!(open_dir_if_there(&root, "/missing").unwrap().is_none());
+        assert!(open_dir_if_there(&root, "/tmp").unwrap().is_some());
         let _ = std::fs::remove_dir_all(&root);
         let _ = std::fs::remove_dir_all(&outside);
     }

@@ -221,9 +221,28 @@ fn an_io_hog_writes_and_reads_through_the_cgroup_inside_the_root_it_is_given() {
         "2 workers x 16 MiB: {} MiB read and written by the cgroup in 3 s",
         moved >> 20
     );
+    // Unlinked at once, held open by the hog at their full size.
+    let held: Vec<(String, u64)> = fs::read_dir(format!("/proc/{}/fd", hog.pid()))
+        .unwrap()
+        .filter_map(|fd| {
+            let fd = fd.ok()?.path();
+            let target = fs::read_link(&fd).ok()?.display().to_string();
+            target
+                .contains("faultline-io.r.disk.")
+                .then(|| (target, fs::metadata(&fd).map(|m| m.len()).unwrap_or(0)))
+        })
+        .collect();
+    eprintln!("held: {held:?}");
+    assert_eq!(held.len(), 2, "{held:?}");
+    for (target, size) in &held {
+        assert!(target.ends_with(" (deleted)"), "{target}");
+        assert_eq!(*size, 16 << 20, "{target}");
+    }
     for file in &files {
-        let size = fs::metadata(root.join("scratch").join(file)).unwrap().len();
-        assert_eq!(size, 16 << 20, "{file}");
+        assert!(
+            !root.join("scratch").join(file).exists(),
+            "{file} has a name"
+        );
     }
     // At least each file written and read back once, all of it through the cgroup.
     assert!(moved >= 64 << 20, "{} MiB", moved >> 20);

@@ -9,8 +9,8 @@ pub enum IoPlace {
     EmptyDir { volume: String },
 }
 
-/// One volume mount of the container, with the kind of its volume ("emptyDir",
-/// "persistentVolumeClaim", "hostPath", ...).
+/// One volume mount of the container, with the kind of its volume ("emptyDir", "memory emptyDir"
+/// for `medium: Memory`, "persistentVolumeClaim", "hostPath", ...).
 #[derive(Clone, Debug)]
 pub struct Mount<'a> {
     pub mount_path: &'a str,
@@ -26,6 +26,14 @@ pub fn io_place(path: &str, mounts: &[Mount], read_only_root: bool) -> Result<Io
     if !path.starts_with('/') || path.split('/').any(|part| part == ".." || part == ".") {
         return Err(format!(
             "path {path:?} must be an absolute directory without . or .. components"
+        ));
+    }
+    if ["/proc", "/sys", "/dev"]
+        .iter()
+        .any(|m| path == *m || path.starts_with(&format!("{m}/")))
+    {
+        return Err(format!(
+            "path {path} is on a file system the container runtime provides (/proc, /sys, /dev): use the container's own filesystem or an emptyDir volume"
         ));
     }
     let under = |mount: &str| {
@@ -64,6 +72,12 @@ pub fn io_place(path: &str, mounts: &[Mount], read_only_root: bool) -> Result<Io
             mount.volume
         ));
     }
+    if mount.kind == "memory emptyDir" {
+        return Err(format!(
+            "path {path} is on volume {}, an emptyDir with medium Memory: its files would fill the container's memory instead of stressing a disk; use an emptyDir on disk",
+            mount.volume
+        ));
+    }
     if mount.kind != "emptyDir" {
         return Err(format!(
             "path {path} is on volume {} ({}): pod-io-stress writes only to the container's own filesystem or an emptyDir volume, which go with the pod, so no file can outlive it",
@@ -76,8 +90,8 @@ pub fn io_place(path: &str, mounts: &[Mount], read_only_root: bool) -> Result<Io
 }
 
 /// Whether `bytes` of files fit where `available` bytes are free: at most half of it, so the
-/// fault never fills the node's disk (and never drives the kubelet into disk-pressure eviction of
-/// other pods).
+/// fault never fills the disk. (The kubelet's eviction thresholds are a share of capacity, which
+/// the fault does not know: docs/faults.md says to check a node close to them.)
 pub fn io_fits(bytes: u64, available: u64) -> Result<(), String> {
     if bytes > available / 2 {
         return Err(format!(
@@ -142,6 +156,18 @@ mod tests {
         assert!(err.contains("volume data (persistentVolumeClaim)"), "{err}");
         // A prefix of a name is not a parent directory.
         assert_eq!(io_place("/database", &mounts, false), Ok(IoPlace::RootFs));
+    }
+
+    #[test]
+    fn memory_and_runtime_file_systems_are_refused() {
+        let shm = mount("/cache", "cache", "memory emptyDir");
+        let err = io_place("/cache", &[shm], false).unwrap_err();
+        assert!(err.contains("medium Memory"), "{err}");
+        for path in ["/dev/shm", "/proc", "/sys/fs"] {
+            let err = io_place(path, &[], false).unwrap_err();
+            assert!(err.contains("runtime provides"), "{path}: {err}");
+        }
+        assert_eq!(io_place("/device", &[], false), Ok(IoPlace::RootFs));
     }
 
     #[test]

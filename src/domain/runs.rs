@@ -133,13 +133,6 @@ fn decide_unscheduled(inputs: &RunInputs, new_request: bool) -> RunDecision {
     }
 }
 
-/// The number of the next run: one past both `status.runs` and the highest run whose result is
-/// known. `status.runs` alone can lag behind (a status write that lost a race), and a number
-/// already used names an existing result.
-pub fn next_run_number(status_runs: i64, known_runs: impl IntoIterator<Item = i64>) -> i64 {
-    known_runs.into_iter().fold(status_runs, i64::max) + 1
-}
-
 /// Whether a result that already holds the name of the run being started is that same run (an
 /// earlier reconcile created it and its status write did not land), so starting it again is done.
 /// Any other result means the run count was behind: reusing it would mark a request answered by
@@ -505,16 +498,6 @@ mod tests {
                 schedule_tick: at(10, 10, 0)
             }
         );
-    }
-
-    #[test]
-    fn the_next_run_number_is_past_every_known_run() {
-        assert_eq!(next_run_number(0, []), 1);
-        assert_eq!(next_run_number(4, [1, 2, 3, 4]), 5);
-        // status.runs overwritten by a stale write while results 1 and 2 exist: never 1 again.
-        assert_eq!(next_run_number(0, [1, 2]), 3);
-        // Results pruned by historyLimit: status.runs still counts them.
-        assert_eq!(next_run_number(9, [8, 9]), 10);
     }
 
     #[test]

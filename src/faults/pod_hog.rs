@@ -299,6 +299,13 @@ fn io_place_of(pod: &Pod, container: &Container, path: &str) -> Result<IoPlace, 
             return "unknown";
         };
         match () {
+            _ if v
+                .empty_dir
+                .as_ref()
+                .is_some_and(|e| e.medium.as_deref() == Some("Memory")) =>
+            {
+                "memory emptyDir"
+            }
             _ if v.empty_dir.is_some() => "emptyDir",
             _ if v.persistent_volume_claim.is_some() => "persistentVolumeClaim",
             _ if v.ephemeral.is_some() => "ephemeral",
@@ -609,20 +616,29 @@ impl HogFault {
         let (dir, files) = (io.dir.clone(), io.files.clone());
         let removed = blocking(move || {
             let root = PathBuf::from(format!("/proc/{main}/root"));
-            let dir = crate::iostress::open_dir(&root, &dir)?;
+            let Some(dir) = crate::iostress::open_dir_if_there(&root, &dir)? else {
+                return Ok(None);
+            };
             let mut removed = 0;
             for file in &files {
                 removed += usize::from(crate::iostress::remove(&dir, file)?);
             }
-            Ok(removed)
+            Ok(Some(removed))
         })
         .await
         .map_err(|e| FaultError::RevertFailed(vec![e.to_string()]))?;
-        Ok(format!(
-            "removed {removed} of its {} file(s) from {}; none is left",
-            io.files.len(),
-            io.dir
-        ))
+        Ok(match removed {
+            None => format!(
+                "{} cannot be opened in the container, so no file of it is there",
+                io.dir
+            ),
+            // The hog unlinks its files once created: a name is left only if it died in between.
+            Some(0) => format!("no file of it is left in {}", io.dir),
+            Some(removed) => format!(
+                "removed {removed} file(s) left in {}; no file of it is left",
+                io.dir
+            ),
+        })
     }
 }
 

@@ -2,9 +2,10 @@
 //! files inside the container's filesystem without pause (direct I/O where the filesystem allows
 //! it), so the container's own I/O accounting and limits apply to the load and the disk the
 //! container uses is the one stressed. Parameters (`ioStress`): `container`, `path` (its own
-//! writable filesystem or an emptyDir volume), `mebibytes` per file, `workers`. The files take at
-//! most half the free space and are removed by the revert. The mechanism, its privileges and
-//! its limits: [`super::pod_hog`].
+//! writable filesystem or an emptyDir volume on disk), `mebibytes` per file, `workers`. The files
+//! take at most half the free space and are unlinked as soon as allocated (the kernel frees them
+//! when the hog ends); the revert removes any name left. The mechanism, its privileges and its
+//! limits: [`super::pod_hog`], [`crate::iostress`].
 
 use kube::Client;
 

@@ -30,7 +30,7 @@ use crate::{
         EXPERIMENT_LABEL, LastRun, RUN_REQUESTED_ANNOTATION, STOP_ANNOTATION, Trigger,
     },
     domain::{
-        runs::{RunDecision, RunInputs, decide_run, is_same_run, next_run_number},
+        runs::{RunDecision, RunInputs, decide_run, is_same_run},
         schedule::parse_schedule,
     },
 };
@@ -176,8 +176,9 @@ async fn apply(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
                 trigger,
                 schedule_tick,
             } => {
-                let run_number =
-                    next_run_number(status.runs, results.iter().map(|r| r.spec.run_number));
+                // Numbered from the status as read: on a stale copy the name collides with the run
+                // just started, and the 409 finds it to be the same run instead of starting another.
+                let run_number = status.runs + 1;
                 // The request this run answers, recorded on the result so that `faultline run`
                 // finds its own run and never a stale one.
                 let answers = requested.filter(|r| status.handled_request.as_deref() != Some(*r));
@@ -374,34 +375,56 @@ async fn create_result(
     match api.create(&PostParams::default(), &result).await {
         Ok(created) => Ok(created),
         Err(kube::Error::Api(status)) if status.code == 409 => {
-            same_run_or_conflict(api.get(&name).await?, trigger, answers_request)
+            let existing = api.get(&name).await?;
+            if is_same_run(
+                existing.spec.trigger,
+                existing
+                    .annotations()
+                    .get(RUN_REQUESTED_ANNOTATION)
+                    .map(String::as_str),
+                trigger,
+                answers_request,
+            ) {
+                return Ok(existing);
+            }
+            Err(catch_up_run_count(ctx, experiment, run_number).await)
         }
         Err(err) => Err(err.into()),
     }
 }
 
-/// The result that already holds the new run's name, if it is that same run (an earlier
-/// reconcile created it and its status write did not land); otherwise a conflict: the run count
-/// was behind the results (the cache had not seen this one yet), and the next reconcile counts it
-/// and starts the run under the next number.
-fn same_run_or_conflict(
-    existing: ChaosResult,
-    trigger: Trigger,
-    answers_request: Option<&str>,
-) -> Result<ChaosResult> {
-    let existing_request = existing.annotations().get(RUN_REQUESTED_ANNOTATION);
-    if is_same_run(
-        existing.spec.trigger,
-        existing_request.map(String::as_str),
-        trigger,
-        answers_request,
-    ) {
-        return Ok(existing);
+/// Run `run_number` exists for another trigger or request: the run count this reconcile read is
+/// behind. On a stale copy the next reconcile reads the newer count; when the server's count is
+/// behind too (a status write that never landed), it is moved up to `run_number`, guarded by the
+/// resourceVersion read, so the next reconcile starts the run under the next number. Never marks a
+/// request handled: only a result that carries it does that.
+async fn catch_up_run_count(ctx: &Context, experiment: &ChaosExperiment, run_number: i64) -> Error {
+    let api: Api<ChaosExperiment> = Api::namespaced(
+        ctx.client.clone(),
+        &experiment.namespace().unwrap_or_default(),
+    );
+    let name = experiment.name_any();
+    let fresh = match api.get(&name).await {
+        Ok(fresh) => fresh,
+        Err(err) => return err.into(),
+    };
+    let runs = fresh.status.as_ref().map_or(0, |s| s.runs);
+    if runs < run_number {
+        let patch = json!({
+            "metadata": {"resourceVersion": fresh.resource_version()},
+            "status": {"runs": run_number},
+        });
+        if let Err(err) = api
+            .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            return err.into();
+        }
     }
-    Err(Error::Conflict(format!(
-        "ChaosResult {} already exists for another run; retrying with the next run number",
-        existing.name_any()
-    )))
+    Error::Conflict(format!(
+        "ChaosResult {name}-{run_number} already exists for another run (the run count read was {}, the server's {runs}); the next reconcile starts the run under the next number",
+        run_number - 1
+    ))
 }
 
 /// Deletes the oldest finished results beyond `limit`; active runs are never pruned.
@@ -561,6 +584,10 @@ mod tests {
     /// Each request the fake API server saw: method, path, and JSON body (Null when empty).
     type Seen = Arc<Mutex<Vec<(String, String, Value)>>>;
 
+    const RESULTS: &str = "/apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosresults";
+    const STATUS: &str =
+        "/apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosexperiments/kill-web/status";
+
     fn result(run: i64, request: &str, phase: &str) -> ChaosResult {
         serde_json::from_value(json!({
             "apiVersion": "chaos.faultline.dev/v1alpha1", "kind": "ChaosResult",
@@ -574,23 +601,23 @@ mod tests {
         .unwrap()
     }
 
-    /// The experiment as a stale cache can show it: the newest request, but a status that still
-    /// counts no run (an older status write, or one that put an older status back).
-    fn stale_experiment(request: &str) -> ChaosExperiment {
+    /// The experiment with request `request` pending, as read with `runs` runs counted and
+    /// `handled` as the last handled request.
+    fn experiment(request: &str, runs: i64, handled: Option<&str>) -> ChaosExperiment {
         serde_json::from_value(json!({
             "apiVersion": "chaos.faultline.dev/v1alpha1", "kind": "ChaosExperiment",
             "metadata": {"name": "kill-web", "namespace": "shop", "uid": "e-1",
-                "resourceVersion": "41", "generation": 1,
+                "resourceVersion": format!("{}", 40 + runs), "generation": 1,
                 "annotations": {RUN_REQUESTED_ANNOTATION: request}},
             "spec": {"faults": []},
-            "status": {"runs": 0, "runGeneration": 1}
+            "status": {"runs": runs, "runGeneration": 1, "handledRequest": handled}
         }))
         .unwrap()
     }
 
     /// A fake API server: creating a result answers 409 when `taken` names it (and a read of it
-    /// returns `taken`), everything else echoes its body.
-    fn api_server(taken: Option<ChaosResult>) -> (kube::Client, Seen) {
+    /// returns `taken`); a read of the experiment shows `server_runs` runs; writes echo.
+    fn api_server(taken: Option<ChaosResult>, server_runs: i64) -> (kube::Client, Seen) {
         let seen: Seen = Arc::default();
         let log = seen.clone();
         let service = tower::service_fn(move |req: hyper::Request<kube::client::Body>| {
@@ -602,21 +629,21 @@ mod tests {
                 log.lock()
                     .unwrap()
                     .push((method.clone(), path.clone(), body.clone()));
-                let taken_name = taken.as_ref().map(ResourceExt::name_any);
+                let taken_path = taken
+                    .as_ref()
+                    .map(|t| format!("{RESULTS}/{}", t.name_any()));
                 let (code, answer) = match (method.as_str(), taken) {
-                    ("POST", Some(_)) if path.ends_with("/chaosresults") => (
+                    ("POST", Some(_)) if path == RESULTS => (
                         409,
                         json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
                             "reason": "AlreadyExists", "code": 409, "message": "exists"}),
                     ),
-                    ("GET", Some(taken))
-                        if Some(path.rsplit('/').next().unwrap().to_string()) == taken_name =>
-                    {
+                    ("GET", Some(taken)) if Some(&path) == taken_path.as_ref() => {
                         (200, serde_json::to_value(taken).unwrap())
                     }
                     _ if path.contains("/chaosexperiments/") => (
                         200,
-                        serde_json::to_value(stale_experiment("answer")).unwrap(),
+                        serde_json::to_value(experiment("x", server_runs, None)).unwrap(),
                     ),
                     _ => (200, body),
                 };
@@ -656,6 +683,7 @@ mod tests {
         )
     }
 
+    /// The requests that change something (events left out).
     fn writes(seen: &Seen) -> Vec<(String, String, Value)> {
         let seen = seen.lock().unwrap().clone();
         seen.into_iter()
@@ -664,33 +692,68 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_lagging_run_count_never_reuses_an_older_run_for_a_new_request() {
-        let (client, seen) = api_server(None);
+    async fn a_name_taken_by_another_run_on_a_stale_copy_changes_nothing_and_the_request_stays_pending()
+     {
+        // The copy read counts no run; the server already counts run 1, which answered cli-1.
+        let (client, seen) = api_server(Some(result(1, "cli-1", "Completed")), 1);
+        let ctx = context(client, vec![]);
+        let err = apply(&experiment("cli-2", 0, None), &ctx)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            super::super::error::ErrorKind::Conflict,
+            "{err}"
+        );
+        let writes = writes(&seen);
+        // Only the refused create: no status write marks cli-2 handled by run 1.
+        assert_eq!(writes.len(), 1, "{writes:#?}");
+        assert_eq!(
+            (writes[0].0.as_str(), writes[0].1.as_str()),
+            ("POST", RESULTS)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_run_count_left_behind_on_the_server_is_moved_up_without_handling_the_request() {
+        let (client, seen) = api_server(Some(result(1, "cli-1", "Completed")), 0);
         let ctx = context(client, vec![result(1, "cli-1", "Completed")]);
-        apply(&stale_experiment("cli-2"), &ctx).await.unwrap();
+        let err = apply(&experiment("cli-2", 0, None), &ctx)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            super::super::error::ErrorKind::Conflict,
+            "{err}"
+        );
+        let writes = writes(&seen);
+        assert_eq!(writes.len(), 2, "{writes:#?}");
+        let (method, path, patch) = &writes[1];
+        assert_eq!((method.as_str(), path.as_str()), ("PATCH", STATUS));
+        assert_eq!(
+            patch,
+            &json!({"metadata": {"resourceVersion": "40"}, "status": {"runs": 1}})
+        );
+    }
+
+    #[tokio::test]
+    async fn the_request_then_starts_under_the_next_number_written_against_the_copy_read() {
+        let (client, seen) = api_server(None, 1);
+        let ctx = context(client, vec![result(1, "cli-1", "Completed")]);
+        apply(&experiment("cli-2", 1, Some("cli-1")), &ctx)
+            .await
+            .unwrap();
         let writes = writes(&seen);
         assert_eq!(writes.len(), 2, "{writes:#?}");
         let (method, path, created) = &writes[0];
-        assert_eq!(
-            (method.as_str(), path.as_str()),
-            (
-                "POST",
-                "/apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosresults"
-            )
-        );
+        assert_eq!((method.as_str(), path.as_str()), ("POST", RESULTS));
         assert_eq!(created["metadata"]["name"], "kill-web-2");
         assert_eq!(
             created["metadata"]["annotations"][RUN_REQUESTED_ANNOTATION],
             "cli-2"
         );
         let (method, path, status) = &writes[1];
-        assert_eq!(
-            (method.as_str(), path.as_str()),
-            (
-                "PATCH",
-                "/apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosexperiments/kill-web/status"
-            )
-        );
+        assert_eq!((method.as_str(), path.as_str()), ("PATCH", STATUS));
         // The write is conditional on the copy it was computed from.
         assert_eq!(status["metadata"]["resourceVersion"], "41");
         assert_eq!(status["status"]["runs"], 2);
@@ -698,29 +761,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_name_taken_by_another_run_is_a_conflict_and_the_request_stays_pending() {
-        // The cache has not seen run 1 yet: the create collides with it.
-        let (client, seen) = api_server(Some(result(1, "cli-1", "Completed")));
+    async fn a_run_started_by_the_same_request_is_reused_not_started_again() {
+        // A stale copy: run 1 for cli-2 exists already (the cache may show it, active).
+        let (client, seen) = api_server(Some(result(1, "cli-2", "Running")), 1);
         let ctx = context(client, vec![]);
-        let err = apply(&stale_experiment("cli-2"), &ctx).await.unwrap_err();
-        assert_eq!(
-            err.kind(),
-            super::super::error::ErrorKind::Conflict,
-            "{err}"
-        );
+        apply(&experiment("cli-2", 0, None), &ctx).await.unwrap();
         let writes = writes(&seen);
-        // Only the refused create: no status write marks cli-2 handled.
-        assert_eq!(writes.len(), 1, "{writes:#?}");
-        assert_eq!(writes[0].0, "POST");
-    }
-
-    #[tokio::test]
-    async fn a_result_left_by_the_same_request_is_reused() {
-        let (client, seen) = api_server(Some(result(1, "cli-2", "Running")));
-        let ctx = context(client, vec![]);
-        apply(&stale_experiment("cli-2"), &ctx).await.unwrap();
-        let writes = writes(&seen);
-        let (_, _, status) = writes.last().unwrap();
+        assert_eq!(writes.len(), 2, "{writes:#?}");
+        let (_, _, status) = &writes[1];
         assert_eq!(status["status"]["runs"], 1);
         assert_eq!(status["status"]["handledRequest"], "cli-2");
     }
