@@ -292,8 +292,7 @@ $(up_probe "$ns")" || fail "experiment rejected"
 		done
 		ms=$((($(date +%s%N) - t0) / 1000000))
 		echo "$how of $fault_pod: no hog left in the target's cgroup $ms ms later"
-		local limit=2000; [ $how = sigkill ] || limit=10000 # a force delete waits for the kubelet
-		[ $ms -le $limit ] || fail "$how: the hog lived $ms ms after its fault pod, expected at most $limit ms"
+		[ $ms -le 2000 ] || fail "$how: the hog lived $ms ms after its fault pod, expected at most 2 s"
 		local after; after=$(cores "$dir" 3)
 		echo "$how: usage after, $after cores"
 		at_least 0.2 "$after" || fail "$how: usage did not fall back: $after cores"
