@@ -252,16 +252,25 @@ test_h_deleting_the_experiment_reverts_before_the_finalizer_lets_go() {
 	deploy_app "$ns" 3
 	experiment "$ns" gone "$(scale_fault 60s)" || fail "experiment rejected"
 	wait_for "injected" 60 'test "$(ledger_state "$ns" gone-1 scale)" = Injected'
+	# Every change of the result until it is deleted, with its ledger entry's state: polling could
+	# miss a revert and the deletion landing between two looks.
+	kubectl -n "$ns" get chaosresult gone-1 --watch --output-watch-events \
+		-o jsonpath='{.type} {.object.status.faults[0].targets[0].state}{"\n"}' > "$OUT/h-watch.txt" 2>&1 &
+	local watcher=$!
+	sleep 1
 	kubectl -n "$ns" delete chaosexperiment gone --wait=false >/dev/null
-	# Until the result is gone, watch the replicas: they must be back before it goes.
-	local restored="" deadline=$((SECONDS + 90))
+	local deadline=$((SECONDS + 90))
 	while kubectl -n "$ns" get chaosresult gone-1 >/dev/null 2>&1; do
-		[ "$(replicas "$ns" web)" = 3 ] && restored=yes
 		[ $SECONDS -lt $deadline ] || fail "the result was never deleted"
 		sleep 0.2
 	done
 	[ "$(replicas "$ns" web)" = 3 ] || fail "replicas $(replicas "$ns" web) after the deletion"
-	[ "$restored" = yes ] || fail "the result was gone before the replicas were restored"
+	local until=$((SECONDS + 10))
+	until grep -q '^DELETED' "$OUT/h-watch.txt" || [ $SECONDS -ge $until ]; do sleep 0.2; done
+	kill "$watcher" 2>/dev/null
+	cat "$OUT/h-watch.txt"
+	# The result went with its entry Reverted: the finalizer let go only after the revert.
+	grep -qx 'DELETED Reverted' "$OUT/h-watch.txt" || fail "the result was deleted without its entry Reverted"
 }
 
 test_i_a_revert_that_cannot_succeed_holds_deletion_until_force_cleanup() {
