@@ -307,6 +307,17 @@ $(up_probe "$ns")" || fail "experiment rejected"
 	done
 }
 
+io_experiment() { # io_experiment NS NAME DURATION IOSTRESS: a pod-io-stress fault "disk" on web
+	experiment "$1" "$2" "  faults:
+  - name: disk
+    type: pod-io-stress
+    duration: $3
+    target: {kind: Deployment, name: web}
+    ioStress: $4
+    probes:
+$(up_probe "$1")" || fail "experiment $2 rejected"
+}
+
 test_f_io_stress_moves_data_through_the_targets_cgroup_and_leaves_no_file() {
 	new_namespace e2e-io opt-in; local ns=$NS
 	scratch_app "$ns"
@@ -317,28 +328,14 @@ test_f_io_stress_moves_data_through_the_targets_cgroup_and_leaves_no_file() {
 	device=$(stat -L -c '%Hd:%Ld' "/proc/$main/root/scratch")
 	io_accounting "$dir" "$device"
 	# The read-only root filesystem is refused with what to use instead.
-	experiment "$ns" readonly "  faults:
-  - name: disk
-    type: pod-io-stress
-    duration: 10s
-    target: {kind: Deployment, name: web}
-    ioStress: {path: /tmp, mebibytes: 16}
-    probes:
-$(up_probe "$ns")" || fail "experiment rejected"
+	io_experiment "$ns" readonly 10s "{path: /tmp, mebibytes: 16}"
 	local phase; phase=$(wait_result "$ns" readonly-1 60) || fail "$phase"
 	local why; why=$(field "$ns" chaosresult readonly-1 '{.status.faults[0].message}')
 	echo "path /tmp: phase $phase: $why"
 	[ "$phase" = Error ] || fail "phase $phase for a read-only path, expected Error"
 	[[ $why == *"read-only root filesystem"*"/scratch"* ]] || { show "$ns" readonly-1; fail "the refusal does not point at the emptyDir"; }
 	# A directory that does not exist fails the start, and the revert still ends (nothing to remove).
-	experiment "$ns" typo "  faults:
-  - name: disk
-    type: pod-io-stress
-    duration: 10s
-    target: {kind: Deployment, name: web}
-    ioStress: {path: /scratch/nope, mebibytes: 16}
-    probes:
-$(up_probe "$ns")" || fail "experiment rejected"
+	io_experiment "$ns" typo 10s "{path: /scratch/nope, mebibytes: 16}"
 	phase=$(wait_result "$ns" typo-1 60) || fail "$phase"
 	why=$(field "$ns" chaosresult typo-1 '{.status.faults[0].message} / {.status.faults[0].targets[0].state}: {.status.faults[0].targets[0].message}')
 	echo "path /scratch/nope: phase $phase: $why"
@@ -347,14 +344,7 @@ $(up_probe "$ns")" || fail "experiment rejected"
 	local before; before=$(io_mib "$dir" 3)
 	local run
 	for run in disk lost restart; do
-		experiment "$ns" "$run" "  faults:
-  - name: disk
-    type: pod-io-stress
-    duration: 20s
-    target: {kind: Deployment, name: web}
-    ioStress: {path: /scratch, mebibytes: 64}
-    probes:
-$(up_probe "$ns")" || fail "experiment rejected"
+		io_experiment "$ns" "$run" 20s "{path: /scratch, mebibytes: 64}"
 		wait_state "$ns" "$run-1" Injected 60
 		local file="/proc/$main/root/scratch/faultline-io.$run-1.disk.0"
 		[ "$(hogs_in "$dir")" = 1 ] || fail "$run: no hog in the target's cgroup"

@@ -87,6 +87,29 @@ impl Context {
         }
     }
 
+    /// A context for controller tests against a fake API server `client`, with `results` as
+    /// the ChaosResult cache and empty experiment and pod caches.
+    #[cfg(test)]
+    pub fn for_tests(client: Client, results: Store<ChaosResult>) -> Self {
+        let config = Config {
+            image: "faultline".into(),
+            namespace: "faultline-system".into(),
+            watch_namespaces: vec![],
+            metrics_addr: "127.0.0.1:8080".parse().expect("an address"),
+            node_target_namespaces: vec![],
+            label_namespace_privileged: false,
+        };
+        Context::new(
+            client,
+            kube::Config::new("http://127.0.0.1:1".parse().expect("a URL")),
+            config,
+            Arc::new(Metrics::new()),
+            kube::runtime::reflector::store().0,
+            results,
+            kube::runtime::reflector::store().0,
+        )
+    }
+
     /// Records how many entries of a result are left unreverted, and updates the gauge.
     pub fn set_unreverted(&self, namespace: &str, name: &str, count: usize) {
         let mut map = self.unreverted.lock().unwrap_or_else(|e| e.into_inner());

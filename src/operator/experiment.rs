@@ -26,8 +26,9 @@ use super::{
 };
 use crate::{
     api::{
-        ChaosExperiment, ChaosExperimentStatus, ChaosProbe, ChaosResult, ChaosResultSpec,
-        EXPERIMENT_LABEL, LastRun, RUN_REQUESTED_ANNOTATION, STOP_ANNOTATION, Trigger,
+        ChaosExperiment, ChaosExperimentStatus, ChaosProbe, ChaosProbeSpec, ChaosResult,
+        ChaosResultSpec, EXPERIMENT_LABEL, LastRun, RUN_REQUESTED_ANNOTATION, STOP_ANNOTATION,
+        Trigger,
     },
     domain::{
         runs::{RunDecision, RunInputs, decide_run, is_same_run},
@@ -312,30 +313,7 @@ async fn create_result(
 ) -> Result<ChaosResult> {
     let namespace = experiment.namespace().unwrap_or_default();
     let name = format!("{}-{run_number}", experiment.name_any());
-    let probes_api: Api<ChaosProbe> = Api::namespaced(ctx.client.clone(), &namespace);
-    let mut probes = BTreeMap::new();
-    let references = experiment
-        .spec
-        .faults
-        .iter()
-        .flat_map(|f| f.probes.iter())
-        .chain(
-            experiment
-                .spec
-                .steady_state
-                .iter()
-                .flat_map(|s| s.probes.iter()),
-        )
-        .filter_map(|p| p.probe_ref.clone());
-    for reference in references {
-        if probes.contains_key(&reference) {
-            continue;
-        }
-        // A missing probe is left out; the run driver ends the run in Error naming it.
-        if let Some(probe) = probes_api.get_opt(&reference).await? {
-            probes.insert(reference, probe.spec);
-        }
-    }
+    let probes = snapshot_probes(ctx, experiment, &namespace).await?;
     let owner = OwnerReference {
         controller: Some(true),
         block_owner_deletion: Some(true),
@@ -376,55 +354,88 @@ async fn create_result(
         Ok(created) => Ok(created),
         Err(kube::Error::Api(status)) if status.code == 409 => {
             let existing = api.get(&name).await?;
-            if is_same_run(
-                existing.spec.trigger,
-                existing
-                    .annotations()
-                    .get(RUN_REQUESTED_ANNOTATION)
-                    .map(String::as_str),
-                trigger,
-                answers_request,
-            ) {
-                return Ok(existing);
-            }
-            Err(catch_up_run_count(ctx, experiment, run_number).await)
+            name_taken(ctx, experiment, existing, trigger, answers_request).await
         }
         Err(err) => Err(err.into()),
     }
 }
 
-/// Run `run_number` exists for another trigger or request: the run count this reconcile read is
-/// behind. On a stale copy the next reconcile reads the newer count; when the server's count is
-/// behind too (a status write that never landed), it is moved up to `run_number`, guarded by the
-/// resourceVersion read, so the next reconcile starts the run under the next number. Never marks a
-/// request handled: only a result that carries it does that.
-async fn catch_up_run_count(ctx: &Context, experiment: &ChaosExperiment, run_number: i64) -> Error {
+/// The referenced ChaosProbes' specs, by name. A missing probe is left out; the run driver ends
+/// the run in Error naming it.
+async fn snapshot_probes(
+    ctx: &Context,
+    experiment: &ChaosExperiment,
+    namespace: &str,
+) -> Result<BTreeMap<String, ChaosProbeSpec>> {
+    let api: Api<ChaosProbe> = Api::namespaced(ctx.client.clone(), namespace);
+    let references = experiment
+        .spec
+        .faults
+        .iter()
+        .flat_map(|f| f.probes.iter())
+        .chain(
+            experiment
+                .spec
+                .steady_state
+                .iter()
+                .flat_map(|s| s.probes.iter()),
+        )
+        .filter_map(|p| p.probe_ref.clone());
+    let mut probes = BTreeMap::new();
+    for reference in references {
+        if probes.contains_key(&reference) {
+            continue;
+        }
+        if let Some(probe) = api.get_opt(&reference).await? {
+            probes.insert(reference, probe.spec);
+        }
+    }
+    Ok(probes)
+}
+
+/// The run's name is taken by `existing`. It is this same run when an earlier reconcile created
+/// it and its status write did not land: reuse it. Otherwise the run count this reconcile read is
+/// behind: on a stale copy the next reconcile reads the newer count; when the server's count is
+/// behind too (a status write that never landed), it is moved up to the taken number, guarded by
+/// the resourceVersion read, so the next reconcile starts the run under the next number. Never
+/// marks a request handled: only a result that carries it does that.
+async fn name_taken(
+    ctx: &Context,
+    experiment: &ChaosExperiment,
+    existing: ChaosResult,
+    trigger: Trigger,
+    answers_request: Option<&str>,
+) -> Result<ChaosResult> {
+    let existing_request = existing.annotations().get(RUN_REQUESTED_ANNOTATION);
+    if is_same_run(
+        existing.spec.trigger,
+        existing_request.map(String::as_str),
+        trigger,
+        answers_request,
+    ) {
+        return Ok(existing);
+    }
+    let run_number = existing.spec.run_number;
     let api: Api<ChaosExperiment> = Api::namespaced(
         ctx.client.clone(),
         &experiment.namespace().unwrap_or_default(),
     );
     let name = experiment.name_any();
-    let fresh = match api.get(&name).await {
-        Ok(fresh) => fresh,
-        Err(err) => return err.into(),
-    };
+    let fresh = api.get(&name).await?;
     let runs = fresh.status.as_ref().map_or(0, |s| s.runs);
     if runs < run_number {
         let patch = json!({
             "metadata": {"resourceVersion": fresh.resource_version()},
             "status": {"runs": run_number},
         });
-        if let Err(err) = api
-            .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-        {
-            return err.into();
-        }
+        api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
     }
-    Error::Conflict(format!(
-        "ChaosResult {name}-{run_number} already exists for another run (the run count read was {}, the server's {runs}); the next reconcile starts the run under the next number",
+    Err(Error::Conflict(format!(
+        "ChaosResult {} already exists for another run (the run count read was {}, the server's {runs}); the next reconcile starts the run under the next number",
+        existing.name_any(),
         run_number - 1
-    ))
+    )))
 }
 
 /// Deletes the oldest finished results beyond `limit`; active runs are never pruned.
@@ -664,23 +675,7 @@ mod tests {
         for result in cached {
             writer.apply_watcher_event(&watcher::Event::Apply(result));
         }
-        let config = super::super::context::Config {
-            image: "faultline".into(),
-            namespace: "faultline-system".into(),
-            watch_namespaces: vec![],
-            metrics_addr: "127.0.0.1:8080".parse().unwrap(),
-            node_target_namespaces: vec![],
-            label_namespace_privileged: false,
-        };
-        Context::new(
-            client,
-            kube::Config::new("http://127.0.0.1:1".parse().unwrap()),
-            config,
-            Arc::new(super::super::metrics::Metrics::new()),
-            reflector::store().0,
-            results,
-            reflector::store().0,
-        )
+        Context::for_tests(client, results)
     }
 
     /// The requests that change something (events left out).

@@ -1220,24 +1220,7 @@ mod tests {
     }
 
     fn run_against(client: kube::Client) -> Arc<Run> {
-        use kube::runtime::reflector::store;
-        let config = super::super::context::Config {
-            image: "faultline".into(),
-            namespace: "faultline-system".into(),
-            watch_namespaces: vec![],
-            metrics_addr: "127.0.0.1:8080".parse().unwrap(),
-            node_target_namespaces: vec![],
-            label_namespace_privileged: false,
-        };
-        let ctx = Context::new(
-            client,
-            kube::Config::new("http://127.0.0.1:1".parse().unwrap()),
-            config,
-            Arc::new(super::super::metrics::Metrics::new()),
-            store().0,
-            store().0,
-            store().0,
-        );
+        let ctx = Context::for_tests(client, kube::runtime::reflector::store().0);
         Arc::new(Run {
             ctx: Arc::new(ctx),
             result: a_result(),
