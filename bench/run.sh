@@ -73,10 +73,12 @@ experiment_yaml() { # experiment_yaml NAME DURATION INTERVAL [NS [APP]]: one pod
 	EOF
 }
 
-install_operator() { # as e2e/operator.sh does
+# As e2e/operator.sh does, with one replica: these series measure one operator process (its RSS, its
+# requests, its restart), which a standby replica would only blur.
+install_operator() {
 	kubectl get namespace "$OPERATOR_NS" >/dev/null 2>&1 || kubectl create namespace "$OPERATOR_NS" >/dev/null
 	helm upgrade --install faultline "$REPO_ROOT/charts/faultline" -n "$OPERATOR_NS" \
-		--set image.repository=localhost/faultline --set image.tag="$FAULTLINE_VERSION" \
+		--set image.repository=localhost/faultline --set image.tag="$FAULTLINE_VERSION" --set replicaCount=1 \
 		--wait --timeout 120s >/dev/null || {
 		kubectl -n "$OPERATOR_NS" describe pods | tail -20
 		echo "helm install failed" >&2; return 1

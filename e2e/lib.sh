@@ -36,7 +36,7 @@ run_test() {
 		if [ -n "$timed_out" ]; then
 			echo "    FAIL: still running after ${limit}s (TEST_TIMEOUT); killed"
 			echo "    the operator's last lines:"
-			kubectl -n "${OPERATOR_NS:-faultline-system}" logs deploy/faultline --tail 40 --request-timeout 10s 2>&1 | sed 's/^/    /'
+			kubectl -n "${OPERATOR_NS:-faultline-system}" logs "$(leader_pod)" --tail 40 --request-timeout 10s 2>&1 | sed 's/^/    /'
 		fi
 	fi
 }
@@ -157,6 +157,43 @@ install_operator() {
 	# A new image under the same tag needs new pods.
 	kubectl -n "$OPERATOR_NS" rollout restart deployment -l app.kubernetes.io/name=faultline >/dev/null
 	kubectl -n "$OPERATOR_NS" rollout status deployment -l app.kubernetes.io/name=faultline --timeout=120s >/dev/null
+	wait_leader 60
+}
+
+# leader_pod: the name of the operator pod that holds the leader Lease (empty when none does).
+leader_pod() {
+	kubectl -n "${OPERATOR_NS:-faultline-system}" get lease faultline-operator -o jsonpath='{.spec.holderIdentity}' 2>/dev/null
+}
+
+# operator_get POD PATH: GET PATH (/metrics, /readyz) of one operator pod, through the API server.
+operator_get() {
+	kubectl get --raw "/api/v1/namespaces/${OPERATOR_NS:-faultline-system}/pods/$1:8080/proxy$2"
+}
+
+# leader_metrics: /metrics of the leader, which alone counts runs (a standby's counters stay at 0).
+leader_metrics() { operator_get "$(leader_pod)" /metrics; }
+
+# operator_pid POD: the host pid of the operator process in POD (the test machine is the node).
+operator_pid() {
+	local uid pid
+	uid=$(kubectl -n "${OPERATOR_NS:-faultline-system}" get pod "$1" -o jsonpath='{.metadata.uid}') || return 1
+	for pid in $(pgrep -f '^/faultline operator'); do
+		grep -qE "pod(${uid}|${uid//-/_})" "/proc/$pid/cgroup" 2>/dev/null && { echo "$pid"; return 0; }
+	done
+	return 1
+}
+
+# wait_leader [SECONDS]: waits until a running operator pod, not one on its way out, holds the Lease.
+wait_leader() {
+	local deadline=$((SECONDS + ${1:-60})) holder
+	while [ $SECONDS -lt $deadline ]; do
+		holder=$(leader_pod)
+		[ -n "$holder" ] && [ "$(kubectl -n "${OPERATOR_NS:-faultline-system}" get pod "$holder" \
+			-o jsonpath='{.status.phase}{.metadata.deletionTimestamp}' 2>/dev/null)" = Running ] && return 0
+		sleep 0.5
+	done
+	echo "no running operator pod holds the Lease faultline-operator" >&2
+	return 1
 }
 
 # faultline_bin: the path of the static release binary that `make image` builds (the image's own).

@@ -292,6 +292,7 @@ $(probe up EOT "http://web.$ns.svc.cluster.local/health")" || fail "experiment r
 	[ "$(field "$ns" chaosresult opkill-1 '{.status.faults[0].targets[0].state}')" = Reverted ] || fail "ledger not Reverted"
 	no_tables_left "$ns" web
 	kubectl -n "$OPERATOR_NS" rollout status deployment -l app.kubernetes.io/component=operator --timeout=60s >/dev/null
+	wait_leader 60 || fail "no leader after the restart"
 }
 
 test_g_host_network_and_a_second_fault_on_the_same_pod_are_refused() {
@@ -391,5 +392,5 @@ for t in a_latency_fails_a_max_latency_probe_during_the_fault_only b_loss_fails_
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done
-kubectl -n "$OPERATOR_NS" logs -l app.kubernetes.io/component=operator --tail=-1 > "$OUT/operator.log" 2>&1 || true
+kubectl -n "$OPERATOR_NS" logs -l app.kubernetes.io/component=operator --prefix --tail=-1 > "$OUT/operator.log" 2>&1 || true
 summary network

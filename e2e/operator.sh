@@ -55,7 +55,7 @@ test_a_healthy_service_passes() {
 		grep -w "$reason" <<< "$reasons" >/dev/null || fail "no $reason event (got: $reasons)"
 	done
 	[ "$(field "$ns" chaosexperiment healthy '{.status.lastRun.verdict}')" = Pass ] || fail "experiment status lastRun not Pass"
-	local metrics; metrics=$(curl -s "http://$(field "$OPERATOR_NS" service faultline-metrics '{.spec.clusterIP}'):8080/metrics")
+	local metrics; metrics=$(leader_metrics)
 	grep -E '^faultline_runs_total\{verdict="Pass"\} [1-9]' <<< "$metrics" >/dev/null || fail "faultline_runs_total has no Pass"
 	grep -E "^faultline_resilience_score\{.*experiment=\"healthy\".*\} 100" <<< "$metrics" >/dev/null || fail "no resilience score gauge for the experiment"
 	grep -E '^faultline_probe_checks_total\{.*mode="Continuous".*outcome="passed".*\}' <<< "$metrics" >/dev/null || fail "no probe check metrics"
@@ -220,6 +220,104 @@ test_f_operator_loss_mid_run() {
 	local unreverted; unreverted=$(field "$ns" chaosresult loss-1 '{.status.faults[0].targets[?(@.reverted==false)].name}')
 	[ -z "$unreverted" ] || fail "ledger entries not reverted: $unreverted"
 	kubectl -n "$OPERATOR_NS" rollout status deployment -l app.kubernetes.io/name=faultline --timeout=60s
+	wait_leader 60 || fail "no leader after the restart"
+}
+
+# The leader pod is deleted mid-run. The standby (or the Deployment's replacement, whichever takes the
+# Lease first) resumes the run from its status: one result, one fault pod, a Pass verdict, and no
+# longer without a leader than the lease duration.
+test_p_leader_failover_mid_run() {
+	new_namespace e2e-failover opt-in; local ns=$NS
+	deploy_app "$ns" 3
+	local leader standby lease
+	leader=$(leader_pod); [ -n "$leader" ] || fail "no replica holds the Lease"
+	standby=$(kubectl -n "$OPERATOR_NS" get pods -l app.kubernetes.io/component=operator -o name | sed 's#pod/##' | grep -vx "$leader" | head -1)
+	[ -n "$standby" ] || fail "no second replica"
+	lease=$(field "$OPERATOR_NS" lease faultline-operator '{.spec.leaseDurationSeconds}')
+	[ "$(operator_get "$leader" /readyz)" = "ok: leader" ] || fail "the leader's /readyz: $(operator_get "$leader" /readyz)"
+	operator_get "$standby" /readyz | grep -q '^ok: standby' || fail "the standby's /readyz: $(operator_get "$standby" /readyz)"
+	operator_get "$leader" /metrics | grep -qx 'faultline_leader 1' || fail "faultline_leader is not 1 on the leader"
+	operator_get "$standby" /metrics | grep -qx 'faultline_leader 0' || fail "faultline_leader is not 0 on the standby"
+	experiment "$ns" failover "$(sed -e 's/duration: 15s/duration: 25s/' -e "s/@NS@/$ns/" <<< "$POD_DELETE")" || fail "experiment rejected"
+	wait_running "$ns" failover-1
+	sleep 3
+	local deleted_at; deleted_at=$(date +%s.%N)
+	kubectl -n "$OPERATOR_NS" delete pod "$leader" --wait=false >/dev/null
+	local holder="$leader" deadline=$((SECONDS + lease + 10))
+	until [ -n "$holder" ] && [ "$holder" != "$leader" ]; do
+		[ $SECONDS -lt $deadline ] || fail "no replica took the Lease within ${lease}s + 10 s"
+		sleep 0.2; holder=$(leader_pod)
+	done
+	local gap; gap=$(python3 -c 'import sys,datetime as d; t=d.datetime.fromisoformat(sys.argv[1].replace("Z","+00:00")).timestamp(); print(f"{t-float(sys.argv[2]):.2f}")' \
+		"$(field "$OPERATOR_NS" lease faultline-operator '{.spec.acquireTime}')" "$deleted_at")
+	echo "the Lease went from $leader to $holder ${gap}s after the delete (lease duration ${lease}s)"
+	python3 -c "import sys; sys.exit(0 if float('$gap') <= $lease else 1)" || fail "leaderless for ${gap}s, longer than the lease duration ${lease}s"
+	local phase; phase=$(wait_result "$ns" failover-1 150) || fail "$phase"
+	show "$ns" failover-1
+	[ "$phase" = Completed ] || fail "phase $phase after the failover, expected Completed"
+	[ "$(field "$ns" chaosresult failover-1 '{.status.verdict}')" = Pass ] || fail "verdict is not Pass"
+	[ "$(kubectl -n "$ns" get chaosresults -o name | wc -l)" = 1 ] || fail "more than one result: $(kubectl -n "$ns" get chaosresults -o name)"
+	[ "$(field "$ns" chaosexperiment failover '{.status.runs}')" = 1 ] || fail "status.runs is not 1"
+	local started; started=$(kubectl -n "$ns" get events --field-selector reason=RunStarted -o json |
+		python3 -c 'import json,sys; print(sum(max(e.get("count") or 1, (e.get("series") or {}).get("count", 1)) for e in json.load(sys.stdin)["items"]))')
+	[ "$started" = 1 ] || fail "RunStarted $started times"
+	[ "$(operator_get "$holder" /readyz)" = "ok: leader" ] || fail "the new leader's /readyz: $(operator_get "$holder" /readyz)"
+	wait_leader 60 || fail "no leader at the end"
+
+	# A leader that dies without releasing the Lease (SIGKILL): the Lease is renewed again, by
+	# its restarted container or by the standby once it expires, within the lease duration.
+	holder=$(leader_pod)
+	local pid; pid=$(operator_pid "$holder") || fail "no operator process for $holder"
+	local killed_at; killed_at=$(date +%s.%N)
+	kill -9 "$pid"
+	local renewed=0
+	deadline=$((SECONDS + lease + 10))
+	while [ $SECONDS -lt $deadline ]; do
+		renewed=$(python3 -c 'import sys,datetime as d; print(d.datetime.fromisoformat(sys.argv[1].replace("Z","+00:00")).timestamp() - float(sys.argv[2]))' \
+			"$(field "$OPERATOR_NS" lease faultline-operator '{.spec.renewTime}')" "$killed_at")
+		python3 -c "import sys; sys.exit(0 if float('$renewed') > 0 else 1)" && break
+		sleep 0.2
+	done
+	echo "after SIGKILL of $holder's operator the Lease was renewed by $(leader_pod) ${renewed}s later (lease duration ${lease}s)"
+	python3 -c "import sys; sys.exit(0 if 0 < float('$renewed') <= $lease else 1)" || fail "leaderless for ${renewed}s after SIGKILL, longer than the lease duration ${lease}s"
+	wait_leader 60 || fail "no leader after the SIGKILL"
+}
+
+# ChaosProbe's Ready condition: a kind this cluster does not serve is not Ready, and says so; fixed, it
+# is Ready. An experiment referencing a missing probe is not Ready either, until the probe exists.
+test_q_probe_and_experiment_readiness() {
+	new_namespace e2e-ready opt-in; local ns=$NS
+	kubectl -n "$ns" apply -f - >/dev/null <<-EOF || fail "probe rejected"
+	apiVersion: chaos.faultline.dev/v1alpha1
+	kind: ChaosProbe
+	metadata: {name: widgets}
+	spec: {type: k8s, k8s: {apiVersion: example.com/v1, kind: Widget, name: w, check: {state: Present}}}
+	EOF
+	kubectl -n "$ns" wait --for=condition=Ready=False chaosprobe/widgets --timeout=30s >/dev/null || fail "the probe of an unknown kind never became Ready=False"
+	field "$ns" chaosprobe widgets '{.status.conditions[?(@.type=="Ready")].message}' | grep -F "cannot resolve kind Widget in example.com/v1" >/dev/null ||
+		fail "the message does not name the kind: $(field "$ns" chaosprobe widgets '{.status.conditions[0].message}')"
+	kubectl -n "$ns" get chaosprobe widgets | grep -E '^widgets +k8s +False' >/dev/null || fail "the Ready column is not False: $(kubectl -n "$ns" get chaosprobe widgets)"
+	kubectl -n "$ns" patch chaosprobe widgets --type merge -p '{"spec":{"k8s":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"}}}' >/dev/null
+	kubectl -n "$ns" wait --for=condition=Ready chaosprobe/widgets --timeout=30s >/dev/null || fail "the fixed probe never became Ready"
+	[ "$(field "$ns" chaosprobe widgets '{.status.observedGeneration}')" = 2 ] || fail "observedGeneration is not 2"
+	experiment "$ns" uses '  suspend: true
+  schedule: "0 0 1 1 *"
+  faults:
+  - name: kill
+    type: pod-delete
+    duration: 2s
+    target: {kind: Deployment, name: web}
+    probes:
+    - {probeRef: later, mode: EOT}' || fail "experiment rejected"
+	kubectl -n "$ns" wait --for=condition=Ready=False chaosexperiment/uses --timeout=30s >/dev/null || fail "an experiment with a missing probe is not Ready=False"
+	[ "$(field "$ns" chaosexperiment uses '{.status.conditions[?(@.type=="Ready")].reason}')" = ProbeNotFound ] || fail "reason is not ProbeNotFound"
+	kubectl -n "$ns" apply -f - >/dev/null <<-EOF || fail "probe rejected"
+	apiVersion: chaos.faultline.dev/v1alpha1
+	kind: ChaosProbe
+	metadata: {name: later}
+	spec: {type: http, http: {url: "http://web.$ns.svc.cluster.local/health"}}
+	EOF
+	kubectl -n "$ns" wait --for=condition=Ready chaosexperiment/uses --timeout=30s >/dev/null || fail "the experiment did not become Ready once its probe existed"
 }
 
 test_g_schedule_produces_pruned_results() {
@@ -510,9 +608,9 @@ for t in a_healthy_service_passes b_fragile_service_fails c_stop_skips_the_rest 
 	e_isolation_without_opt_in f_operator_loss_mid_run g_schedule_produces_pruned_results h_timeout_ends_the_run \
 	i_probe_types_modes_and_parallel_faults j_dry_run_touches_nothing k_packaging_lints_and_renders \
 	l_failed_steady_state_injects_nothing m_deleting_the_experiment_aborts_the_run n_stop_on_failure_ends_the_run \
-	o_queue_timeout; do
+	o_queue_timeout p_leader_failover_mid_run q_probe_and_experiment_readiness; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done
-kubectl -n "$OPERATOR_NS" logs -l app.kubernetes.io/name=faultline --tail=-1 > "$OUT/operator.log" 2>&1 || true
+kubectl -n "$OPERATOR_NS" logs -l app.kubernetes.io/name=faultline --prefix --tail=-1 > "$OUT/operator.log" 2>&1 || true
 summary operator

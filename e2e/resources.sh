@@ -406,5 +406,5 @@ for t in a_container_kill_restarts_the_container_in_the_same_pod b_a_missing_con
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done
-kubectl -n "$OPERATOR_NS" logs -l app.kubernetes.io/component=operator --tail=-1 > "$OUT/operator.log" 2>&1 || true
+kubectl -n "$OPERATOR_NS" logs -l app.kubernetes.io/component=operator --prefix --tail=-1 > "$OUT/operator.log" 2>&1 || true
 summary resources

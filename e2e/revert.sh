@@ -226,6 +226,7 @@ $NODE_PROBE" "  parallel: true" || fail "experiment rejected"
 	[ "$(replicas "$ns" web)" = 2 ] || fail "replicas not restored"
 	[ -z "$(node_field $node '{.spec.unschedulable}')" ] || fail "node still cordoned"
 	kubectl -n "$OPERATOR_NS" rollout status deployment -l app.kubernetes.io/name=faultline --timeout=60s >/dev/null
+	wait_leader 60 || fail "no leader after the restart"
 }
 
 test_g_a_lost_fault_pod_is_reverted_by_the_operator() {
@@ -284,7 +285,7 @@ test_i_a_revert_that_cannot_succeed_holds_deletion_until_force_cleanup() {
 	wait_for "Reverted=False" 60 "kubectl -n $ns get chaosresult stuck-1 -o jsonpath='{.status.conditions[?(@.type==\"Reverted\")].status}' | grep -qx False"
 	field "$ns" chaosresult stuck-1 '{.status.conditions[?(@.type=="Reverted")].message}' | grep -F "Deployment $ns/web" >/dev/null ||
 		fail "the condition does not list the entry"
-	kubectl get --raw "/api/v1/namespaces/$OPERATOR_NS/services/faultline-metrics:8080/proxy/metrics" | grep -E '^faultline_unreverted_injections [1-9]' ||
+	leader_metrics | grep -E '^faultline_unreverted_injections [1-9]' ||
 		fail "faultline_unreverted_injections does not count the entry"
 	kubectl -n "$ns" get events --field-selector reason=RevertFailed -o name | grep . >/dev/null || fail "no RevertFailed Event"
 	kubectl -n "$ns" delete chaosresult stuck-1 --wait=false >/dev/null
@@ -308,5 +309,5 @@ for t in a_scale_to_zero_and_back b_a_person_scaling_mid_run_is_drift_not_overwr
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done
-kubectl -n "$OPERATOR_NS" logs -l app.kubernetes.io/name=faultline --tail=-1 > "$OUT/operator.log" 2>&1 || true
+kubectl -n "$OPERATOR_NS" logs -l app.kubernetes.io/name=faultline --prefix --tail=-1 > "$OUT/operator.log" 2>&1 || true
 summary revert

@@ -129,6 +129,18 @@ struct OperatorArgs {
     /// network faults' pods need (they run there; target namespaces keep their own level).
     #[arg(long, env = "FAULTLINE_LABEL_NAMESPACE_PRIVILEGED")]
     label_namespace_privileged: bool,
+    /// Elect a leader on the Lease faultline-operator in the operator's namespace, so several
+    /// replicas may run and only the leader reconciles. Without it, run exactly one replica.
+    #[arg(long, env = "FAULTLINE_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    leader_election: bool,
+    /// Seconds a Lease stays held without renewal: the longest a follower waits to take over
+    /// from a leader that stopped without releasing it (at least 3).
+    #[arg(long, env = "FAULTLINE_LEASE_DURATION", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(3..=300))]
+    lease_duration: u64,
+    /// This replica's identity in the Lease (default: the pod name from HOSTNAME).
+    #[arg(long, env = "FAULTLINE_POD_NAME")]
+    identity: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -328,7 +340,16 @@ async fn operator_main(args: OperatorArgs) -> ExitCode {
         namespace,
         node_target_namespaces,
         label_namespace_privileged,
+        leader_election,
+        lease_duration,
+        identity,
     } = args;
+    let election = leader_election.then(|| faultline::operator::leader::Election {
+        identity: identity
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| format!("faultline-{}", std::process::id())),
+        lease_duration: std::time::Duration::from_secs(lease_duration),
+    });
     let config = faultline::operator::Config {
         image,
         namespace,
@@ -339,6 +360,7 @@ async fn operator_main(args: OperatorArgs) -> ExitCode {
             .filter(|n| !n.is_empty())
             .collect(),
         label_namespace_privileged,
+        election,
     };
     match faultline::operator::run(config).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,5 @@
 //! The CRD YAML in crds/, charts/faultline/crds/ and config/crd/ is generated from src/api/ by `faultline crds`
-//! (`make generate`); this test fails when either copy has drifted from the Rust types.
+//! (`make generate`); this test fails when any copy has drifted from the Rust types.
 
 use std::path::Path;
 
@@ -10,6 +10,7 @@ fn generated_crds_match_the_rust_types() {
     for file in [
         "crds/faultline.yaml",
         "charts/faultline/crds/faultline.yaml",
+        "config/crd/faultline.yaml",
     ] {
         let on_disk = std::fs::read_to_string(root.join(file))
             .unwrap_or_else(|e| panic!("cannot read {file}: {e}; run `make generate`"));

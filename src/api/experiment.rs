@@ -66,6 +66,11 @@ pub struct ChaosExperimentSpec {
     /// Pause the schedule.
     #[serde(default)]
     pub suspend: bool,
+    /// A tick not acted on within this many seconds (the operator was down) is missed: no run,
+    /// a ScheduleMissed Event. Unset, a missed tick runs late, once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub starting_deadline_seconds: Option<i64>,
     /// How many results to keep.
     #[serde(default = "default_history_limit")]
     #[schemars(range(min = 1, max = 100))]
@@ -389,6 +394,25 @@ pub struct ProbeEntry {
     /// SOT, EOT, Edge, Continuous or OnChaos.
     #[serde(default)]
     pub mode: ProbeMode,
+}
+
+impl ChaosExperimentSpec {
+    /// The names of the ChaosProbes the experiment references (in its namespace), each once,
+    /// in order of first use: the faults' probes, then the steady state's.
+    pub fn probe_refs(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        let entries = self
+            .faults
+            .iter()
+            .flat_map(|f| f.probes.iter())
+            .chain(self.steady_state.iter().flat_map(|s| s.probes.iter()));
+        for name in entries.filter_map(|p| p.probe_ref.as_deref()) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
 }
 
 impl ProbeEntry {

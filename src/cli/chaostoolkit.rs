@@ -1774,6 +1774,7 @@ impl<'a> Converter<'a> {
             schedule: None,
             concurrency_policy: ConcurrencyPolicy::Forbid,
             suspend: false,
+            starting_deadline_seconds: None,
             history_limit: 10,
             timeout: None,
             queue_timeout: Duration::from_secs(300),

@@ -22,6 +22,8 @@ pub struct RunInputs<'a> {
     pub suspend: bool,
     /// `spec.concurrencyPolicy`.
     pub concurrency: ConcurrencyPolicy,
+    /// `spec.startingDeadlineSeconds`: a tick later than this is missed, not run.
+    pub starting_deadline: Option<chrono::Duration>,
     /// `status.lastScheduleTime`: the tick last acted on.
     pub last_schedule_time: Option<DateTime<Utc>>,
     /// `metadata.creationTimestamp`; no tick before it is due.
@@ -50,6 +52,9 @@ pub enum RunDecision {
     /// Start no run for this tick (concurrencyPolicy Forbid while a run is active, or a suspended
     /// schedule); record it as lastScheduleTime so that it is not due again.
     SkipTick { schedule_tick: DateTime<Utc> },
+    /// The tick came and went while nothing acted on it (the operator was down) and is now
+    /// past startingDeadlineSeconds: start no run, record it, and say so in an Event.
+    MissTick { schedule_tick: DateTime<Utc> },
 }
 
 /// Decides whether a run starts now (the design's "When runs start").
@@ -62,6 +67,9 @@ pub enum RunDecision {
 ///   (or creation) starts a run (Trigger::Schedule); while a run is active, concurrencyPolicy
 ///   decides: Forbid skips the tick, Allow starts another run, Replace stops the active one.
 ///   A suspended schedule skips its ticks, so resuming does not fire one missed meanwhile.
+///   Ticks missed while nothing acted (the operator down) collapse into the latest, which runs
+///   late once, as a CronJob's does, unless it is older than startingDeadlineSeconds: then it
+///   is missed. Never a burst of catch-up runs.
 pub fn decide_run(inputs: &RunInputs) -> RunDecision {
     let new_request = inputs
         .requested
@@ -90,6 +98,14 @@ pub fn decide_run(inputs: &RunInputs) -> RunDecision {
     };
     if inputs.suspend {
         return RunDecision::SkipTick {
+            schedule_tick: tick,
+        };
+    }
+    if inputs
+        .starting_deadline
+        .is_some_and(|deadline| inputs.now - tick > deadline)
+    {
+        return RunDecision::MissTick {
             schedule_tick: tick,
         };
     }
@@ -167,6 +183,7 @@ mod tests {
             schedule: None,
             suspend: false,
             concurrency: ConcurrencyPolicy::Forbid,
+            starting_deadline: None,
             last_schedule_time: None,
             created: at(9, 0, 0),
             active_run: false,
@@ -533,6 +550,67 @@ mod tests {
             None,
             Trigger::Generation,
             None
+        ));
+    }
+
+    #[test]
+    fn a_tick_missed_by_less_than_the_starting_deadline_runs_late_once() {
+        let schedule = every_ten_minutes();
+        // Down from 10:05 to 10:33: the 10:10, 10:20 and 10:30 ticks were missed.
+        let inputs = RunInputs {
+            now: at(10, 33, 0),
+            starting_deadline: Some(chrono::Duration::seconds(300)),
+            ..scheduled(&schedule)
+        };
+        assert_eq!(
+            decide_run(&inputs),
+            RunDecision::Start {
+                trigger: Trigger::Schedule,
+                schedule_tick: Some(at(10, 30, 0)),
+            }
+        );
+    }
+
+    #[test]
+    fn a_tick_older_than_the_starting_deadline_is_missed_not_run() {
+        let schedule = every_ten_minutes();
+        let inputs = RunInputs {
+            now: at(10, 36, 0),
+            starting_deadline: Some(chrono::Duration::seconds(300)),
+            ..scheduled(&schedule)
+        };
+        assert_eq!(
+            decide_run(&inputs),
+            RunDecision::MissTick {
+                schedule_tick: at(10, 30, 0)
+            }
+        );
+        // Recorded, the missed tick is not due again: the next look waits for 10:40.
+        let after = RunInputs {
+            last_schedule_time: Some(at(10, 30, 0)),
+            ..inputs
+        };
+        assert_eq!(
+            decide_run(&after),
+            RunDecision::Nothing {
+                next_check: Some(at(10, 40, 0))
+            }
+        );
+    }
+
+    #[test]
+    fn without_a_starting_deadline_a_late_tick_still_runs() {
+        let schedule = every_ten_minutes();
+        let inputs = RunInputs {
+            now: at(10, 39, 0),
+            ..scheduled(&schedule)
+        };
+        assert!(matches!(
+            decide_run(&inputs),
+            RunDecision::Start {
+                trigger: Trigger::Schedule,
+                ..
+            }
         ));
     }
 }

@@ -17,7 +17,15 @@ use kube::{
 use k8s_openapi::api::core::v1::Pod;
 
 use super::metrics::Metrics;
-use crate::api::{ChaosExperiment, ChaosResult};
+use crate::api::{ChaosExperiment, ChaosProbe, ChaosResult};
+
+/// The watch caches the controllers and drivers read instead of the API server.
+pub struct Stores {
+    pub experiments: Store<ChaosExperiment>,
+    pub results: Store<ChaosResult>,
+    pub probes: Store<ChaosProbe>,
+    pub fault_pods: Store<Pod>,
+}
 
 /// Settings parsed once at start; nothing reads the environment inside a reconcile.
 #[derive(Clone, Debug)]
@@ -33,6 +41,9 @@ pub struct Config {
     pub node_target_namespaces: Vec<String>,
     /// Label `namespace` for the privileged Pod Security level at start (network fault pods).
     pub label_namespace_privileged: bool,
+    /// Leader election on a Lease in `namespace`; `None` runs the controllers at once (one
+    /// replica only).
+    pub election: Option<super::leader::Election>,
 }
 
 impl Config {
@@ -51,6 +62,8 @@ pub struct Context {
     pub recorder: Recorder,
     pub experiments: Store<ChaosExperiment>,
     pub results: Store<ChaosResult>,
+    /// ChaosProbes, whose Ready condition an experiment's own reflects.
+    pub probes: Store<ChaosProbe>,
     /// Fault pods (label app.kubernetes.io/component=fault), so drivers watch instead of polling.
     pub fault_pods: Store<Pod>,
     /// The run drivers in flight, by result namespace/name.
@@ -65,9 +78,7 @@ impl Context {
         kube_config: kube::Config,
         config: Config,
         metrics: Arc<Metrics>,
-        experiments: Store<ChaosExperiment>,
-        results: Store<ChaosResult>,
-        fault_pods: Store<Pod>,
+        stores: Stores,
     ) -> Self {
         let reporter = Reporter {
             controller: "faultline-operator".into(),
@@ -79,9 +90,10 @@ impl Context {
             kube_config,
             config,
             metrics,
-            experiments,
-            results,
-            fault_pods,
+            experiments: stores.experiments,
+            results: stores.results,
+            probes: stores.probes,
+            fault_pods: stores.fault_pods,
             runners: Mutex::new(HashMap::new()),
             unreverted: Mutex::new(HashMap::new()),
         }
@@ -98,16 +110,52 @@ impl Context {
             metrics_addr: "127.0.0.1:8080".parse().expect("an address"),
             node_target_namespaces: vec![],
             label_namespace_privileged: false,
+            election: None,
         };
         Context::new(
             client,
             kube::Config::new("http://127.0.0.1:1".parse().expect("a URL")),
             config,
             Arc::new(Metrics::new()),
-            kube::runtime::reflector::store().0,
-            results,
-            kube::runtime::reflector::store().0,
+            Stores {
+                experiments: kube::runtime::reflector::store().0,
+                results,
+                probes: kube::runtime::reflector::store().0,
+                fault_pods: kube::runtime::reflector::store().0,
+            },
         )
+    }
+
+    /// Waits until the result and probe caches hold their first list; a conflict-kind error
+    /// (read again soon) if that takes over 30 s.
+    pub async fn caches_ready(&self) -> Result<(), super::error::Error> {
+        let both = futures::future::join(
+            self.results.wait_until_ready(),
+            self.probes.wait_until_ready(),
+        );
+        match tokio::time::timeout(std::time::Duration::from_secs(30), both).await {
+            Ok((Ok(()), Ok(()))) => Ok(()),
+            _ => Err(super::error::Error::Conflict(
+                "the result and probe caches are not filled yet".into(),
+            )),
+        }
+    }
+
+    /// Stops every run driver in flight (this replica stops leading). Their runs stay as
+    /// their status says, for the next leader to resume.
+    pub fn stop_runners(&self) {
+        let mut runners = self.runners.lock().unwrap_or_else(|e| e.into_inner());
+        for (_, handle) in runners.drain() {
+            handle.abort();
+        }
+    }
+
+    /// Forgets the driver of a result once it has returned, unless a newer one took its place.
+    pub fn forget_runner(&self, key: &(String, String), id: tokio::task::Id) {
+        let mut runners = self.runners.lock().unwrap_or_else(|e| e.into_inner());
+        if runners.get(key).is_some_and(|handle| handle.id() == id) {
+            runners.remove(key);
+        }
     }
 
     /// Records how many entries of a result are left unreverted, and updates the gauge.

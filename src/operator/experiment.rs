@@ -54,6 +54,9 @@ pub async fn reconcile(experiment: Arc<ChaosExperiment>, ctx: Arc<Context>) -> R
     if !ctx.config.watches(&namespace) {
         return Ok(Action::await_change());
     }
+    // Decisions read the result and probe caches: before their first list (a new leader, a
+    // restart) an active run would look absent, and concurrencyPolicy Forbid could overlap it.
+    ctx.caches_ready().await?;
     let api: Api<ChaosExperiment> = Api::namespaced(ctx.client.clone(), &namespace);
     finalizer(&api, FINALIZER, experiment, |event| async {
         match event {
@@ -162,6 +165,10 @@ async fn apply(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
             schedule: schedule.as_ref(),
             suspend: experiment.spec.suspend,
             concurrency: experiment.spec.concurrency_policy,
+            starting_deadline: experiment
+                .spec
+                .starting_deadline_seconds
+                .map(chrono::Duration::seconds),
             last_schedule_time: status.last_schedule_time.as_ref().map(to_chrono),
             created: experiment
                 .metadata
@@ -225,6 +232,19 @@ async fn apply(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
                 .await;
                 new_status.last_schedule_time = Some(from_chrono(schedule_tick));
             }
+            RunDecision::MissTick { schedule_tick } => {
+                ctx.event(
+                    experiment,
+                    EventType::Warning,
+                    "ScheduleMissed",
+                    format!(
+                        "the tick at {schedule_tick} was not acted on within startingDeadlineSeconds {}; no run for it",
+                        experiment.spec.starting_deadline_seconds.unwrap_or_default()
+                    ),
+                )
+                .await;
+                new_status.last_schedule_time = Some(from_chrono(schedule_tick));
+            }
             RunDecision::Nothing { next_check } => {
                 if let Some(next) = next_check {
                     let wait = (next - now).to_std().unwrap_or(Duration::from_secs(1));
@@ -248,7 +268,8 @@ async fn apply(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
         let wait = (next - now).to_std().unwrap_or(Duration::from_secs(1));
         requeue = Some(requeue.map_or(wait, |r| r.min(wait)));
     }
-    write_status(ctx, experiment, &results, &new_status, None).await?;
+    let problem = probe_problem(ctx, experiment);
+    write_status(ctx, experiment, &results, &new_status, problem).await?;
     Ok(requeue.map_or_else(Action::await_change, Action::requeue))
 }
 
@@ -368,26 +389,10 @@ async fn snapshot_probes(
     namespace: &str,
 ) -> Result<BTreeMap<String, ChaosProbeSpec>> {
     let api: Api<ChaosProbe> = Api::namespaced(ctx.client.clone(), namespace);
-    let references = experiment
-        .spec
-        .faults
-        .iter()
-        .flat_map(|f| f.probes.iter())
-        .chain(
-            experiment
-                .spec
-                .steady_state
-                .iter()
-                .flat_map(|s| s.probes.iter()),
-        )
-        .filter_map(|p| p.probe_ref.clone());
     let mut probes = BTreeMap::new();
-    for reference in references {
-        if probes.contains_key(&reference) {
-            continue;
-        }
-        if let Some(probe) = api.get_opt(&reference).await? {
-            probes.insert(reference, probe.spec);
+    for reference in experiment.spec.probe_refs() {
+        if let Some(probe) = api.get_opt(reference).await? {
+            probes.insert(reference.to_string(), probe.spec);
         }
     }
     Ok(probes)
@@ -572,14 +577,48 @@ pub fn from_chrono(time: DateTime<Utc>) -> Time {
     Time(Timestamp::from_second(time.timestamp()).unwrap_or(Timestamp::UNIX_EPOCH))
 }
 
-/// Maps a result change to its experiment, for `.owns()`-like triggering by label.
-pub fn experiment_of(
-    result: &ChaosResult,
-) -> Option<kube::runtime::reflector::ObjectRef<ChaosExperiment>> {
-    Some(
-        kube::runtime::reflector::ObjectRef::new(&result.spec.experiment_ref)
-            .within(&result.namespace()?),
-    )
+/// The experiments a ChaosProbe change concerns: those in its namespace that reference it.
+pub fn experiments_using(
+    experiments: &kube::runtime::reflector::Store<ChaosExperiment>,
+    probe: &ChaosProbe,
+) -> Vec<kube::runtime::reflector::ObjectRef<ChaosExperiment>> {
+    let namespace = probe.namespace();
+    let name = probe.name_any();
+    experiments
+        .state()
+        .iter()
+        .filter(|e| e.namespace() == namespace && e.spec.probe_refs().contains(&name.as_str()))
+        .map(|e| kube::runtime::reflector::ObjectRef::from(e.as_ref()))
+        .collect()
+}
+
+/// Why the experiment's referenced ChaosProbes cannot be used, from the probe cache: one that
+/// does not exist, or whose `Ready` condition is False. A probe not yet judged counts as fine;
+/// its status write brings the experiment back here.
+fn probe_problem(ctx: &Context, experiment: &ChaosExperiment) -> Option<(&'static str, String)> {
+    let namespace = experiment.namespace().unwrap_or_default();
+    for name in experiment.spec.probe_refs() {
+        let key = kube::runtime::reflector::ObjectRef::new(name).within(&namespace);
+        let Some(probe) = ctx.probes.get(&key) else {
+            return Some((
+                "ProbeNotFound",
+                format!(
+                    "ChaosProbe {name} does not exist in namespace {namespace}: create it or fix probeRef"
+                ),
+            ));
+        };
+        let ready = probe
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"));
+        if let Some(ready) = ready.filter(|c| c.status == "False") {
+            return Some((
+                "ProbeNotReady",
+                format!("ChaosProbe {name} is not Ready: {}", ready.message),
+            ));
+        }
+    }
+    None
 }
 
 #[cfg(test)]

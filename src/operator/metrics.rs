@@ -1,9 +1,14 @@
 //! Prometheus metrics, all prefixed `faultline_`. Labels are bounded: no label takes a pod name.
 
+use std::{collections::BTreeMap, sync::Arc, sync::OnceLock};
+
+use kube::runtime::reflector::Store;
 use prometheus::{
-    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
+
+use crate::api::{ChaosResult, RunPhase};
 
 /// The operator's metric families.
 pub struct Metrics {
@@ -18,8 +23,12 @@ pub struct Metrics {
     pub reverts: IntCounterVec,
     /// Probe checks by probe type, mode and outcome (passed, failed, unknown).
     pub probe_checks: IntCounterVec,
-    /// Faults injected right now.
+    /// Ledger entries injected and not yet reverted, computed from the result cache at scrape.
     pub active_injections: IntGauge,
+    /// ChaosResults by phase, computed from the result cache at scrape.
+    pub results: IntGaugeVec,
+    /// The result cache the two gauges above are computed from, once the controllers run.
+    result_cache: OnceLock<Store<ChaosResult>>,
     /// Ledger entries the backstop could not revert yet (each retried with backoff).
     pub unreverted_injections: IntGauge,
     /// Reconcile duration by controller.
@@ -28,6 +37,8 @@ pub struct Metrics {
     pub reconcile_errors: IntCounterVec,
     /// Requests the operator sent to the Kubernetes API, by HTTP verb.
     pub kube_requests: IntCounterVec,
+    /// 1 on the replica that holds the leader Lease, 0 on the others.
+    pub leader: IntGauge,
 }
 
 impl Metrics {
@@ -72,7 +83,12 @@ impl Metrics {
         .expect("valid metric");
         let active_injections = IntGauge::new(
             "faultline_active_injections",
-            "Faults whose fault pod is running right now",
+            "Ledger entries injected and not yet reverted, across every ChaosResult",
+        )
+        .expect("valid metric");
+        let results = IntGaugeVec::new(
+            Opts::new("faultline_results", "ChaosResults by phase"),
+            &["phase"],
         )
         .expect("valid metric");
         let unreverted_injections = IntGauge::new(
@@ -105,14 +121,21 @@ impl Metrics {
             &["verb"],
         )
         .expect("valid metric");
+        let leader = IntGauge::new(
+            "faultline_leader",
+            "1 if this replica holds the leader Lease and runs the controllers, else 0",
+        )
+        .expect("valid metric");
         for collector in [
-            Box::new(kube_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(leader.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(kube_requests.clone()),
             Box::new(runs.clone()),
             Box::new(resilience_score.clone()),
             Box::new(injections.clone()),
             Box::new(reverts.clone()),
             Box::new(probe_checks.clone()),
             Box::new(active_injections.clone()),
+            Box::new(results.clone()),
             Box::new(unreverted_injections.clone()),
             Box::new(reconcile_duration.clone()),
             Box::new(reconcile_errors.clone()),
@@ -129,15 +152,30 @@ impl Metrics {
             reverts,
             probe_checks,
             active_injections,
+            results,
+            result_cache: OnceLock::new(),
             unreverted_injections,
             reconcile_duration,
             reconcile_errors,
             kube_requests,
+            leader,
         }
+    }
+
+    /// Computes `faultline_results` and `faultline_active_injections` from `cache` from now on.
+    pub fn observe(&self, cache: Store<ChaosResult>) {
+        let _ = self.result_cache.set(cache);
     }
 
     /// The text exposition of every family.
     pub fn render(&self) -> String {
+        if let Some(cache) = self.result_cache.get() {
+            let (phases, active) = census(&cache.state());
+            for (phase, count) in phases {
+                self.results.with_label_values(&[phase]).set(count);
+            }
+            self.active_injections.set(active);
+        }
         let mut buffer = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
         String::from_utf8(buffer).unwrap_or_default()
@@ -150,9 +188,66 @@ impl Default for Metrics {
     }
 }
 
+/// Results by phase (every phase listed, 0 included, so a series drops to 0 rather than
+/// vanishing) and the ledger entries still injected.
+fn census(results: &[Arc<ChaosResult>]) -> (BTreeMap<&'static str, i64>, i64) {
+    let mut phases: BTreeMap<&'static str, i64> = [
+        RunPhase::Queued,
+        RunPhase::Running,
+        RunPhase::Completed,
+        RunPhase::CompletedWithError,
+        RunPhase::Error,
+        RunPhase::Timeout,
+        RunPhase::Stopped,
+    ]
+    .iter()
+    .map(|p| (p.as_str(), 0))
+    .collect();
+    let mut active = 0;
+    for status in results.iter().filter_map(|r| r.status.as_ref()) {
+        *phases.entry(status.phase.as_str()).or_default() += 1;
+        let injected = status
+            .faults
+            .iter()
+            .flat_map(|f| f.targets.iter())
+            .filter(|t| !t.state.is_settled())
+            .count();
+        active += i64::try_from(injected).unwrap_or(i64::MAX);
+    }
+    (phases, active)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_census_counts_results_by_phase_and_entries_still_injected() {
+        let result = |phase: &str, states: &[&str]| -> Arc<ChaosResult> {
+            let targets: Vec<_> = states
+                .iter()
+                .map(|s| serde_json::json!({"kind": "Pod", "namespace": "shop", "name": "web-1", "action": "scaled", "time": "2026-12-03T10:00:00Z", "state": s}))
+                .collect();
+            Arc::new(
+                serde_json::from_value(serde_json::json!({
+                    "apiVersion": "chaos.faultline.dev/v1alpha1", "kind": "ChaosResult",
+                    "metadata": {"name": "r", "namespace": "shop"},
+                    "spec": {"experimentRef": "e", "runNumber": 1, "trigger": "create", "experiment": {"faults": []}},
+                    "status": {"phase": phase, "faults": [{"name": "f", "type": "pod-delete", "status": "Running", "weight": 1, "targets": targets}]},
+                }))
+                .expect("a result"),
+            )
+        };
+        let (phases, active) = census(&[
+            result("Running", &["Injected", "Reverted"]),
+            result("Running", &["Injecting"]),
+            result("Completed", &["Reverted"]),
+        ]);
+        assert_eq!(phases["Running"], 2);
+        assert_eq!(phases["Completed"], 1);
+        assert_eq!(phases["Stopped"], 0);
+        assert_eq!(active, 2);
+    }
 
     #[test]
     fn families_are_prefixed_and_rendered() {

@@ -6,12 +6,14 @@ pub mod context;
 pub mod error;
 pub mod experiment;
 pub mod http;
+pub mod leader;
 pub mod metrics;
 pub mod pods;
+pub mod probe;
 pub mod result;
 pub mod run;
 
-use std::sync::{Arc, atomic::AtomicBool};
+use std::{sync::Arc, time::Duration};
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
@@ -27,10 +29,10 @@ use kube::{
 };
 use thiserror::Error;
 
-pub use context::{Config, Context};
+pub use context::{Config, Context, Stores};
 use metrics::Metrics;
 
-use crate::api::{ChaosExperiment, ChaosResult};
+use crate::api::{ChaosExperiment, ChaosProbe, ChaosResult};
 
 /// Why the operator could not start or keep running.
 #[derive(Debug, Error)]
@@ -41,6 +43,12 @@ pub enum StartError {
     Crd(String, #[source] kube::runtime::wait::Error),
     #[error("the metrics endpoint failed: {0}")]
     Http(#[source] std::io::Error),
+    #[error("leader election failed: {0}")]
+    Election(#[source] kube_lease_manager::LeaseManagerError),
+    /// Another replica holds the Lease now: this one stopped its controllers and exits, to
+    /// start again as a follower.
+    #[error("lost the leader Lease; exiting so this replica restarts as a follower")]
+    LostLeadership,
 }
 
 /// The Pod Security label of Faultline's namespace: the network faults' pods run there with
@@ -88,7 +96,8 @@ async fn wait_for_crds(client: &kube::Client) -> Result<(), StartError> {
     Ok(())
 }
 
-/// Runs the controllers until SIGTERM/SIGINT.
+/// Serves the endpoints and, once this replica leads (at once without an election), runs the
+/// controllers until SIGTERM/SIGINT or until the Lease is lost.
 pub async fn run(config: Config) -> Result<(), StartError> {
     let metrics = Arc::new(Metrics::new());
     let counter = metrics.kube_requests.clone();
@@ -97,19 +106,75 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     })
     .await
     .map_err(StartError::Client)?;
-    let ready = Arc::new(AtomicBool::new(false));
-    let server = tokio::spawn(http::serve(
+    let health = Arc::new(http::Health::default());
+    let mut server = tokio::spawn(http::serve(
         config.metrics_addr,
         metrics.clone(),
-        ready.clone(),
+        health.clone(),
     ));
+    let stopped = |served: Result<std::io::Result<()>, tokio::task::JoinError>| match served {
+        Ok(Err(err)) => Err(StartError::Http(err)),
+        _ => Ok(()),
+    };
 
     wait_for_crds(&client).await?;
+    let mut leadership = match &config.election {
+        None => None,
+        Some(election) => {
+            health.set(http::Role::Standby);
+            tokio::select! {
+                acquired = leader::acquire(&client, &config.namespace, election) => {
+                    Some(acquired.map_err(StartError::Election)?)
+                }
+                served = &mut server => return stopped(served),
+                _ = crate::cli::interrupted() => {
+                    tracing::info!("stopped while standing by");
+                    return Ok(());
+                }
+            }
+        }
+    };
+    metrics.leader.set(1);
+    health.set(http::Role::Leader);
+    let (ctx, controllers) = controllers(client, config, metrics.clone()).await?;
+    let lost = async {
+        match leadership.as_mut() {
+            Some(leadership) => leadership.lost().await,
+            None => std::future::pending().await,
+        }
+    };
+    let outcome = tokio::select! {
+        _ = controllers => Ok(()),
+        served = &mut server => stopped(served),
+        _ = lost => {
+            tracing::error!("another replica took the leader Lease; stopping");
+            Err(StartError::LostLeadership)
+        }
+    };
+    // Runs in flight are left as they are: their status says where they were, and the next
+    // leader resumes them. Their drivers stop before the Lease is released, so two drivers
+    // never act on one run.
+    ctx.stop_runners();
+    metrics.leader.set(0);
+    // A Lease another replica took is not ours to release.
+    if let Some(leadership) = leadership
+        && !matches!(outcome, Err(StartError::LostLeadership))
+    {
+        leadership.release(Duration::from_secs(3)).await;
+    }
+    tracing::info!("controllers stopped");
+    outcome
+}
 
+/// The watches, the context and the three controllers, ready to run until SIGTERM/SIGINT.
+async fn controllers(
+    client: kube::Client,
+    config: Config,
+    metrics: Arc<Metrics>,
+) -> Result<(Arc<Context>, impl std::future::Future<Output = ()>), StartError> {
     if config.label_namespace_privileged {
         label_namespace_privileged(&client, &config.namespace).await;
     }
-
     // Fault pods, cached by a reflector: run drivers read their pod from here every tick.
     let (fault_pods, pod_writer) = reflector::store();
     let pod_watch = reflector(
@@ -125,27 +190,36 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 
     let experiments: Api<ChaosExperiment> = Api::all(client.clone());
     let results: Api<ChaosResult> = Api::all(client.clone());
+    let probes: Api<ChaosProbe> = Api::all(client.clone());
     let experiment_controller =
         Controller::new(experiments, watcher::Config::default().any_semantic());
     let result_controller =
         Controller::new(results.clone(), watcher::Config::default().any_semantic());
+    let probe_controller =
+        Controller::new(probes.clone(), watcher::Config::default().any_semantic());
     let kube_config = kube::Config::infer()
         .await
         .map_err(|e| StartError::Client(kube::Error::InferConfig(e)))?;
+    let experiment_store = experiment_controller.store();
+    metrics.observe(result_controller.store());
     let ctx = Arc::new(Context::new(
-        client.clone(),
+        client,
         kube_config,
         config,
         metrics,
-        experiment_controller.store(),
-        result_controller.store(),
-        fault_pods,
+        Stores {
+            experiments: experiment_store.clone(),
+            results: result_controller.store(),
+            probes: probe_controller.store(),
+            fault_pods,
+        },
     ));
     let experiment_loop = experiment_controller
+        .owns(results, watcher::Config::default().any_semantic())
         .watches(
-            results,
+            probes,
             watcher::Config::default().any_semantic(),
-            |result: ChaosResult| experiment::experiment_of(&result),
+            move |probe: ChaosProbe| experiment::experiments_using(&experiment_store, &probe),
         )
         .shutdown_on_signal()
         .run(experiment::reconcile, experiment::error_policy, ctx.clone())
@@ -154,18 +228,13 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .shutdown_on_signal()
         .run(result::reconcile, result::error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));
-    ready.store(true, std::sync::atomic::Ordering::Relaxed);
+    let probe_loop = probe_controller
+        .shutdown_on_signal()
+        .run(probe::reconcile, probe::error_policy, ctx.clone())
+        .for_each(|_| futures::future::ready(()));
     tracing::info!("controllers started");
-    tokio::select! {
-        _ = futures::future::join(experiment_loop, result_loop) => {}
-        served = server => {
-            if let Ok(Err(err)) = served {
-                return Err(StartError::Http(err));
-            }
-        }
-    }
-    // Runs in flight are left as they are: their status says where they were, and the next
-    // operator resumes them.
-    tracing::info!("controllers stopped");
-    Ok(())
+    let both = async move {
+        futures::future::join3(experiment_loop, result_loop, probe_loop).await;
+    };
+    Ok((ctx, both))
 }

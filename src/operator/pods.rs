@@ -382,6 +382,7 @@ mod tests {
             metrics_addr: "127.0.0.1:8080".parse().unwrap(),
             node_target_namespaces: vec![],
             label_namespace_privileged: true,
+            election: None,
         }
     }
 

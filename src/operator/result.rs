@@ -67,7 +67,8 @@ async fn apply(result: &ChaosResult, ctx: &Arc<Context>) -> Result<Action> {
     Ok(Action::requeue(Duration::from_secs(30)))
 }
 
-/// Starts the run driver of `result` unless one is in flight.
+/// Starts the run driver of `result` unless one is in flight. A driver leaves the map when it
+/// returns, so the map holds only runs in flight; its errors are counted by kind.
 fn ensure_driver(result: &ChaosResult, ctx: &Arc<Context>) {
     let key = (result.namespace().unwrap_or_default(), result.name_any());
     let mut runners = ctx.runners.lock().unwrap_or_else(|e| e.into_inner());
@@ -82,8 +83,15 @@ fn ensure_driver(result: &ChaosResult, ctx: &Arc<Context>) {
     let task_key = key.clone();
     let handle = tokio::spawn(async move {
         if let Err(err) = run::drive(driver_ctx.clone(), object).await {
-            tracing::warn!(result = %task_key.1, %err, "run driver stopped; it resumes at the next reconcile");
+            let kind = err.kind();
+            driver_ctx
+                .metrics
+                .reconcile_errors
+                .with_label_values(&["run", kind.as_str()])
+                .inc();
+            tracing::warn!(result = %task_key.1, %err, kind = kind.as_str(), "run driver stopped; it resumes at the next reconcile");
         }
+        driver_ctx.forget_runner(&task_key, tokio::task::id());
     });
     runners.insert(key, handle.abort_handle());
 }

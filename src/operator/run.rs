@@ -844,9 +844,6 @@ impl Run {
             }
             tokio::time::sleep(TICK).await;
         };
-        if injected {
-            self.ctx.metrics.active_injections.dec();
-        }
         self.count_fault_end(fault, &end).await;
         Ok(end)
     }
@@ -859,7 +856,6 @@ impl Run {
         chaos: &tokio::sync::watch::Sender<bool>,
     ) -> Result<()> {
         let _ = chaos.send(true);
-        self.ctx.metrics.active_injections.inc();
         self.status.lock().await.phase = RunPhase::Running;
         self.flush().await?;
         self.event(

@@ -246,6 +246,11 @@ struct Prepared {
     body_matches: Option<Regex>,
 }
 
+/// The spec builds a request: the URL, method, headers, expected statuses and bodyMatches parse.
+pub(super) fn validate(probe: &HttpProbe) -> Result<(), String> {
+    prepare(probe).map(|_| ()).map_err(|e| e.to_string())
+}
+
 fn prepare(probe: &HttpProbe) -> Result<Prepared, SpecError> {
     let uri: Uri = probe.url.parse().map_err(|source| SpecError::Url {
         url: probe.url.clone(),

@@ -75,6 +75,41 @@ impl Probe for K8sProbe {
     }
 }
 
+/// What can be known of a k8s probe without its objects: the kind resolves through discovery,
+/// the check is complete, and the selector and jsonPath parse.
+pub(super) async fn validate(probe: &K8sProbe, client: &kube::Client) -> Result<(), String> {
+    let check = &probe.check;
+    if let Some(path) = &check.json_path {
+        if check.comparator.is_none() {
+            return Err(K8sError::NoComparator(path.clone()).to_string());
+        }
+        parse_json_path(path).map_err(|e| K8sError::from(e).to_string())?;
+    } else if check.state.is_none() && check.min_ready.is_none() {
+        return Err(K8sError::NoCheck.to_string());
+    }
+    match (&probe.name, &probe.selector) {
+        (None, None) => return Err(K8sError::NoTarget.to_string()),
+        (None, Some(selector)) => {
+            render_selector(selector).map_err(|e| K8sError::from(e).to_string())?;
+        }
+        (Some(_), _) => {}
+    }
+    let (group, version) = split_api_version(&probe.api_version).map_err(|e| e.to_string())?;
+    let gvk = GroupVersionKind::gvk(group, version, &probe.kind);
+    let (resource, _) = pinned_kind(client, &gvk).await.map_err(|source| {
+        K8sError::Discovery {
+            api_version: probe.api_version.clone(),
+            kind: probe.kind.clone(),
+            source,
+        }
+        .to_string()
+    })?;
+    if check.state == Some(K8sState::Available) && Workload::of(&resource).is_none() {
+        return Err(K8sError::AvailableUnsupported(resource.kind).to_string());
+    }
+    Ok(())
+}
+
 /// The objects the probe found, and how to name them in messages.
 struct Found {
     kind: String,

@@ -138,6 +138,25 @@ pub async fn check_once(spec: &ChaosProbeSpec, ctx: &ProbeContext) -> Outcome {
     outcome
 }
 
+/// Whether a ChaosProbe can be checked as written, without checking it: its block matches its
+/// type and parses, and a k8s probe's kind resolves on this cluster. The message says what to
+/// fix. This is the ChaosProbe's `Ready` condition.
+pub async fn validate(spec: &ChaosProbeSpec, client: &kube::Client) -> Result<(), String> {
+    let missing = || Err(missing_block(spec.probe_type).message().to_string());
+    match spec.probe_type {
+        ProbeType::Http => spec.http.as_ref().map_or_else(missing, http::validate),
+        ProbeType::Prometheus => spec
+            .prometheus
+            .as_ref()
+            .map_or_else(missing, prometheus::validate),
+        ProbeType::Cmd => spec.cmd.as_ref().map_or_else(missing, |_| Ok(())),
+        ProbeType::K8s => match &spec.k8s {
+            Some(probe) => k8s::validate(probe, client).await,
+            None => missing(),
+        },
+    }
+}
+
 /// Checks the probe, then up to `runProperties.retries` more times `interval` apart, stopping
 /// at the first Passed. Returns the last outcome and the number of attempts made.
 pub async fn check_with_retries(spec: &ChaosProbeSpec, ctx: &ProbeContext) -> (Outcome, u32) {

@@ -64,6 +64,20 @@ impl Probe for PrometheusProbe {
 }
 
 /// `{endpoint}/api/v1/query?query=<percent-encoded query>`.
+/// The endpoint is an http(s) URL a query can be sent to.
+pub(super) fn validate(probe: &PrometheusProbe) -> Result<(), String> {
+    if !(probe.endpoint.starts_with("http://") || probe.endpoint.starts_with("https://")) {
+        return Err(format!(
+            "invalid endpoint {:?}: use http:// or https://, e.g. http://prometheus.monitoring:9090",
+            probe.endpoint
+        ));
+    }
+    query_url(&probe.endpoint, &probe.query)
+        .parse::<hyper::Uri>()
+        .map(|_| ())
+        .map_err(|e| format!("invalid endpoint {:?}: {e}", probe.endpoint))
+}
+
 fn query_url(endpoint: &str, query: &str) -> String {
     format!(
         "{}/api/v1/query?query={}",
