@@ -59,14 +59,15 @@ network-e2e: cluster-up images tools ## the network tier: latency, loss, partiti
 resources-e2e: cluster-up images tools ## the container and resource tier: container-kill measured by the restart it causes, the CPU and memory hogs measured in the target container's cgroup, their refusals and fail-safe
 	e2e/resources.sh
 
-operator-e2e: cluster-up images tools ## the operator tier (a)-(o): Helm-installed operator, real experiments
+operator-e2e: cluster-up images tools ## the operator tier (a)-(q): Helm-installed operator (two replicas), real experiments, leader failover
 	e2e/operator.sh
 
-bench: cluster-up images tools ## the benchmark tier: measures the operator, the chaos of the chaos tool, the network and the resource faults, writes bench/results/ and docs/benchmarks.md
+bench: cluster-up images tools ## the benchmark tier: measures the operator, the chaos of the chaos tool, the network and the resource faults, and the operator at scale (5,000 pods, 1,000 experiments); writes bench/results/ and docs/benchmarks.md
 	bench/run.sh
 	bench/revert-chaos.sh
 	bench/network.sh
 	bench/resources.sh
+	bench/scale.sh
 
 smoke: cluster-up images ## the cluster smoke tier (brings the cluster up if needed)
 	e2e/smoke.sh

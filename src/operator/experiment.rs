@@ -666,7 +666,8 @@ mod tests {
     }
 
     /// A fake API server: creating a result answers 409 when `taken` names it (and a read of it
-    /// returns `taken`); a read of the experiment shows `server_runs` runs; writes echo.
+    /// returns `taken`); a read of the experiment shows `server_runs` runs; deletes succeed;
+    /// other writes echo.
     fn api_server(taken: Option<ChaosResult>, server_runs: i64) -> (kube::Client, Seen) {
         let seen: Seen = Arc::default();
         let log = seen.clone();
@@ -687,6 +688,10 @@ mod tests {
                         409,
                         json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
                             "reason": "AlreadyExists", "code": 409, "message": "exists"}),
+                    ),
+                    ("DELETE", _) => (
+                        200,
+                        json!({"kind": "Status", "apiVersion": "v1", "status": "Success", "code": 200}),
                     ),
                     ("GET", Some(taken)) if Some(&path) == taken_path.as_ref() => {
                         (200, serde_json::to_value(taken).unwrap())
@@ -805,5 +810,77 @@ mod tests {
         let (_, _, status) = &writes[1];
         assert_eq!(status["status"]["runs"], 1);
         assert_eq!(status["status"]["handledRequest"], "cli-2");
+    }
+
+    /// The experiment at rest: its one generation ran (run `runs`, request cli-`runs` handled),
+    /// keeping `limit` results, with `spec` merged over its faults-only spec.
+    fn settled(runs: i64, limit: i32, spec: Value) -> ChaosExperiment {
+        let mut experiment = experiment(&format!("cli-{runs}"), runs, Some(&format!("cli-{runs}")));
+        experiment.spec.history_limit = limit;
+        let mut merged = serde_json::to_value(&experiment.spec).unwrap();
+        json_patch::merge(&mut merged, &spec);
+        experiment.spec = serde_json::from_value(merged).unwrap();
+        experiment
+    }
+
+    #[tokio::test]
+    async fn results_past_the_history_limit_are_deleted_oldest_first_and_never_an_active_one() {
+        let (client, seen) = api_server(None, 3);
+        let cached = vec![
+            result(1, "cli-1", "Completed"),
+            result(2, "cli-2", "Running"),
+            result(3, "cli-3", "Completed"),
+        ];
+        let ctx = context(client, cached);
+        apply(&settled(3, 1, json!({})), &ctx).await.unwrap();
+        let deletes: Vec<String> = writes(&seen)
+            .into_iter()
+            .filter(|(method, _, _)| method == "DELETE")
+            .map(|(_, path, _)| path)
+            .collect();
+        // Two over the limit: the finished runs 1 and 3 go; run 2 is still active.
+        assert_eq!(
+            deletes,
+            [
+                format!("{RESULTS}/kill-web-1"),
+                format!("{RESULTS}/kill-web-3")
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_status_that_would_not_change_is_not_written() {
+        let (client, seen) = api_server(None, 1);
+        let ctx = context(client, vec![result(1, "cli-1", "Completed")]);
+        let mut experiment = settled(1, 10, json!({}));
+        apply(&experiment, &ctx).await.unwrap();
+        let first = writes(&seen);
+        assert_eq!(first.len(), 1, "{first:#?}");
+        // Read back with the status just written, the same reconcile writes nothing.
+        experiment.status = serde_json::from_value(first[0].2["status"].clone()).unwrap();
+        seen.lock().unwrap().clear();
+        apply(&experiment, &ctx).await.unwrap();
+        assert_eq!(writes(&seen), vec![]);
+    }
+
+    #[tokio::test]
+    async fn an_experiment_whose_probe_does_not_exist_is_not_ready_and_names_it() {
+        let (client, seen) = api_server(None, 1);
+        let ctx = context(client, vec![result(1, "cli-1", "Completed")]);
+        let spec = json!({"steadyState": {"probes": [{"probeRef": "shop-up"}]}});
+        apply(&settled(1, 10, spec), &ctx).await.unwrap();
+        let writes = writes(&seen);
+        assert_eq!(writes.len(), 1, "{writes:#?}");
+        let ready = &writes[0].2["status"]["conditions"][0];
+        assert_eq!(ready["type"], "Ready");
+        assert_eq!(ready["status"], "False");
+        assert_eq!(ready["reason"], "ProbeNotFound");
+        assert!(
+            ready["message"]
+                .as_str()
+                .unwrap()
+                .contains("ChaosProbe shop-up does not exist"),
+            "{ready}"
+        );
     }
 }

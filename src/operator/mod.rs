@@ -188,20 +188,30 @@ async fn controllers(
     .for_each(|_| futures::future::ready(()));
     tokio::spawn(pod_watch);
 
+    // One watch of the results feeds the result cache, then both controllers: an experiment
+    // reconcile woken by a result's change reads that change from the cache, never an older copy.
+    let (results, results_writer) = reflector::store_shared::<ChaosResult>(1024);
+    let result_events = results_writer.subscribe().expect("a shared store");
+    let owned_results = results_writer.subscribe().expect("a shared store");
+    let result_watch = watcher(
+        Api::<ChaosResult>::all(client.clone()),
+        watcher::Config::default().any_semantic(),
+    )
+    .default_backoff()
+    .reflect_shared(results_writer)
+    .for_each(|_| futures::future::ready(()));
     let experiments: Api<ChaosExperiment> = Api::all(client.clone());
-    let results: Api<ChaosResult> = Api::all(client.clone());
     let probes: Api<ChaosProbe> = Api::all(client.clone());
     let experiment_controller =
         Controller::new(experiments, watcher::Config::default().any_semantic());
-    let result_controller =
-        Controller::new(results.clone(), watcher::Config::default().any_semantic());
+    let result_controller = Controller::for_shared_stream(result_events, results.clone());
     let probe_controller =
         Controller::new(probes.clone(), watcher::Config::default().any_semantic());
     let kube_config = kube::Config::infer()
         .await
         .map_err(|e| StartError::Client(kube::Error::InferConfig(e)))?;
     let experiment_store = experiment_controller.store();
-    metrics.observe(result_controller.store());
+    metrics.observe(results.clone());
     let ctx = Arc::new(Context::new(
         client,
         kube_config,
@@ -209,13 +219,13 @@ async fn controllers(
         metrics,
         Stores {
             experiments: experiment_store.clone(),
-            results: result_controller.store(),
+            results,
             probes: probe_controller.store(),
             fault_pods,
         },
     ));
     let experiment_loop = experiment_controller
-        .owns(results, watcher::Config::default().any_semantic())
+        .owns_shared_stream(owned_results)
         .watches(
             probes,
             watcher::Config::default().any_semantic(),
@@ -234,7 +244,11 @@ async fn controllers(
         .for_each(|_| futures::future::ready(()));
     tracing::info!("controllers started");
     let both = async move {
-        futures::future::join3(experiment_loop, result_loop, probe_loop).await;
+        // The controllers end on SIGTERM/SIGINT; the watch that feeds them ends with them.
+        tokio::select! {
+            _ = futures::future::join3(experiment_loop, result_loop, probe_loop) => {}
+            _ = result_watch => {}
+        }
     };
     Ok((ctx, both))
 }

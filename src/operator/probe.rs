@@ -140,4 +140,67 @@ mod tests {
         assert_eq!(first.conditions[0].status, "False");
         assert_eq!(first.conditions[0].message, "cannot resolve kind Widget");
     }
+
+    /// A fake API server that records each request's method and path and answers the probe.
+    fn api_server() -> (kube::Client, Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+        use http_body_util::BodyExt;
+        let seen: Arc<std::sync::Mutex<Vec<(String, String)>>> = Arc::default();
+        let log = seen.clone();
+        let service = tower::service_fn(move |req: hyper::Request<kube::client::Body>| {
+            let log = log.clone();
+            async move {
+                log.lock()
+                    .unwrap()
+                    .push((req.method().to_string(), req.uri().path().to_string()));
+                let _ = req.into_body().collect().await;
+                let answer = serde_json::to_vec(&probe(None)).unwrap();
+                Ok::<_, std::convert::Infallible>(hyper::Response::new(kube::client::Body::from(
+                    answer,
+                )))
+            }
+        });
+        (kube::Client::new(service, "shop"), seen)
+    }
+
+    #[tokio::test]
+    async fn the_condition_is_written_once_then_left_alone() {
+        let (client, seen) = api_server();
+        let ctx = Arc::new(Context::for_tests(
+            client,
+            kube::runtime::reflector::store().0,
+        ));
+        let action = reconcile(Arc::new(probe(None)), ctx.clone()).await.unwrap();
+        assert_eq!(action, Action::await_change());
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [(
+                "PATCH".to_string(),
+                "/apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosprobes/up/status"
+                    .to_string()
+            )]
+        );
+        seen.lock().unwrap().clear();
+        let written = ready_status(&probe(None), &Ok(()));
+        reconcile(Arc::new(probe(Some(written))), ctx)
+            .await
+            .unwrap();
+        assert!(
+            seen.lock().unwrap().is_empty(),
+            "{:?}",
+            seen.lock().unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_invalid_probe_is_not_ready_and_looked_at_again() {
+        let (client, _) = api_server();
+        let ctx = Arc::new(Context::for_tests(
+            client,
+            kube::runtime::reflector::store().0,
+        ));
+        let mut bad = probe(None);
+        bad.spec.http.as_mut().unwrap().expected_status = vec!["2xx".into()];
+        let action = reconcile(Arc::new(bad), ctx).await.unwrap();
+        assert_eq!(action, Action::requeue(RECHECK_UNRESOLVED));
+    }
 }
