@@ -141,10 +141,13 @@ mod tests {
         assert_eq!(first.conditions[0].message, "cannot resolve kind Widget");
     }
 
+    /// Each request the fake API server saw: method and path.
+    type Seen = Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
     /// A fake API server that records each request's method and path and answers the probe.
-    fn api_server() -> (kube::Client, Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+    fn api_server() -> (kube::Client, Seen) {
         use http_body_util::BodyExt;
-        let seen: Arc<std::sync::Mutex<Vec<(String, String)>>> = Arc::default();
+        let seen: Seen = Arc::default();
         let log = seen.clone();
         let service = tower::service_fn(move |req: hyper::Request<kube::client::Body>| {
             let log = log.clone();
