@@ -74,14 +74,27 @@ def errors_by_kind(before, after):
     return out
 
 
+def arrivals(work, t0):
+    """When each real experiment arrived (its ADDED event in a watch stamped on the host), by
+    namespace/app."""
+    added = {}
+    for epoch, fields in bench.read_watch(work / "experiments.watch"):
+        if epoch >= t0 and len(fields) >= 3 and fields[0] == "ADDED" and fields[2].startswith("real-"):
+            added.setdefault(f"{fields[1]}/app-{fields[2][len('real-'):]}", epoch)
+    return added
+
+
 def first_deletions(work, t0):
-    """Seconds from T0 to the first deletion of a pod of each app (namespace/app)."""
+    """Seconds from each real experiment's arrival to the first deletion of a pod of its app,
+    by namespace/app."""
+    added = arrivals(work, t0)
     first = {}
     for epoch, fields in bench.read_watch(work / "pods.watch"):
         if epoch < t0 or len(fields) < 4 or not fields[3]:
             continue
         key = f"{fields[1]}/{fields[2]}"
-        first.setdefault(key, epoch - t0)
+        if key in added and key not in first:
+            first[key] = epoch - added[key]
     return first
 
 
@@ -90,22 +103,31 @@ def results(path):
     return data["items"]
 
 
-def run_summary(items, prefix, run_number, t0):
+def run_summary(items, prefix, run_number, since):
+    """Counts, verdicts and seconds to completion (whole seconds, from `since`: a number, or a
+    map of namespace/app to each experiment's arrival)."""
     chosen = [r for r in items if r["metadata"]["name"].startswith(prefix)
               and r["spec"]["runNumber"] == run_number]
     status = [r.get("status", {}) for r in chosen]
     verdicts = {}
     for s in status:
         verdicts[s.get("verdict", "none")] = verdicts.get(s.get("verdict", "none"), 0) + 1
-    to_verdict = [bench.ts(s.get("completionTime")) - t0 for s in status
-                  if s.get("completionTime") and bench.ts(s.get("completionTime"))]
+
+    def start(result):
+        if not isinstance(since, dict):
+            return since
+        app = "app-" + result["spec"]["experimentRef"][len(prefix):]
+        return since.get(f"{result['metadata']['namespace']}/{app}")
+
+    to_verdict = [bench.ts(r["status"]["completionTime"]) - start(r) for r in chosen
+                  if r.get("status", {}).get("completionTime") and start(r) is not None]
     unsettled = sum(1 for s in status for f in s.get("faults", []) for t in f.get("targets", [])
                     if t.get("state") in ("Injecting", "Injected"))
     return {
         "results": len(chosen),
         "terminal": sum(1 for s in status if s.get("phase") in TERMINAL),
         "verdicts": verdicts,
-        "apply_to_completion_s": bench.dist(to_verdict, "s", 1),
+        "to_completion_s": bench.dist(to_verdict, "s", 1),
         "ledger_entries_unreverted": unsettled,
     }
 
@@ -120,7 +142,7 @@ def summarize(work):
     t0 = float(e["runs_t0"])
     first = first_deletions(work, t0)
     end_items = results(work / "results-end.json")
-    runs = run_summary(results(work / "results-runs.json"), "real-", 1, t0)
+    runs = run_summary(results(work / "results-runs.json"), "real-", 1, arrivals(work, t0))
     idle_s = float(e["idle_t1"]) - float(e["idle_t0"])
     requests_runs = diff_total(m["2-idle-end"], m["3-runs-end"], "faultline_kube_requests_total")
     restart_t0 = float(e["restart_t0"])
@@ -190,8 +212,8 @@ def render(summary, common):
         ("apply → first deletion under load", f"p50 {fd.get('p50')} s, p95 {fd.get('p95')} s "
                   f"({fd.get('samples')} apps; {runs['apps_without_a_deletion']} without one)"),
         ("apply → completion under load",
-                  f"p50 {runs['runs']['apply_to_completion_s'].get('p50')} s, "
-                  f"p95 {runs['runs']['apply_to_completion_s'].get('p95')} s; verdicts "
+                  f"p50 {runs['runs']['to_completion_s'].get('p50')} s, "
+                  f"p95 {runs['runs']['to_completion_s'].get('p95')} s; verdicts "
                   f"{runs['runs']['verdicts']}"),
         ("reconcile latency (bucket bounds)", "; ".join(
             f"{c} {v['reconciles']} reconciles, p50 ≤ {v.get('p50_at_most_s')} s, "

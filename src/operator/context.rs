@@ -70,6 +70,9 @@ pub struct Context {
     pub runners: Mutex<HashMap<(String, String), tokio::task::AbortHandle>>,
     /// Entries the backstop could not revert yet, by result namespace/name.
     unreverted: Mutex<HashMap<(String, String), usize>>,
+    /// The experiments' last status writes, by namespace/name: the resourceVersion of the copy
+    /// each was computed from, and the one it produced.
+    status_writes: Mutex<HashMap<(String, String), (String, String)>>,
 }
 
 impl Context {
@@ -96,6 +99,7 @@ impl Context {
             fault_pods: stores.fault_pods,
             runners: Mutex::new(HashMap::new()),
             unreverted: Mutex::new(HashMap::new()),
+            status_writes: Mutex::new(HashMap::new()),
         }
     }
 
@@ -139,6 +143,46 @@ impl Context {
                 "the result and probe caches are not filled yet".into(),
             )),
         }
+    }
+
+    /// Remembers that a status write on `read` produced `written`.
+    pub fn wrote_status(&self, read: &ChaosExperiment, written: &ChaosExperiment) {
+        use kube::ResourceExt;
+        let key = (read.namespace().unwrap_or_default(), read.name_any());
+        let mut writes = self.status_writes.lock().unwrap_or_else(|e| e.into_inner());
+        match (read.resource_version(), written.resource_version()) {
+            (Some(before), Some(after)) => {
+                writes.insert(key, (before, after));
+            }
+            _ => {
+                writes.remove(&key);
+            }
+        }
+    }
+
+    /// True for the very copy a status write of ours was computed from: the cache has not caught
+    /// up with that write yet. Any other copy (ours, or someone else's change) is current.
+    pub fn is_stale(&self, experiment: &ChaosExperiment) -> bool {
+        use kube::ResourceExt;
+        let key = (
+            experiment.namespace().unwrap_or_default(),
+            experiment.name_any(),
+        );
+        let writes = self.status_writes.lock().unwrap_or_else(|e| e.into_inner());
+        writes
+            .get(&key)
+            .is_some_and(|(before, _)| experiment.resource_version().as_ref() == Some(before))
+    }
+
+    /// Forgets an experiment's status writes (it is being deleted).
+    pub fn forget_status_writes(&self, experiment: &ChaosExperiment) {
+        use kube::ResourceExt;
+        let key = (
+            experiment.namespace().unwrap_or_default(),
+            experiment.name_any(),
+        );
+        let mut writes = self.status_writes.lock().unwrap_or_else(|e| e.into_inner());
+        writes.remove(&key);
     }
 
     /// Stops every run driver in flight (this replica stops leading). Their runs stay as

@@ -57,6 +57,11 @@ pub async fn reconcile(experiment: Arc<ChaosExperiment>, ctx: Arc<Context>) -> R
     // Decisions read the result and probe caches: before their first list (a new leader, a
     // restart) an active run would look absent, and concurrencyPolicy Forbid could overlap it.
     ctx.caches_ready().await?;
+    // The copy our last status write was computed from: the write's own event brings the newer
+    // one at once. Deciding on this one would only earn a 409.
+    if ctx.is_stale(&experiment) {
+        return Ok(Action::requeue(Duration::from_millis(500)));
+    }
     let api: Api<ChaosExperiment> = Api::namespaced(ctx.client.clone(), &namespace);
     finalizer(&api, FINALIZER, experiment, |event| async {
         match event {
@@ -275,6 +280,7 @@ async fn apply(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
 
 /// Deletion: stop active runs (their drivers revert), then let the finalizer go.
 async fn cleanup(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
+    ctx.forget_status_writes(experiment);
     // Its score series goes with it, so the gauge's label set stays bounded.
     let _ = ctx.metrics.resilience_score.remove_label_values(&[
         &experiment.namespace().unwrap_or_default(),
@@ -536,12 +542,14 @@ async fn write_status(
         "metadata": {"resourceVersion": experiment.resource_version()},
         "status": status,
     });
-    api.patch_status(
-        &experiment.name_any(),
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
-    )
-    .await?;
+    let written = api
+        .patch_status(
+            &experiment.name_any(),
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await?;
+    ctx.wrote_status(experiment, &written);
     Ok(())
 }
 
@@ -882,5 +890,26 @@ mod tests {
                 .contains("ChaosProbe shop-up does not exist"),
             "{ready}"
         );
+    }
+
+    #[tokio::test]
+    async fn only_the_copy_a_status_write_was_computed_from_is_stale() {
+        let (client, _) = api_server(None, 1);
+        let ctx = context(client, vec![]);
+        let copy = |rv: &str| {
+            let mut e = experiment("cli-1", 1, Some("cli-1"));
+            e.metadata.resource_version = Some(rv.into());
+            e
+        };
+        assert!(!ctx.is_stale(&copy("41")));
+        ctx.wrote_status(&copy("41"), &copy("42"));
+        assert!(
+            ctx.is_stale(&copy("41")),
+            "the copy the write was computed from"
+        );
+        assert!(!ctx.is_stale(&copy("42")), "the copy the write produced");
+        assert!(!ctx.is_stale(&copy("43")), "a later change by someone else");
+        ctx.forget_status_writes(&copy("43"));
+        assert!(!ctx.is_stale(&copy("41")));
     }
 }
