@@ -27,6 +27,11 @@ use super::{
 use crate::api::{ChaosResult, FORCE_CLEANUP_ANNOTATION, RESULT_LABEL, REVERT_FINALIZER};
 
 pub async fn reconcile(result: Arc<ChaosResult>, ctx: Arc<Context>) -> Result<Action> {
+    let _timer = ctx
+        .metrics
+        .reconcile_duration
+        .with_label_values(&["result"])
+        .start_timer();
     let namespace = result.namespace().unwrap_or_default();
     if !ctx.config.watches(&namespace) {
         return Ok(Action::await_change());
