@@ -154,8 +154,8 @@ def summarize(work):
     duplicates = sum(len(v) - len(set(v)) for v in per_experiment.values())
     return {
         "shape": {
-            "pods_on_kwok_nodes": int(e["pods"]), "pods_ready": int(e.get("pods_ready", 0)),
-            "pods_ready_s": int(e.get("pods_ready_s", 0)), "deployments": apps,
+            "pods_on_kwok_nodes": int(e["pods"]), "pods_running": int(e.get("pods_running", 0)),
+            "pods_running_s": int(e.get("pods_running_s", 0)), "deployments": apps,
             "experiments": int(e["experiments"]), "scheduled_experiments": int(e["scheduled"]),
             "dry_run_experiments": apps, "concurrent_real_runs": apps,
             "operator_replicas": 2,
@@ -198,8 +198,8 @@ def render(summary, common):
     errors = {**summary["reconcile_errors_first_leader"], **{
         f"new leader {k}": v for k, v in summary["reconcile_errors_new_leader"].items()}}
     rows = [
-        ("shape", f"{s['pods_ready']} of {s['pods_on_kwok_nodes']} pods Ready on kwok nodes "
-                  f"({s['deployments']} Deployments, Ready after {s['pods_ready_s']} s); "
+        ("shape", f"{s['pods_running']} of {s['pods_on_kwok_nodes']} pods Running on kwok nodes "
+                  f"({s['deployments']} Deployments, Running after {s['pods_running_s']} s); "
                   f"{s['experiments']} experiments: {s['scheduled_experiments']} scheduled "
                   f"(98 % suspended), {s['dry_run_experiments']} dry-run, "
                   f"{s['concurrent_real_runs']} real runs at once; 2 operator replicas"),

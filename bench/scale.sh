@@ -161,8 +161,8 @@ setup() {
 		sleep 5
 	done
 	log "$ready of $PODS pods Running after $((SECONDS - t0)) s"
-	echo "pods_ready=$ready" >> "$WORK/window.env"
-	echo "pods_ready_s=$((SECONDS - t0))" >> "$WORK/window.env"
+	echo "pods_running=$ready" >> "$WORK/window.env"
+	echo "pods_running_s=$((SECONDS - t0))" >> "$WORK/window.env"
 }
 
 apply_rest() { # the scheduled and dry-run experiments, then their dry runs to the end

@@ -218,12 +218,12 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         ),
         (
             "ChaosExperiment",
-            "mode fixed",
+            "mode fixed needs value",
             fault(&[("/target/mode", json!("fixed"))]),
         ),
         (
             "ChaosExperiment",
-            "mode percent",
+            "mode percent needs value between 1 and 100",
             fault(&[
                 ("/target/mode", json!("percent")),
                 ("/target/value", json!(150)),
@@ -231,7 +231,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         ),
         (
             "ChaosExperiment",
-            "name or selector",
+            "target (Deployment, StatefulSet, DaemonSet, ReplicaSet, Node) needs name or selector",
             fault(&[("/target/name", Value::Null)]),
         ),
         (
@@ -277,7 +277,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         ),
         (
             "ChaosProbe",
-            "exactly one of name or selector",
+            "a k8s probe names its object with exactly one of name or selector",
             with(
                 probe(),
                 &[("/spec/k8s/selector", json!({"matchLabels": {"app": "web"}}))],
@@ -290,7 +290,7 @@ fn cases() -> Vec<(&'static str, &'static str, Value)> {
         ),
         (
             "ChaosProbe",
-            "jsonPath",
+            "jsonPath and comparator go together",
             with(
                 probe(),
                 &[
