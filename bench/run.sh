@@ -73,34 +73,9 @@ experiment_yaml() { # experiment_yaml NAME DURATION INTERVAL [NS [APP]]: one pod
 	EOF
 }
 
-# As e2e/operator.sh does, with one replica: these series measure one operator process (its RSS, its
-# requests, its restart), which a standby replica would only blur.
-install_operator() {
-	kubectl get namespace "$OPERATOR_NS" >/dev/null 2>&1 || kubectl create namespace "$OPERATOR_NS" >/dev/null
-	helm upgrade --install faultline "$REPO_ROOT/charts/faultline" -n "$OPERATOR_NS" \
-		--set image.repository=localhost/faultline --set image.tag="$FAULTLINE_VERSION" --set replicaCount=1 \
-		--wait --timeout 120s >/dev/null || {
-		kubectl -n "$OPERATOR_NS" describe pods | tail -20
-		echo "helm install failed" >&2; return 1
-	}
-	# A new image under the same tag needs new pods.
-	kubectl -n "$OPERATOR_NS" rollout restart deployment -l app.kubernetes.io/name=faultline >/dev/null
-	kubectl -n "$OPERATOR_NS" rollout status deployment -l app.kubernetes.io/name=faultline --timeout=120s >/dev/null
-}
-
 operator_pod() { # prints "UID RESTARTS LAST_TERMINATION_REASON" of the live operator pod
 	kubectl -n "$OPERATOR_NS" get pods -l "$OPERATOR_PODS" -o jsonpath='{range .items[*]}{.metadata.deletionTimestamp}|{.metadata.uid} {.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].lastState.terminated.reason}{"\n"}{end}' |
 		awk -F'|' '$1 == "" {print $2; exit}'
-}
-
-operator_pid() { # the host pid of the live operator pod's `faultline operator` process
-	local uid pid
-	uid=$(operator_pod | cut -d' ' -f1)
-	[ -n "$uid" ] || return 1
-	for pid in $(pgrep -f '^/faultline operator'); do
-		grep -qE "pod(${uid}|${uid//-/_})" "/proc/$pid/cgroup" 2>/dev/null && { echo "$pid"; return 0; }
-	done
-	return 1
 }
 
 scrape() { curl -s --max-time 5 "$METRICS_URL" -o "$1" || : > "$1"; }
@@ -136,7 +111,7 @@ wait_terminal() { # wait_terminal NS RESULT WATCH_FILE SECONDS: prints the termi
 
 start_sampler() { # start_sampler OUT: samples the operator process into OUT; sets SAMPLER
 	local pid
-	pid=$(operator_pid) || { log "the operator process was not found on this host"; return 1; }
+	pid=$(operator_pid "$(leader_pod)") || { log "the operator process was not found on this host"; return 1; }
 	python3 "$BENCH/bench.py" sample "$pid" "$1" 0.5 &
 	SAMPLER=$!
 	PIDS+=("$SAMPLER")
@@ -270,7 +245,9 @@ load_phase() { # CONCURRENT experiments at once, each against its own 1-replica 
 helm status faultline -n "$OPERATOR_NS" >/dev/null 2>&1 || RELEASE_EXISTED=0
 kubectl get namespace "$OPERATOR_NS" >/dev/null 2>&1 || OPERATOR_NS_EXISTED=0
 log "installing the operator (Helm, as e2e/operator.sh does)"
-install_operator || die "cannot install the operator"
+# One replica: these series measure one operator process (its RSS, its requests, its restart),
+# which a standby replica would only blur.
+install_operator --set replicaCount=1 || die "cannot install the operator"
 METRICS_URL="http://$(kubectl -n "$OPERATOR_NS" get service faultline-metrics -o jsonpath='{.spec.clusterIP}'):8080/metrics"
 {
 	echo "version=$FAULTLINE_VERSION"

@@ -136,6 +136,19 @@ wait_result() { # wait_result NS RESULT [SECONDS]: waits for a terminal phase, p
 	return 1
 }
 
+# wait_for DESCRIPTION SECONDS 'SHELL CONDITION' ['SHOW ON TIMEOUT']: evaluates the condition every
+# 0.5 s until it holds; on timeout shows the fourth argument, or the tier's `context` if it has one.
+wait_for() {
+	local what=$1 deadline=$((SECONDS + $2)) condition=$3
+	until eval "$condition" >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || {
+			if [ -n "${4:-}" ]; then eval "$4"; elif declare -F context >/dev/null; then context; fi
+			fail "timed out waiting for: $what"
+		}
+		sleep 0.5
+	done
+}
+
 field() { kubectl -n "$1" get "$2" "$3" -o jsonpath="$4"; }
 
 show() { kubectl -n "$1" get chaosresult "$2" -o yaml | sed -n '/^status:/,$p'; }

@@ -19,14 +19,6 @@ context() {
 	kubectl -n "$NS" get events --sort-by=.lastTimestamp | tail -n 15
 }
 
-wait_for() { # wait_for DESCRIPTION SECONDS 'SHELL CONDITION'
-	local what=$1 deadline=$((SECONDS + $2)) condition=$3
-	until eval "$condition" >/dev/null 2>&1; do
-		[ $SECONDS -lt $deadline ] || { context; fail "timed out waiting for: $what"; }
-		sleep 0.5
-	done
-}
-
 pod_of() { kubectl -n "$1" get pods -l "app=$2" -o jsonpath='{.items[0].metadata.name}'; }
 pod_ip() { kubectl -n "$1" get pods -l "app=$2" -o jsonpath='{.items[0].status.podIP}'; }
 

@@ -234,10 +234,17 @@ test_p_leader_failover_mid_run() {
 	standby=$(kubectl -n "$OPERATOR_NS" get pods -l app.kubernetes.io/component=operator -o name | sed 's#pod/##' | grep -vx "$leader" | head -1)
 	[ -n "$standby" ] || fail "no second replica"
 	lease=$(field "$OPERATOR_NS" lease faultline-operator '{.spec.leaseDurationSeconds}')
-	[ "$(operator_get "$leader" /readyz)" = "ok: leader" ] || fail "the leader's /readyz: $(operator_get "$leader" /readyz)"
-	operator_get "$standby" /readyz | grep -q '^ok: standby' || fail "the standby's /readyz: $(operator_get "$standby" /readyz)"
-	operator_get "$leader" /metrics | grep -qx 'faultline_leader 1' || fail "faultline_leader is not 1 on the leader"
-	operator_get "$standby" /metrics | grep -qx 'faultline_leader 0' || fail "faultline_leader is not 0 on the standby"
+	# Each body is read whole before it is matched: `kubectl | grep -q` under pipefail fails when grep
+	# stops reading before kubectl has written everything (CI saw it on /metrics).
+	local body
+	body=$(operator_get "$leader" /readyz)
+	[ "$body" = "ok: leader" ] || fail "the leader's /readyz: $body"
+	body=$(operator_get "$standby" /readyz)
+	[[ $body == "ok: standby"* ]] || fail "the standby's /readyz: $body"
+	body=$(operator_get "$leader" /metrics)
+	grep -qx 'faultline_leader 1' <<< "$body" || fail "faultline_leader is not 1 on the leader: $(grep '^faultline_leader' <<< "$body")"
+	body=$(operator_get "$standby" /metrics)
+	grep -qx 'faultline_leader 0' <<< "$body" || fail "faultline_leader is not 0 on the standby: $(grep '^faultline_leader' <<< "$body")"
 	experiment "$ns" failover "$(sed -e 's/duration: 15s/duration: 25s/' -e "s/@NS@/$ns/" <<< "$POD_DELETE")" || fail "experiment rejected"
 	wait_running "$ns" failover-1
 	sleep 3
@@ -318,6 +325,55 @@ test_q_probe_and_experiment_readiness() {
 	spec: {type: http, http: {url: "http://web.$ns.svc.cluster.local/health"}}
 	EOF
 	kubectl -n "$ns" wait --for=condition=Ready chaosexperiment/uses --timeout=30s >/dev/null || fail "the experiment did not become Ready once its probe existed"
+}
+
+# One malformed ChaosExperiment (written while its CRD was looser, as after a downgrade) stops
+# nothing: the watch passes it over with a Warning Event that says what is wrong, the other
+# experiments run, and a new leader's first list, which holds it, is read all the same.
+test_r_a_malformed_object_stops_nothing() {
+	new_namespace e2e-malformed opt-in; local ns=$NS
+	deploy_app "$ns" 2
+	local crd=chaosexperiments.chaos.faultline.dev
+	kubectl patch crd "$crd" --type=json -p '[{"op": "replace", "path": "/spec/versions/0/schema/openAPIV3Schema",
+		"value": {"type": "object", "properties": {"spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+		"status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}}]' >/dev/null || fail "cannot loosen the CRD"
+	local created=1
+	kubectl -n "$ns" create -f - >/dev/null <<-EOF || created=0
+	apiVersion: chaos.faultline.dev/v1alpha1
+	kind: ChaosExperiment
+	metadata: {name: broken}
+	spec: {faults: "not a list"}
+	EOF
+	kubectl apply --server-side --force-conflicts -f "$REPO_ROOT/crds/faultline.yaml" >/dev/null || fail "cannot restore the CRDs"
+	[ $created = 1 ] || fail "the loosened CRD refused the malformed experiment"
+	local short="  faults:
+  - name: kill
+    type: pod-delete
+    duration: 2s
+    target: {kind: Deployment, name: web, mode: one}
+    probes:
+    - {name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {minReady: 1}}}}"
+	experiment "$ns" good "$short" >/dev/null || fail "experiment rejected"
+	local phase; phase=$(wait_result "$ns" good-1 90) || fail "beside a malformed experiment: $phase"
+	[ "$phase" = Completed ] || fail "phase $phase beside a malformed experiment"
+	wait_for "an InvalidObject event on the malformed experiment" 30 \
+		"kubectl -n $ns get events --field-selector reason=InvalidObject,involvedObject.name=broken -o jsonpath='{.items[*].message}' | grep -q 'Expected a sequence'"
+	# A new leader lists every experiment at start, the malformed one among them.
+	local leader; leader=$(leader_pod)
+	kubectl -n "$OPERATOR_NS" delete pod "$leader" --wait=false >/dev/null
+	local deadline=$((SECONDS + 30))
+	until [ "$(leader_pod)" != "$leader" ] && [ -n "$(leader_pod)" ]; do
+		[ $SECONDS -lt $deadline ] || fail "no new leader within 30 s"
+		sleep 0.2
+	done
+	wait_leader 60 || fail "no running leader"
+	experiment "$ns" after "$short" >/dev/null || fail "experiment rejected"
+	phase=$(wait_result "$ns" after-1 90) || fail "after a new leader listed a malformed experiment: $phase"
+	[ "$phase" = Completed ] || fail "phase $phase after a new leader listed a malformed experiment"
+	local metrics; metrics=$(leader_metrics)
+	grep -E '^faultline_invalid_objects_total\{kind="ChaosExperiment"\} [1-9]' <<< "$metrics" >/dev/null ||
+		fail "faultline_invalid_objects_total does not count it: $(grep '^faultline_invalid' <<< "$metrics")"
+	kubectl -n "$ns" delete chaosexperiment broken --timeout=30s >/dev/null || fail "the malformed experiment cannot be deleted"
 }
 
 test_g_schedule_produces_pruned_results() {
@@ -608,7 +664,7 @@ for t in a_healthy_service_passes b_fragile_service_fails c_stop_skips_the_rest 
 	e_isolation_without_opt_in f_operator_loss_mid_run g_schedule_produces_pruned_results h_timeout_ends_the_run \
 	i_probe_types_modes_and_parallel_faults j_dry_run_touches_nothing k_packaging_lints_and_renders \
 	l_failed_steady_state_injects_nothing m_deleting_the_experiment_aborts_the_run n_stop_on_failure_ends_the_run \
-	o_queue_timeout p_leader_failover_mid_run q_probe_and_experiment_readiness; do
+	o_queue_timeout p_leader_failover_mid_run q_probe_and_experiment_readiness r_a_malformed_object_stops_nothing; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done

@@ -23,16 +23,6 @@ context() { # what a timed-out wait shows: the test namespace's pods, results an
 replicas() { kubectl -n "$1" get deployment "$2" -o jsonpath='{.spec.replicas}'; }
 node_field() { kubectl get node "$1" -o jsonpath="$2"; }
 
-# wait_for DESCRIPTION SECONDS 'SHELL CONDITION' ['SHOW ON TIMEOUT']: evaluates the condition every
-# 0.5 s until it holds
-wait_for() {
-	local what=$1 deadline=$((SECONDS + $2)) condition=$3
-	until eval "$condition" >/dev/null 2>&1; do
-		[ $SECONDS -lt $deadline ] || { eval "${4:-context}"; fail "timed out waiting for: $what"; }
-		sleep 0.5
-	done
-}
-
 # ledger_state NS RESULT FAULT: the states of the fault's ledger entries, space-separated
 ledger_state() {
 	kubectl -n "$1" get chaosresult "$2" \

@@ -318,6 +318,16 @@ impl TargetRecord {
     }
 }
 
+/// A fault pod's own report of its end.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultPodExit {
+    pub time: Time,
+    /// Why the fault failed (its termination message too); absent when it succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// One fault of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -349,6 +359,11 @@ pub struct FaultStatus {
     /// The ledger of this fault's changes, written by its fault pod.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<TargetRecord>,
+    /// How the fault pod ended, in its own words: written with the ledger, after its reverts
+    /// and just before it exits, so the run goes on without waiting for the kubelet to report
+    /// the container terminated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_exit: Option<FaultPodExit>,
     /// The fault's own probes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "probe_statuses_schema")]

@@ -107,6 +107,7 @@ mod tests {
             message: None,
             injection_failed: false,
             targets: vec![],
+            pod_exit: None,
             probes: vec![],
         }
     }

@@ -295,11 +295,16 @@ pub async fn run(
     let outcome = hold.inject_and_hold(&mut ledger, stop).await;
     // Whatever happened above, everything recorded is reverted before the pod exits.
     let failures = revert_pending(&mut ledger, executor.as_ref(), BY_FAULT_POD, 3).await;
-    let report = outcome?;
-    if !failures.is_empty() {
-        return Err(FaultError::RevertFailed(failures));
+    let outcome = match outcome {
+        Ok(_) if !failures.is_empty() => Err(FaultError::RevertFailed(failures)),
+        outcome => outcome,
+    };
+    // Best effort: without it the driver learns the end from the kubelet, a second or so later.
+    let error = outcome.as_ref().err().map(ToString::to_string);
+    if let Err(err) = ledger.finish(error).await {
+        tracing::warn!(%err, "cannot record the fault pod's end in the ledger");
     }
-    Ok(report)
+    outcome
 }
 
 /// `fault_name`'s spec in `result`, checked to be of `fault_type`.

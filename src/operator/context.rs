@@ -68,6 +68,8 @@ pub struct Context {
     pub fault_pods: Store<Pod>,
     /// The run drivers in flight, by result namespace/name.
     pub runners: Mutex<HashMap<(String, String), tokio::task::AbortHandle>>,
+    /// What wakes each driver when its result or fault pod changes.
+    pub wakers: Arc<super::wake::Wakers>,
     /// Entries the backstop could not revert yet, by result namespace/name.
     unreverted: Mutex<HashMap<(String, String), usize>>,
     /// The experiments' last status writes, by namespace/name: the resourceVersion of the copy
@@ -98,6 +100,7 @@ impl Context {
             probes: stores.probes,
             fault_pods: stores.fault_pods,
             runners: Mutex::new(HashMap::new()),
+            wakers: Arc::default(),
             unreverted: Mutex::new(HashMap::new()),
             status_writes: Mutex::new(HashMap::new()),
         }
@@ -130,8 +133,8 @@ impl Context {
         )
     }
 
-    /// Waits until the result and probe caches hold their first list; a conflict-kind error
-    /// (read again soon) if that takes over 30 s.
+    /// Waits until the result and probe caches hold their first list; a transient error (retried
+    /// with backoff) if that takes over 30 s.
     pub async fn caches_ready(&self) -> Result<(), super::error::Error> {
         let both = futures::future::join(
             self.results.wait_until_ready(),
@@ -139,7 +142,7 @@ impl Context {
         );
         match tokio::time::timeout(std::time::Duration::from_secs(30), both).await {
             Ok((Ok(()), Ok(()))) => Ok(()),
-            _ => Err(super::error::Error::Conflict(
+            _ => Err(super::error::Error::NotReady(
                 "the result and probe caches are not filled yet".into(),
             )),
         }
@@ -199,6 +202,7 @@ impl Context {
         let mut runners = self.runners.lock().unwrap_or_else(|e| e.into_inner());
         if runners.get(key).is_some_and(|handle| handle.id() == id) {
             runners.remove(key);
+            self.wakers.forget(key);
         }
     }
 

@@ -1,5 +1,8 @@
 //! The operator layer's errors, sorted into kinds for `error_policy` and the metrics.
 
+use std::time::Duration;
+
+use kube::runtime::controller::Action;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -20,6 +23,9 @@ pub enum Error {
     /// A write lost a race with another (a stale cached copy, a name already taken); read again.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Something the reconcile needs is not there yet (a watch cache still filling); retry.
+    #[error("not ready: {0}")]
+    NotReady(String),
 }
 
 impl From<kube::Error> for Error {
@@ -61,6 +67,7 @@ impl Error {
             Error::InvalidSpec(_) => ErrorKind::InvalidSpec,
             Error::RevertPending(_) => ErrorKind::RevertPending,
             Error::Conflict(_) => ErrorKind::Conflict,
+            Error::NotReady(_) => ErrorKind::Transient,
             Error::Kube(kube::Error::Api(status)) if status.code == 409 => ErrorKind::Conflict,
             Error::Kube(kube::Error::Api(status)) if status.code == 429 || status.code >= 500 => {
                 ErrorKind::Transient
@@ -79,3 +86,30 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The requeue of a failed reconcile of `controller` ("experiment", "probe"), counted in
+/// `faultline_reconcile_errors_total` by kind: a conflict is read again soon, a transient error
+/// backs off with jitter, an invalid spec waits for a change.
+pub fn requeue(controller: &str, error: &Error, metrics: &super::metrics::Metrics) -> Action {
+    let kind = error.kind();
+    metrics
+        .reconcile_errors
+        .with_label_values(&[controller, kind.as_str()])
+        .inc();
+    if kind == ErrorKind::Conflict {
+        tracing::debug!(%error, controller, "reconcile lost a race; reading it again");
+    } else {
+        tracing::warn!(%error, controller, kind = kind.as_str(), "reconcile failed");
+    }
+    match kind {
+        ErrorKind::InvalidSpec => Action::await_change(),
+        // The watch brings the newer copy; read it again soon.
+        ErrorKind::Conflict => {
+            Action::requeue(Duration::from_millis(200 + rand::random_range(0..800)))
+        }
+        ErrorKind::Transient => {
+            Action::requeue(Duration::from_millis(2000 + rand::random_range(0..3000)))
+        }
+        ErrorKind::Other | ErrorKind::RevertPending => Action::requeue(Duration::from_secs(10)),
+    }
+}

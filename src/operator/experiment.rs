@@ -75,29 +75,7 @@ pub async fn reconcile(experiment: Arc<ChaosExperiment>, ctx: Arc<Context>) -> R
 
 /// Sorts reconcile errors into kinds: invalid specs wait, transient errors back off.
 pub fn error_policy(_experiment: Arc<ChaosExperiment>, error: &Error, ctx: Arc<Context>) -> Action {
-    let kind = error.kind();
-    ctx.metrics
-        .reconcile_errors
-        .with_label_values(&["experiment", kind.as_str()])
-        .inc();
-    if kind == super::error::ErrorKind::Conflict {
-        tracing::debug!(%error, "experiment reconcile lost a race; reading it again");
-    } else {
-        tracing::warn!(%error, kind = kind.as_str(), "experiment reconcile failed");
-    }
-    match kind {
-        super::error::ErrorKind::InvalidSpec => Action::await_change(),
-        // The watch brings the newer copy; read it again soon.
-        super::error::ErrorKind::Conflict => {
-            Action::requeue(Duration::from_millis(200 + rand::random_range(0..800)))
-        }
-        super::error::ErrorKind::Transient => {
-            Action::requeue(Duration::from_millis(2000 + rand::random_range(0..3000)))
-        }
-        super::error::ErrorKind::Other | super::error::ErrorKind::RevertPending => {
-            Action::requeue(Duration::from_secs(10))
-        }
-    }
+    super::error::requeue("experiment", error, &ctx.metrics)
 }
 
 /// The experiment's results, from the watch cache (no API request). A result created a moment

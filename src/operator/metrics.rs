@@ -39,16 +39,45 @@ pub struct Metrics {
     pub kube_requests: IntCounterVec,
     /// 1 on the replica that holds the leader Lease, 0 on the others.
     pub leader: IntGauge,
+    /// Objects a watch could not parse, by kind (see [`super::guard`]).
+    pub invalid_objects: IntCounterVec,
+}
+
+/// Registers `collector` in `registry` and returns it.
+fn registered<C: prometheus::core::Collector + Clone + 'static>(
+    registry: &Registry,
+    collector: C,
+) -> C {
+    registry
+        .register(Box::new(collector.clone()))
+        .expect("metric registered once");
+    collector
 }
 
 impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
-        let runs = IntCounterVec::new(
-            Opts::new("faultline_runs_total", "Finished chaos runs by verdict"),
+        let counters = |name: &str, help: &str, labels: &[&str]| {
+            let vec = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registered(&registry, vec)
+        };
+        let gauge = |name: &str, help: &str| {
+            registered(&registry, IntGauge::new(name, help).expect("valid metric"))
+        };
+        let leader = gauge(
+            "faultline_leader",
+            "1 if this replica holds the leader Lease and runs the controllers, else 0",
+        );
+        let kube_requests = counters(
+            "faultline_kube_requests_total",
+            "Requests the operator sent to the Kubernetes API, by HTTP verb",
+            &["verb"],
+        );
+        let runs = counters(
+            "faultline_runs_total",
+            "Finished chaos runs by verdict",
             &["verdict"],
-        )
-        .expect("valid metric");
+        );
         let resilience_score = GaugeVec::new(
             Opts::new(
                 "faultline_resilience_score",
@@ -57,45 +86,34 @@ impl Metrics {
             &["namespace", "experiment"],
         )
         .expect("valid metric");
-        let injections = IntCounterVec::new(
-            Opts::new(
-                "faultline_fault_injections_total",
-                "Fault injections by fault type and outcome",
-            ),
+        let injections = counters(
+            "faultline_fault_injections_total",
+            "Fault injections by fault type and outcome",
             &["type", "outcome"],
-        )
-        .expect("valid metric");
-        let reverts = IntCounterVec::new(
-            Opts::new(
-                "faultline_fault_reverts_total",
-                "Fault reverts by fault type and outcome",
-            ),
+        );
+        let reverts = counters(
+            "faultline_fault_reverts_total",
+            "Fault reverts by fault type and outcome",
             &["type", "outcome"],
-        )
-        .expect("valid metric");
-        let probe_checks = IntCounterVec::new(
-            Opts::new(
-                "faultline_probe_checks_total",
-                "Probe checks by probe type, mode and outcome",
-            ),
+        );
+        let probe_checks = counters(
+            "faultline_probe_checks_total",
+            "Probe checks by probe type, mode and outcome",
             &["type", "mode", "outcome"],
-        )
-        .expect("valid metric");
-        let active_injections = IntGauge::new(
+        );
+        let active_injections = gauge(
             "faultline_active_injections",
             "Ledger entries injected and not yet reverted, across every ChaosResult",
-        )
-        .expect("valid metric");
+        );
         let results = IntGaugeVec::new(
             Opts::new("faultline_results", "ChaosResults by phase"),
             &["phase"],
         )
         .expect("valid metric");
-        let unreverted_injections = IntGauge::new(
+        let unreverted_injections = gauge(
             "faultline_unreverted_injections",
             "Injected changes whose revert keeps failing; each is listed in its result's Reverted condition",
-        )
-        .expect("valid metric");
+        );
         let reconcile_duration = HistogramVec::new(
             HistogramOpts::new(
                 "faultline_reconcile_duration_seconds",
@@ -105,58 +123,30 @@ impl Metrics {
             &["controller"],
         )
         .expect("valid metric");
-        let reconcile_errors = IntCounterVec::new(
-            Opts::new(
-                "faultline_reconcile_errors_total",
-                "Reconcile errors by controller and error kind",
-            ),
+        let reconcile_errors = counters(
+            "faultline_reconcile_errors_total",
+            "Reconcile errors by controller and error kind",
             &["controller", "kind"],
-        )
-        .expect("valid metric");
-        let kube_requests = IntCounterVec::new(
-            Opts::new(
-                "faultline_kube_requests_total",
-                "Requests the operator sent to the Kubernetes API, by HTTP verb",
-            ),
-            &["verb"],
-        )
-        .expect("valid metric");
-        let leader = IntGauge::new(
-            "faultline_leader",
-            "1 if this replica holds the leader Lease and runs the controllers, else 0",
-        )
-        .expect("valid metric");
-        for collector in [
-            Box::new(leader.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(kube_requests.clone()),
-            Box::new(runs.clone()),
-            Box::new(resilience_score.clone()),
-            Box::new(injections.clone()),
-            Box::new(reverts.clone()),
-            Box::new(probe_checks.clone()),
-            Box::new(active_injections.clone()),
-            Box::new(results.clone()),
-            Box::new(unreverted_injections.clone()),
-            Box::new(reconcile_duration.clone()),
-            Box::new(reconcile_errors.clone()),
-        ] {
-            registry
-                .register(collector)
-                .expect("metric registered once");
-        }
+        );
+        let invalid_objects = counters(
+            "faultline_invalid_objects_total",
+            "Objects read from a watch that could not be parsed and were ignored, by kind",
+            &["kind"],
+        );
         Metrics {
+            resilience_score: registered(&registry, resilience_score),
+            results: registered(&registry, results),
+            reconcile_duration: registered(&registry, reconcile_duration),
             registry,
             runs,
-            resilience_score,
             injections,
             reverts,
             probe_checks,
             active_injections,
-            results,
             result_cache: OnceLock::new(),
             unreverted_injections,
-            reconcile_duration,
             reconcile_errors,
+            invalid_objects,
             kube_requests,
             leader,
         }

@@ -5,6 +5,7 @@ pub mod backstop;
 pub mod context;
 pub mod error;
 pub mod experiment;
+pub mod guard;
 pub mod http;
 pub mod leader;
 pub mod metrics;
@@ -12,6 +13,7 @@ pub mod pods;
 pub mod probe;
 pub mod result;
 pub mod run;
+pub mod wake;
 
 use std::{sync::Arc, time::Duration};
 
@@ -32,7 +34,7 @@ use thiserror::Error;
 pub use context::{Config, Context, Stores};
 use metrics::Metrics;
 
-use crate::api::{ChaosExperiment, ChaosProbe, ChaosResult};
+use crate::api::ChaosProbe;
 
 /// Why the operator could not start or keep running.
 #[derive(Debug, Error)]
@@ -166,7 +168,14 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     outcome
 }
 
+/// How many changes a shared watch holds for a subscriber that is behind before it waits.
+const SHARED_BUFFER: usize = 1024;
+
 /// The watches, the context and the three controllers, ready to run until SIGTERM/SIGINT.
+///
+/// Each kind is watched once, through [`guard::guarded`], into a shared cache that its
+/// controller and the others follow: a reconcile woken by a change reads that change from the
+/// cache, never an older copy, and one malformed object stops nothing.
 async fn controllers(
     client: kube::Client,
     config: Config,
@@ -175,42 +184,22 @@ async fn controllers(
     if config.label_namespace_privileged {
         label_namespace_privileged(&client, &config.namespace).await;
     }
-    // Fault pods, cached by a reflector: run drivers read their pod from here every tick.
-    let (fault_pods, pod_writer) = reflector::store();
-    let pod_watch = reflector(
-        pod_writer,
-        watcher(
-            Api::<Pod>::all(client.clone()),
-            watcher::Config::default().labels("app.kubernetes.io/component=fault"),
-        ),
-    )
-    .default_backoff()
-    .for_each(|_| futures::future::ready(()));
-    tokio::spawn(pod_watch);
-
-    // One watch of the results feeds the result cache, then both controllers: an experiment
-    // reconcile woken by a result's change reads that change from the cache, never an older copy.
-    let (results, results_writer) = reflector::store_shared::<ChaosResult>(1024);
-    let result_events = results_writer.subscribe().expect("a shared store");
-    let owned_results = results_writer.subscribe().expect("a shared store");
-    let result_watch = watcher(
-        Api::<ChaosResult>::all(client.clone()),
-        watcher::Config::default().any_semantic(),
-    )
-    .default_backoff()
-    .reflect_shared(results_writer)
-    .for_each(|_| futures::future::ready(()));
-    let experiments: Api<ChaosExperiment> = Api::all(client.clone());
-    let probes: Api<ChaosProbe> = Api::all(client.clone());
-    let experiment_controller =
-        Controller::new(experiments, watcher::Config::default().any_semantic());
-    let result_controller = Controller::for_shared_stream(result_events, results.clone());
-    let probe_controller =
-        Controller::new(probes.clone(), watcher::Config::default().any_semantic());
     let kube_config = kube::Config::infer()
         .await
         .map_err(|e| StartError::Client(kube::Error::InferConfig(e)))?;
-    let experiment_store = experiment_controller.store();
+    let (fault_pods, pod_writer) = reflector::store();
+    let (experiments, experiment_writer) = reflector::store_shared(SHARED_BUFFER);
+    let (results, result_writer) = reflector::store_shared(SHARED_BUFFER);
+    let (probes, probe_writer) = reflector::store_shared(SHARED_BUFFER);
+    let subscribe = "a shared store takes subscribers";
+    let experiment_events = experiment_writer.subscribe().expect(subscribe);
+    let (result_events, owned_results, woken_results) = (
+        result_writer.subscribe().expect(subscribe),
+        result_writer.subscribe().expect(subscribe),
+        result_writer.subscribe().expect(subscribe),
+    );
+    let probe_events = probe_writer.subscribe().expect(subscribe);
+    let probe_changes = probe_writer.subscribe().expect(subscribe);
     metrics.observe(results.clone());
     let ctx = Arc::new(Context::new(
         client,
@@ -218,37 +207,99 @@ async fn controllers(
         config,
         metrics,
         Stores {
-            experiments: experiment_store.clone(),
-            results,
-            probes: probe_controller.store(),
+            experiments: experiments.clone(),
+            results: results.clone(),
+            probes: probes.clone(),
             fault_pods,
         },
     ));
-    let experiment_loop = experiment_controller
+    let wakers = ctx.wakers.clone();
+    let watches = futures::future::join4(
+        shared_watch(&ctx, experiment_writer),
+        shared_watch(&ctx, result_writer),
+        shared_watch(&ctx, probe_writer),
+        woken_results.for_each(move |result| {
+            use kube::ResourceExt;
+            wakers.wake(&result.namespace().unwrap_or_default(), &result.name_any());
+            futures::future::ready(())
+        }),
+    );
+    tokio::spawn(fault_pod_watch(&ctx, pod_writer));
+
+    let experiment_loop = Controller::for_shared_stream(experiment_events, experiments.clone())
         .owns_shared_stream(owned_results)
-        .watches(
-            probes,
-            watcher::Config::default().any_semantic(),
-            move |probe: ChaosProbe| experiment::experiments_using(&experiment_store, &probe),
-        )
+        .watches_shared_stream(probe_changes, move |probe: Arc<ChaosProbe>| {
+            experiment::experiments_using(&experiments, &probe)
+        })
         .shutdown_on_signal()
         .run(experiment::reconcile, experiment::error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));
-    let result_loop = result_controller
+    let result_loop = Controller::for_shared_stream(result_events, results)
         .shutdown_on_signal()
         .run(result::reconcile, result::error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));
-    let probe_loop = probe_controller
+    let probe_loop = Controller::for_shared_stream(probe_events, probes)
         .shutdown_on_signal()
         .run(probe::reconcile, probe::error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));
     tracing::info!("controllers started");
-    let both = async move {
-        // The controllers end on SIGTERM/SIGINT; the watch that feeds them ends with them.
+    let all = async move {
+        // The controllers end on SIGTERM/SIGINT; the watches that feed them end with them.
         tokio::select! {
             _ = futures::future::join3(experiment_loop, result_loop, probe_loop) => {}
-            _ = result_watch => {}
+            _ = watches => {}
         }
     };
-    Ok((ctx, both))
+    Ok((ctx, all))
+}
+
+/// The guarded watch of every `K` that feeds `writer`'s shared cache and its subscribers.
+fn shared_watch<K>(
+    ctx: &Context,
+    writer: reflector::store::Writer<K>,
+) -> impl std::future::Future<Output = ()> + use<K>
+where
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let reporter = guard::Reporter {
+        recorder: ctx.recorder.clone(),
+        counter: ctx.metrics.invalid_objects.clone(),
+    };
+    guard::guarded(
+        ctx.client.clone(),
+        watcher::Config::default().any_semantic(),
+        writer.as_reader(),
+        reporter,
+    )
+    .default_backoff()
+    .reflect_shared(writer)
+    .for_each(|_| futures::future::ready(()))
+}
+
+/// Fault pods, cached by a reflector: run drivers read their pod from here, woken by each change.
+fn fault_pod_watch(
+    ctx: &Context,
+    writer: reflector::store::Writer<Pod>,
+) -> impl std::future::Future<Output = ()> + use<> {
+    let wakers = ctx.wakers.clone();
+    reflector(
+        writer,
+        watcher(
+            Api::<Pod>::all(ctx.client.clone()),
+            watcher::Config::default().labels("app.kubernetes.io/component=fault"),
+        ),
+    )
+    .default_backoff()
+    .for_each(move |event| {
+        if let Ok(watcher::Event::Apply(pod) | watcher::Event::Delete(pod)) = event {
+            wakers.wake_for_pod(&pod);
+        }
+        futures::future::ready(())
+    })
 }

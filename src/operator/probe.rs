@@ -88,13 +88,7 @@ pub fn ready_status(probe: &ChaosProbe, verdict: &Result<(), String>) -> ChaosPr
 }
 
 pub fn error_policy(_probe: Arc<ChaosProbe>, error: &Error, ctx: Arc<Context>) -> Action {
-    let kind = error.kind();
-    ctx.metrics
-        .reconcile_errors
-        .with_label_values(&["probe", kind.as_str()])
-        .inc();
-    tracing::warn!(%error, kind = kind.as_str(), "probe reconcile failed");
-    Action::requeue(Duration::from_millis(2000 + rand::random_range(0..3000)))
+    super::error::requeue("probe", error, &ctx.metrics)
 }
 
 #[cfg(test)]

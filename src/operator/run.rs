@@ -59,6 +59,8 @@ struct Run {
     /// added: the parallel fault's pod then applies its ledger into an entry with no type,
     /// status or weight, and the API server refuses it.
     applying: Mutex<()>,
+    /// Notified when the result or its fault pod changes in the caches.
+    wake: Arc<tokio::sync::Notify>,
     namespace: String,
     name: String,
 }
@@ -89,6 +91,7 @@ pub async fn drive(ctx: Arc<Context>, result: ChaosResult) -> Result<()> {
         started,
         status: Mutex::new(status),
         applying: Mutex::new(()),
+        wake: ctx.wakers.register(&namespace, &name),
         result,
         namespace,
         name,
@@ -161,8 +164,10 @@ impl Run {
     async fn flush(&self) -> Result<()> {
         let _in_order = self.applying.lock().await;
         let mut status = self.status.lock().await.clone();
+        // Each fault pod owns its ledger and its exit report.
         for fault in &mut status.faults {
             fault.targets.clear();
+            fault.pod_exit = None;
         }
         // The Reverted condition belongs to the backstop's field manager.
         status.conditions.clear();
@@ -417,6 +422,7 @@ impl Run {
                 message: Some("not executed".into()),
                 injection_failed: false,
                 targets: vec![],
+                pod_exit: None,
                 probes: vec![],
             }),
         }
@@ -559,6 +565,7 @@ impl Run {
             message: None,
             injection_failed: false,
             targets: vec![],
+            pod_exit: None,
             probes: tracker.lock().await.statuses(),
         });
         drop(status);
@@ -757,8 +764,8 @@ impl Run {
         self.event(EventType::Warning, "ProbeFailed", note).await;
     }
 
-    /// Ledger entries the fault pod has written for `fault`, from the watch cache.
-    fn ledger_names(&self, fault: &str) -> Vec<String> {
+    /// `fault`'s status as the watch cache has it, with what its fault pod wrote.
+    fn cached_fault(&self, fault: &str) -> Option<FaultStatus> {
         let key = kube::runtime::reflector::ObjectRef::<ChaosResult>::new(&self.name)
             .within(&self.namespace);
         self.ctx
@@ -766,6 +773,11 @@ impl Run {
             .get(&key)
             .and_then(|r| r.status.clone())
             .and_then(|s| s.faults.into_iter().find(|f| f.name == fault))
+    }
+
+    /// Ledger entries the fault pod has written for `fault`, from the watch cache.
+    fn ledger_names(&self, fault: &str) -> Vec<String> {
+        self.cached_fault(fault)
             .map(|f| {
                 f.targets
                     .into_iter()
@@ -773,6 +785,15 @@ impl Run {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Sleeps until the result or the fault pod changes, or one tick at most (stop requests
+    /// and deadlines are not woken for).
+    async fn nap(&self) {
+        tokio::select! {
+            _ = tokio::time::sleep(TICK) => {}
+            _ = self.wake.notified() => {}
+        }
     }
 
     /// Waits for the fault pod to finish, honouring queueTimeout, stops and the run's timeout.
@@ -791,6 +812,15 @@ impl Run {
         let mut announced_targets = self.ledger_names(fault).len();
         let end = loop {
             self.announce_targets(fault, &mut announced_targets).await;
+            // The first ledger entry is the first injection, often before the kubelet says Running.
+            if !injected && announced_targets > 0 {
+                injected = true;
+                self.mark_injected(fault, pod_name, chaos).await?;
+            }
+            // The fault pod's own report of its end, its reverts done: the kubelet's comes later.
+            if let Some(exit) = self.cached_fault(fault).and_then(|f| f.pod_exit) {
+                break FaultEnd::Finished(exit.error);
+            }
             if let Some(end) = self.should_stop() {
                 terminate_fault_pod(&pods, pod_name).await;
                 break end;
@@ -842,7 +872,7 @@ impl Run {
                 self.flush_probes(fault, tracker).await?;
                 last_flush = tokio::time::Instant::now();
             }
-            tokio::time::sleep(TICK).await;
+            self.nap().await;
         };
         self.count_fault_end(fault, &end).await;
         Ok(end)
@@ -1141,6 +1171,7 @@ mod tests {
             message: None,
             injection_failed: false,
             targets: vec![],
+            pod_exit: None,
             probes,
         };
         ChaosResultStatus {
@@ -1223,6 +1254,7 @@ mod tests {
             started: Timestamp::now(),
             status: Mutex::new(ChaosResultStatus::default()),
             applying: Mutex::new(()),
+            wake: Arc::default(),
             namespace: "shop".into(),
             name: "web-1".into(),
         })
@@ -1246,6 +1278,224 @@ mod tests {
         assert_eq!(seen.len(), 2);
         assert!(seen.iter().all(|(_, others)| *others == 0), "{seen:?}");
         assert_eq!(seen[1].0, ["a", "b"], "{seen:?}");
+    }
+
+    /// A fake API server that records each request's method and path and answers with
+    /// [`a_result`].
+    fn recording_api_server() -> (kube::Client, Arc<std::sync::Mutex<Vec<String>>>) {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let service = tower::service_fn(move |req: hyper::Request<kube::client::Body>| {
+            log.lock()
+                .unwrap()
+                .push(format!("{} {}", req.method(), req.uri().path()));
+            let answer = serde_json::to_vec(&a_result()).unwrap();
+            async move {
+                Ok::<_, std::convert::Infallible>(hyper::Response::new(kube::client::Body::from(
+                    answer,
+                )))
+            }
+        });
+        (kube::Client::new(service, "shop"), seen)
+    }
+
+    #[tokio::test]
+    async fn the_fault_pods_exit_report_ends_the_fault_before_the_kubelet_reports_the_pod() {
+        let (client, seen) = recording_api_server();
+        let mut result = a_result();
+        let mut fault = status_with(vec![]).faults.remove(0);
+        fault.name = "a".into();
+        fault.targets = vec![crate::api::TargetRecord::new(
+            "Pod",
+            "shop",
+            "web-x",
+            crate::api::TargetAction::Deleted,
+        )];
+        fault.pod_exit = Some(crate::api::FaultPodExit {
+            time: now(),
+            error: Some("revert failed, left to the operator: boom".into()),
+        });
+        result.status = Some(ChaosResultStatus {
+            faults: vec![fault],
+            ..ChaosResultStatus::default()
+        });
+        let (store, mut writer) = kube::runtime::reflector::store();
+        writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(result));
+        let run = Arc::new(Run {
+            ctx: Arc::new(Context::for_tests(client, store)),
+            ..Arc::into_inner(run_against(recording_api_server().0)).unwrap()
+        });
+        let at = pods::FaultPodRef {
+            namespace: "shop".into(),
+            name: "web-1-a".into(),
+        };
+        let tracker = Arc::new(Mutex::new(ProbeTracker::new(
+            &[],
+            &status_with(vec![]),
+            "a",
+        )));
+        let (chaos, injected) = tokio::sync::watch::channel(false);
+        let started = tokio::time::Instant::now();
+        let end = run
+            .watch_fault_pod("a", &at, &tracker, &chaos)
+            .await
+            .unwrap();
+        assert!(started.elapsed() < TICK, "ended at once, not a tick later");
+        assert_eq!(
+            end,
+            FaultEnd::Finished(Some("revert failed, left to the operator: boom".into()))
+        );
+        assert!(
+            *injected.borrow(),
+            "the ledger entry marked the fault injected"
+        );
+        // Marking it injected wrote the status and an Event; the pod itself was never read.
+        let seen = seen.lock().unwrap().clone();
+        assert!(seen.iter().all(|r| !r.contains("/pods/")), "{seen:?}");
+        assert!(
+            seen.iter()
+                .any(|r| r == "PATCH /apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosresults/web-1/status"),
+            "{seen:?}"
+        );
+    }
+
+    /// Each request a fake API server saw: "METHOD path" and its JSON body.
+    type Calls = Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>;
+
+    /// A fake API server for a whole drive: the namespace (opted in), status writes and Events
+    /// answer; anything else is a 404. Records each request as "METHOD path" and each status
+    /// write's body.
+    fn cluster_api_server() -> (kube::Client, Calls) {
+        use http_body_util::BodyExt;
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let service = tower::service_fn(move |req: hyper::Request<kube::client::Body>| {
+            let log = log.clone();
+            async move {
+                let call = format!("{} {}", req.method(), req.uri().path());
+                let body = req.into_body().collect().await.unwrap().to_bytes();
+                let body: serde_json::Value =
+                    serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+                log.lock().unwrap().push((call.clone(), body.clone()));
+                let (code, answer) = match call.as_str() {
+                    "GET /api/v1/namespaces/shop" => (
+                        200,
+                        json!({
+                            "apiVersion": "v1", "kind": "Namespace",
+                            "metadata": {"name": "shop", "labels": {"chaos.faultline.dev/allow": "true"}}
+                        }),
+                    ),
+                    "GET /api/v1" => (
+                        200,
+                        json!({
+                            "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "v1",
+                            "resources": [{"name": "configmaps", "singularName": "configmap",
+                                           "namespaced": true, "kind": "ConfigMap", "verbs": ["get"]}]
+                        }),
+                    ),
+                    c if c.ends_with("/status") => (200, json!(a_run_in_flight())),
+                    c if c.contains("/events") => (200, body),
+                    _ => (
+                        404,
+                        json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                                      "reason": "NotFound", "code": 404, "message": "not found"}),
+                    ),
+                };
+                let mut response = hyper::Response::new(kube::client::Body::from(
+                    serde_json::to_vec(&answer).unwrap(),
+                ));
+                *response.status_mut() = hyper::StatusCode::from_u16(code).unwrap();
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        });
+        (kube::Client::new(service, "shop"), seen)
+    }
+
+    /// The operator restarted while fault `kill` ran; its pod has since finished and reported.
+    fn a_run_in_flight() -> ChaosResult {
+        let mut result: ChaosResult = serde_json::from_value(json!({
+            "apiVersion": "chaos.faultline.dev/v1alpha1", "kind": "ChaosResult",
+            "metadata": {"name": "web-1", "namespace": "shop"},
+            "spec": {"experimentRef": "web", "runNumber": 1, "trigger": "create", "experiment": {
+                "faults": [{"name": "kill", "type": "pod-delete",
+                            "target": {"kind": "Deployment", "name": "web"},
+                            "probes": [{"name": "gone", "mode": "EOT", "probe": {"type": "k8s",
+                                "k8s": {"apiVersion": "v1", "kind": "ConfigMap", "name": "old",
+                                        "check": {"state": "Absent"}}}}]}]}},
+            "status": {"phase": "Running", "verdict": "Awaited",
+                       "startTime": "2026-12-03T10:00:00Z",
+                       "faults": [{"name": "kill", "type": "pod-delete", "status": "Running",
+                                   "weight": 1, "pod": "web-1-kill",
+                                   "startTime": "2026-12-03T10:00:01Z"}]}
+        }))
+        .unwrap();
+        let fault = &mut result.status.as_mut().unwrap().faults[0];
+        let mut entry = crate::api::TargetRecord::new(
+            "Pod",
+            "shop",
+            "web-x",
+            crate::api::TargetAction::Deleted,
+        );
+        entry.settle(crate::api::LedgerState::Reverted, "fault-pod", None);
+        fault.targets = vec![entry];
+        fault.pod_exit = Some(crate::api::FaultPodExit {
+            time: now(),
+            error: None,
+        });
+        result
+    }
+
+    #[tokio::test]
+    async fn a_resumed_run_creates_no_second_fault_pod_and_finishes_from_its_status() {
+        let (client, seen) = cluster_api_server();
+        let result = a_run_in_flight();
+        let (store, mut writer) = kube::runtime::reflector::store();
+        writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(result.clone()));
+        let ctx = Arc::new(Context::for_tests(client, store));
+        drive(ctx, result).await.unwrap();
+        let seen = seen.lock().unwrap().clone();
+        let calls: Vec<&str> = seen.iter().map(|(call, _)| call.as_str()).collect();
+        let status =
+            "PATCH /apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosresults/web-1/status";
+        let event = "POST /apis/events.k8s.io/v1/namespaces/shop/events";
+        // The opt-in check; the run marked Running again, as the ledger shows an injection;
+        // FaultReverted; the EOT probe (discovery, then the ConfigMap it expects absent); the
+        // fault's end, the steady state after, the run's end and RunCompleted. No fault pod, no
+        // RBAC, no RunStarted.
+        assert_eq!(
+            calls,
+            [
+                "GET /api/v1/namespaces/shop",
+                status,
+                event,
+                event,
+                "GET /api/v1",
+                "GET /api/v1/namespaces/shop/configmaps/old",
+                status,
+                status,
+                status,
+                event
+            ],
+            "{calls:?}"
+        );
+        let reasons: Vec<&str> = seen
+            .iter()
+            .filter(|(call, _)| call == event)
+            .map(|(_, body)| body["reason"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(reasons, ["FaultInjected", "FaultReverted", "RunCompleted"]);
+        let last = &seen[8].1["status"];
+        assert_eq!(last["phase"], "Completed", "{last}");
+        assert_eq!(
+            last["startTime"], "2026-12-03T10:00:00Z",
+            "the run keeps its start"
+        );
+        let fault = &last["faults"][0];
+        assert_eq!(fault["startTime"], "2026-12-03T10:00:01Z");
+        assert!(
+            fault.get("targets").is_none() && fault.get("podExit").is_none(),
+            "{fault}"
+        );
     }
 
     #[test]
