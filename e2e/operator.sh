@@ -376,6 +376,34 @@ test_r_a_malformed_object_stops_nothing() {
 	kubectl -n "$ns" delete chaosexperiment broken --timeout=30s >/dev/null || fail "the malformed experiment cannot be deleted"
 }
 
+# A leader that cannot renew its Lease steps down before the Lease expires, so a follower never
+# leads beside it: renewals are forbidden (the Role loses `patch`), the manager keeps retrying and
+# would keep saying "leader"; the operator's own watch of the Lease sees no renewal and stops it.
+test_s_a_leader_that_cannot_renew_steps_down() {
+	local role lease leader saved=$OUT/leader-election-role.json
+	role=$(kubectl -n "$OPERATOR_NS" get role -l app.kubernetes.io/name=faultline -o name | grep leader-election) || fail "no leader-election Role"
+	lease=$(field "$OPERATOR_NS" lease faultline-operator '{.spec.leaseDurationSeconds}')
+	wait_leader 60 || fail "no leader to start with"
+	leader=$(leader_pod)
+	kubectl -n "$OPERATOR_NS" get "$role" -o json > "$saved"
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["metadata"].pop("resourceVersion",None)
+for rule in r["rules"]: rule["verbs"]=[v for v in rule["verbs"] if v!="patch"]
+json.dump(r,sys.stdout)' "$saved" | kubectl replace -f - >/dev/null || fail "cannot take patch away"
+	local forbidden_at=$SECONDS stepped=""
+	while [ $((SECONDS - forbidden_at)) -le $((lease + 10)) ]; do
+		[ "$(operator_get "$leader" /readyz 2>/dev/null)" = "ok: leader" ] || { stepped=$((SECONDS - forbidden_at)); break; }
+		sleep 0.5
+	done
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["metadata"].pop("resourceVersion",None); json.dump(r,sys.stdout)' "$saved" |
+		kubectl replace -f - >/dev/null || fail "cannot restore the Role"
+	[ -n "$stepped" ] || fail "$leader still says it leads $((lease + 10)) s after its renewals were forbidden"
+	echo "$leader stopped leading ${stepped}s after its renewals were forbidden (lease duration ${lease}s)"
+	[ "$stepped" -le "$lease" ] || fail "stepped down after ${stepped}s, later than the lease duration ${lease}s"
+	wait_for "the leader's log saying why it stepped down" 30 \
+		"kubectl -n $OPERATOR_NS logs $leader --previous | grep -q 'stepping down before it expires'"
+	wait_leader 90 || fail "no leader once renewals were allowed again"
+}
+
 test_g_schedule_produces_pruned_results() {
 	new_namespace e2e-cron opt-in; local ns=$NS
 	deploy_app "$ns" 2
@@ -664,7 +692,8 @@ for t in a_healthy_service_passes b_fragile_service_fails c_stop_skips_the_rest 
 	e_isolation_without_opt_in f_operator_loss_mid_run g_schedule_produces_pruned_results h_timeout_ends_the_run \
 	i_probe_types_modes_and_parallel_faults j_dry_run_touches_nothing k_packaging_lints_and_renders \
 	l_failed_steady_state_injects_nothing m_deleting_the_experiment_aborts_the_run n_stop_on_failure_ends_the_run \
-	o_queue_timeout p_leader_failover_mid_run q_probe_and_experiment_readiness r_a_malformed_object_stops_nothing; do
+	o_queue_timeout p_leader_failover_mid_run q_probe_and_experiment_readiness r_a_malformed_object_stops_nothing \
+	s_a_leader_that_cannot_renew_steps_down; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done

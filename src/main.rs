@@ -295,6 +295,12 @@ async fn fault_main(args: FaultArgs) -> ExitCode {
     };
     // Registered first: from here on SIGTERM asks for the revert instead of killing the process.
     let stop = terminated();
+    tracing::info!(
+        result = env.result,
+        fault = env.fault,
+        revert,
+        "fault pod started"
+    );
     let requests = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counter = requests.clone();
     let outcome = async {

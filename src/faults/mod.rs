@@ -64,6 +64,15 @@ pub enum FaultError {
     },
     #[error("no injection happened during the whole fault: {0}")]
     NothingInjected(String),
+    /// SIGTERM (the pod deleted or evicted, its node drained, its deadline passed) before the
+    /// duration was over; everything recorded was reverted.
+    #[error(
+        "the fault pod was stopped after {after_seconds} s of its {duration_seconds} s, before the end of the fault; its changes were reverted"
+    )]
+    Interrupted {
+        after_seconds: u64,
+        duration_seconds: u64,
+    },
     /// The fault will not act on this target, and says why (e.g. an HPA owns its replicas).
     #[error("{0}")]
     Refused(String),
@@ -399,7 +408,10 @@ impl Hold<'_> {
                 _ = tokio::time::sleep_until(started + wake) => {}
                 _ = &mut stop => {
                     tracing::info!("stopped before the end of the fault");
-                    break;
+                    return Err(FaultError::Interrupted {
+                        after_seconds: started.elapsed().as_secs(),
+                        duration_seconds: duration.as_secs(),
+                    });
                 }
             }
             if next >= duration {

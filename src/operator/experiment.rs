@@ -136,105 +136,25 @@ async fn apply(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
             request_stop(ctx, result, "spec.stop").await?;
         }
     } else {
-        let requested = experiment
-            .annotations()
-            .get(RUN_REQUESTED_ANNOTATION)
-            .map(String::as_str);
-        let inputs = RunInputs {
-            generation: experiment.metadata.generation.unwrap_or(1),
-            run_generation: status.run_generation,
-            requested,
-            handled_request: status.handled_request.as_deref(),
-            schedule: schedule.as_ref(),
-            suspend: experiment.spec.suspend,
-            concurrency: experiment.spec.concurrency_policy,
-            starting_deadline: experiment
-                .spec
-                .starting_deadline_seconds
-                .map(chrono::Duration::seconds),
-            last_schedule_time: status.last_schedule_time.as_ref().map(to_chrono),
-            created: experiment
-                .metadata
-                .creation_timestamp
-                .as_ref()
-                .map(to_chrono)
-                .unwrap_or(now),
-            active_run: !active.is_empty(),
+        let inputs = run_inputs(
+            experiment,
+            &status,
+            schedule.as_ref(),
+            !active.is_empty(),
             now,
-        };
-        match decide_run(&inputs) {
-            RunDecision::Start {
-                trigger,
-                schedule_tick,
-            } => {
-                // Numbered from the status as read: on a stale copy the name collides with the run
-                // just started, and the 409 finds it to be the same run instead of starting another.
-                let run_number = status.runs + 1;
-                // The request this run answers, recorded on the result so that `faultline run`
-                // finds its own run and never a stale one.
-                let answers = requested.filter(|r| status.handled_request.as_deref() != Some(*r));
-                let result = create_result(ctx, experiment, run_number, trigger, answers).await?;
-                ctx.event(
-                    experiment,
-                    EventType::Normal,
-                    "RunCreated",
-                    format!(
-                        "run {run_number} ({trigger:?}) recorded in ChaosResult {}",
-                        result.name_any()
-                    ),
-                )
-                .await;
-                // A start covers both a pending generation and a pending request, so applying a
-                // changed spec together with the annotation (as `faultline run -f` does) runs once.
-                new_status.runs = run_number;
-                new_status.run_generation = experiment.metadata.generation;
-                if requested.is_some() {
-                    new_status.handled_request = requested.map(str::to_string);
-                }
-                if let Some(tick) = schedule_tick {
-                    new_status.last_schedule_time = Some(from_chrono(tick));
-                }
-                results.push(result);
-                requeue = Some(Duration::from_secs(30));
-            }
-            RunDecision::ReplaceActive { .. } => {
-                for result in &active {
-                    request_stop(ctx, result, "concurrencyPolicy Replace").await?;
-                }
-                requeue = Some(Duration::from_secs(2));
-            }
-            RunDecision::SkipTick { schedule_tick } => {
-                ctx.event(
-                    experiment,
-                    EventType::Normal,
-                    "ScheduleSkipped",
-                    format!(
-                        "a run is still active at {schedule_tick} and concurrencyPolicy is Forbid"
-                    ),
-                )
-                .await;
-                new_status.last_schedule_time = Some(from_chrono(schedule_tick));
-            }
-            RunDecision::MissTick { schedule_tick } => {
-                ctx.event(
-                    experiment,
-                    EventType::Warning,
-                    "ScheduleMissed",
-                    format!(
-                        "the tick at {schedule_tick} was not acted on within startingDeadlineSeconds {}; no run for it",
-                        experiment.spec.starting_deadline_seconds.unwrap_or_default()
-                    ),
-                )
-                .await;
-                new_status.last_schedule_time = Some(from_chrono(schedule_tick));
-            }
-            RunDecision::Nothing { next_check } => {
-                if let Some(next) = next_check {
-                    let wait = (next - now).to_std().unwrap_or(Duration::from_secs(1));
-                    requeue = Some(requeue.map_or(wait, |r| r.min(wait)));
-                }
-            }
-        }
+        );
+        let decision = decide_run(&inputs);
+        let started = enact(
+            ctx,
+            experiment,
+            decision,
+            &active,
+            &mut new_status,
+            &mut requeue,
+            now,
+        )
+        .await?;
+        results.extend(started);
         // Nothing new to do for this generation once it has a run (or a schedule).
         if new_status.run_generation.is_none() && schedule.is_some() {
             new_status.run_generation = experiment.metadata.generation;
@@ -254,6 +174,123 @@ async fn apply(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
     let problem = probe_problem(ctx, experiment);
     write_status(ctx, experiment, &results, &new_status, problem).await?;
     Ok(requeue.map_or_else(Action::await_change, Action::requeue))
+}
+
+/// What [`decide_run`] weighs, read from the experiment and its status as they are now.
+fn run_inputs<'a>(
+    experiment: &'a ChaosExperiment,
+    status: &'a ChaosExperimentStatus,
+    schedule: Option<&'a crate::domain::schedule::Schedule>,
+    active_run: bool,
+    now: DateTime<Utc>,
+) -> RunInputs<'a> {
+    RunInputs {
+        generation: experiment.metadata.generation.unwrap_or(1),
+        run_generation: status.run_generation,
+        requested: requested_run(experiment),
+        handled_request: status.handled_request.as_deref(),
+        schedule,
+        suspend: experiment.spec.suspend,
+        concurrency: experiment.spec.concurrency_policy,
+        starting_deadline: experiment
+            .spec
+            .starting_deadline_seconds
+            .map(chrono::Duration::seconds),
+        last_schedule_time: status.last_schedule_time.as_ref().map(to_chrono),
+        created: experiment
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map(to_chrono)
+            .unwrap_or(now),
+        active_run,
+        now,
+    }
+}
+
+/// The run request annotation (`faultline run`), if any.
+fn requested_run(experiment: &ChaosExperiment) -> Option<&str> {
+    experiment
+        .annotations()
+        .get(RUN_REQUESTED_ANNOTATION)
+        .map(String::as_str)
+}
+
+/// Carries out `decision`: records a new run (returned), asks active runs to stop, or notes a
+/// skipped or missed schedule tick. `status` is the status to write, as read until now.
+async fn enact(
+    ctx: &Context,
+    experiment: &ChaosExperiment,
+    decision: RunDecision,
+    active: &[&ChaosResult],
+    status: &mut ChaosExperimentStatus,
+    requeue: &mut Option<Duration>,
+    now: DateTime<Utc>,
+) -> Result<Option<ChaosResult>> {
+    let event =
+        |type_, reason: &'static str, note: String| ctx.event(experiment, type_, reason, note);
+    match decision {
+        RunDecision::Start {
+            trigger,
+            schedule_tick,
+        } => {
+            // Numbered from the status as read: on a stale copy the name collides with the run
+            // just started, and the 409 finds it to be the same run instead of starting another.
+            let run_number = status.runs + 1;
+            // The request this run answers, recorded on the result so that `faultline run`
+            // finds its own run and never a stale one.
+            let requested = requested_run(experiment);
+            let answers = requested.filter(|r| status.handled_request.as_deref() != Some(*r));
+            let result = create_result(ctx, experiment, run_number, trigger, answers).await?;
+            let note = format!(
+                "run {run_number} ({trigger:?}) recorded in ChaosResult {}",
+                result.name_any()
+            );
+            event(EventType::Normal, "RunCreated", note).await;
+            // A start covers both a pending generation and a pending request, so applying a
+            // changed spec together with the annotation (as `faultline run -f` does) runs once.
+            status.runs = run_number;
+            status.run_generation = experiment.metadata.generation;
+            if requested.is_some() {
+                status.handled_request = requested.map(str::to_string);
+            }
+            if let Some(tick) = schedule_tick {
+                status.last_schedule_time = Some(from_chrono(tick));
+            }
+            *requeue = Some(Duration::from_secs(30));
+            return Ok(Some(result));
+        }
+        RunDecision::ReplaceActive { .. } => {
+            for result in active {
+                request_stop(ctx, result, "concurrencyPolicy Replace").await?;
+            }
+            *requeue = Some(Duration::from_secs(2));
+        }
+        RunDecision::SkipTick { schedule_tick } => {
+            let note =
+                format!("a run is still active at {schedule_tick} and concurrencyPolicy is Forbid");
+            event(EventType::Normal, "ScheduleSkipped", note).await;
+            status.last_schedule_time = Some(from_chrono(schedule_tick));
+        }
+        RunDecision::MissTick { schedule_tick } => {
+            let note = format!(
+                "the tick at {schedule_tick} was not acted on within startingDeadlineSeconds {}; no run for it",
+                experiment
+                    .spec
+                    .starting_deadline_seconds
+                    .unwrap_or_default()
+            );
+            event(EventType::Warning, "ScheduleMissed", note).await;
+            status.last_schedule_time = Some(from_chrono(schedule_tick));
+        }
+        RunDecision::Nothing { next_check } => {
+            if let Some(next) = next_check {
+                let wait = (next - now).to_std().unwrap_or(Duration::from_secs(1));
+                *requeue = Some(requeue.map_or(wait, |r| r.min(wait)));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Deletion: stop active runs (their drivers revert), then let the finalizer go.

@@ -3,7 +3,7 @@
 //! takes the Lease within its duration once the leader stops renewing it (or at once when the
 //! leader released it), and resumes every run in flight from the ChaosResult status.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use futures::StreamExt;
 use k8s_openapi::api::coordination::v1::Lease;
@@ -34,10 +34,23 @@ impl Election {
     }
 }
 
+impl Election {
+    /// When a leader whose last renewal is `renewed` steps down if it has not renewed since:
+    /// half the grace before the Lease expires, so it has stopped before a follower may take
+    /// over, and half the grace after its renewal was due, so a retry or two fit in between.
+    fn step_down_at(&self, renewed: SystemTime) -> SystemTime {
+        let grace_ms = self.grace() * 1000;
+        renewed + self.lease_duration - Duration::from_millis(grace_ms / 2)
+    }
+}
+
 /// The Lease held by this replica, renewed in the background until released or lost.
 pub struct Leadership {
     state: watch::Receiver<bool>,
     task: JoinHandle<kube_lease_manager::Result<LeaseManager>>,
+    /// The Lease as the API server has it: renewals this replica can see, or another holder.
+    lease: futures::stream::BoxStream<'static, Lease>,
+    election: Election,
 }
 
 /// Waits until this replica holds the Lease. Errors are API errors at the start; afterwards
@@ -52,14 +65,8 @@ pub async fn acquire(
     namespace: &str,
     election: &Election,
 ) -> Result<Leadership, kube_lease_manager::LeaseManagerError> {
-    let leases: Api<Lease> = Api::namespaced(client.clone(), namespace);
-    let released = watcher(
-        leases,
-        watcher::Config::default().fields(&format!("metadata.name={LEASE_NAME}")),
-    )
-    .default_backoff()
-    .applied_objects()
-    .filter_map(|lease| async move { lease.ok().filter(is_free).map(|_| ()) });
+    let released = lease_changes(client, namespace)
+        .filter_map(|lease| async move { is_free(&lease).then_some(()) });
     let mut released = std::pin::pin!(released);
     tracing::info!(lease = LEASE_NAME, identity = %election.identity, "standing by for the Lease");
     loop {
@@ -67,7 +74,12 @@ pub async fn acquire(
         loop {
             if *state.borrow_and_update() {
                 tracing::info!(lease = LEASE_NAME, identity = %election.identity, "took the Lease: leading");
-                return Ok(Leadership { state, task });
+                return Ok(Leadership {
+                    state,
+                    task,
+                    lease: lease_changes(client, namespace),
+                    election: election.clone(),
+                });
             }
             tokio::select! {
                 changed = state.changed() => {
@@ -106,6 +118,22 @@ async fn start(
         .await
 }
 
+/// Every change of the Lease, as a watch sees it.
+fn lease_changes(
+    client: &kube::Client,
+    namespace: &str,
+) -> futures::stream::BoxStream<'static, Lease> {
+    let leases: Api<Lease> = Api::namespaced(client.clone(), namespace);
+    watcher(
+        leases,
+        watcher::Config::default().fields(&format!("metadata.name={LEASE_NAME}")),
+    )
+    .default_backoff()
+    .applied_objects()
+    .filter_map(|lease| async move { lease.ok() })
+    .boxed()
+}
+
 /// A Lease nobody holds: released by its last holder, or never taken.
 fn is_free(lease: &Lease) -> bool {
     lease
@@ -116,12 +144,41 @@ fn is_free(lease: &Lease) -> bool {
 }
 
 impl Leadership {
-    /// Resolves when the Lease is no longer held: another replica took it after renewals
-    /// failed for longer than the grace period, or the manager stopped.
+    /// Resolves when this replica must stop leading: another replica holds the Lease, the
+    /// manager stopped, or no renewal of ours has been seen for so long that the Lease may
+    /// expire (the manager retries a failed renewal and keeps saying "leader" meanwhile: an
+    /// API server this replica cannot reach would leave two leaders).
     pub async fn lost(&mut self) {
+        let mut renewed = SystemTime::now();
         loop {
-            if self.state.changed().await.is_err() || !*self.state.borrow_and_update() {
-                return;
+            let step_down = self.election.step_down_at(renewed);
+            let wait = step_down
+                .duration_since(SystemTime::now())
+                .unwrap_or_default();
+            tokio::select! {
+                changed = self.state.changed() => {
+                    if changed.is_err() || !*self.state.borrow_and_update() {
+                        return;
+                    }
+                }
+                Some(lease) = self.lease.next() => {
+                    let spec = lease.spec.unwrap_or_default();
+                    if spec.holder_identity.as_deref() != Some(self.election.identity.as_str()) {
+                        tracing::error!(holder = ?spec.holder_identity, "the Lease has another holder");
+                        return;
+                    }
+                    if let Some(time) = spec.renew_time {
+                        renewed = renewed.max(SystemTime::from(time.0));
+                    }
+                }
+                _ = tokio::time::sleep(wait) => {
+                    tracing::error!(
+                        lease = LEASE_NAME,
+                        "no renewal of the Lease seen for {:?}; stepping down before it expires",
+                        SystemTime::now().duration_since(renewed).unwrap_or_default()
+                    );
+                    return;
+                }
             }
         }
     }
@@ -129,7 +186,7 @@ impl Leadership {
     /// Gives the Lease up so a follower may take it without waiting for it to expire; waits at
     /// most `timeout` for the API server.
     pub async fn release(self, timeout: Duration) {
-        let Leadership { state, task } = self;
+        let Leadership { state, task, .. } = self;
         drop(state);
         match tokio::time::timeout(timeout, task).await {
             Ok(Ok(Ok(_))) => tracing::info!(lease = LEASE_NAME, "released the Lease"),
@@ -154,6 +211,24 @@ mod tests {
         };
         assert_eq!(election(15).grace(), 5);
         assert_eq!(election(2).grace(), 1);
+    }
+
+    #[test]
+    fn a_leader_steps_down_after_its_renewal_was_due_and_before_the_lease_expires() {
+        let election = |secs| Election {
+            identity: "a".into(),
+            lease_duration: Duration::from_secs(secs),
+        };
+        let renewed = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        let after = |e: &Election| e.step_down_at(renewed).duration_since(renewed).unwrap();
+        // 15 s: renewals are due 10 s after the last, a follower may take over at 15 s.
+        assert_eq!(after(&election(15)), Duration::from_millis(12_500));
+        assert_eq!(after(&election(3)), Duration::from_millis(2_500));
+        for secs in [3, 15, 60, 300] {
+            let e = election(secs);
+            let due = e.lease_duration - Duration::from_secs(e.grace());
+            assert!(after(&e) > due && after(&e) < e.lease_duration, "{secs}");
+        }
     }
 
     #[test]

@@ -149,7 +149,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         _ = controllers => Ok(()),
         served = &mut server => stopped(served),
         _ = lost => {
-            tracing::error!("another replica took the leader Lease; stopping");
+            tracing::error!("this replica no longer holds the leader Lease; stopping");
             Err(StartError::LostLeadership)
         }
     };
