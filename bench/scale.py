@@ -152,6 +152,12 @@ def summarize(work):
         key = (r["metadata"]["namespace"], r["spec"]["experimentRef"])
         per_experiment.setdefault(key, []).append(r["spec"]["runNumber"])
     duplicates = sum(len(v) - len(set(v)) for v in per_experiment.values())
+    completed = {}
+    events = work / "run-completed-events.json"
+    for ev in (json.loads(events.read_text())["items"] if events.exists() else []):
+        if ev["regarding"]["namespace"].startswith(e.get("prefix", "bench-scale-") + "-"):
+            key = (ev["regarding"]["namespace"], ev["regarding"]["name"])
+            completed[key] = completed.get(key, 0) + max(1, (ev.get("series") or {}).get("count", 1))
     return {
         "shape": {
             "pods_on_kwok_nodes": int(e["pods"]), "pods_running": int(e.get("pods_running", 0)),
@@ -186,6 +192,8 @@ def summarize(work):
             "second_runs": run_summary(end_items, "real-", 2, restart_t0),
             "all_second_runs_ended_after_s": round(float(e["restart_t2"]) - restart_t0, 1),
             "duplicate_runs": duplicates,
+            "runs_ended_more_than_once": sum(1 for n in completed.values() if n > 1)
+            if events.exists() else None,
         },
     }
 
@@ -226,6 +234,7 @@ def render(summary, common):
                   f"{restart['second_runs']['terminal']} of {restart['second_runs']['results']} runs "
                   f"ended ({restart['second_runs']['verdicts']}), "
                   f"{restart['duplicate_runs']} duplicated, "
+                  f"{restart['runs_ended_more_than_once']} ended more than once (RunCompleted Events), "
                   f"{restart['second_runs']['ledger_entries_unreverted']} entries unreverted"),
     ]
     lines = ["<!-- scale:begin -->", "",

@@ -277,13 +277,15 @@ restart_runs() { # the real experiments again; the leader pod deleted once all a
 	scrape "$WORK/metrics-5-end.txt"
 	results_json > "$WORK/results-end.json"
 	kubectl get chaosexperiments -A -l "bench-scale=$SUFFIX" -o json > "$WORK/experiments-end.json"
+	# Each run ends once: one RunCompleted Event (a series counts its repeats).
+	kubectl get events.events.k8s.io -A --field-selector reason=RunCompleted -o json > "$WORK/run-completed-events.json"
 }
 
 # ---------------------------------------------------------------- main
 
 "$CLUSTER_SRC/cluster.sh" status >/dev/null || die "the cluster is not up: run make cluster-up"
 [ "$SCHEDULED" -ge 0 ] || die "SCALE_EXPERIMENTS must be at least 2 x SCALE_APPS"
-printf 'pods=%s\napps=%s\nexperiments=%s\nscheduled=%s\n' "$PODS" "$APPS" "$EXPERIMENTS" "$SCHEDULED" > "$WORK/window.env"
+printf 'pods=%s\napps=%s\nexperiments=%s\nscheduled=%s\nprefix=%s\n' "$PODS" "$APPS" "$EXPERIMENTS" "$SCHEDULED" "$PREFIX" > "$WORK/window.env"
 setup
 apply_rest
 idle || log "idle: not measured"

@@ -96,7 +96,7 @@ impl Ledger {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
@@ -105,7 +105,7 @@ mod tests {
     use crate::api::{ChaosResultStatus, FaultStatus, TargetAction};
 
     /// A fake API server that keeps each request's JSON body and answers with an empty result.
-    fn recording_api_server() -> (kube::Client, Arc<Mutex<Vec<serde_json::Value>>>) {
+    pub(crate) fn recording_api_server() -> (kube::Client, Arc<Mutex<Vec<serde_json::Value>>>) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
         let service = tower::service_fn(move |req: hyper::Request<kube::client::Body>| {
@@ -129,7 +129,7 @@ mod tests {
         (kube::Client::new(service, "shop"), seen)
     }
 
-    fn result_with(fault: Option<FaultStatus>) -> ChaosResult {
+    pub(crate) fn result_with(fault: Option<FaultStatus>) -> ChaosResult {
         let mut result: ChaosResult = serde_json::from_value(json!({
             "apiVersion": "chaos.faultline.dev/v1alpha1", "kind": "ChaosResult",
             "metadata": {"name": "web-1", "namespace": "shop"},

@@ -646,3 +646,67 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Acts on any target and reverts it, touching nothing.
+    struct Noop;
+
+    impl Executor for Noop {
+        fn prepare<'a>(&'a self, _: &'a TargetRef) -> BoxFuture<'a, Result<Prepared, FaultError>> {
+            Box::pin(async { Ok(Prepared::Go { original: None }) })
+        }
+        fn inject<'a>(
+            &'a self,
+            _: &'a TargetRecord,
+        ) -> BoxFuture<'a, Result<Vec<TargetRecord>, FaultError>> {
+            Box::pin(async { Ok(vec![]) })
+        }
+        fn revert<'a>(
+            &'a self,
+            _: &'a TargetRecord,
+        ) -> BoxFuture<'a, Result<Reverted, FaultError>> {
+            Box::pin(async { Ok(Reverted::done(None)) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sigterm_before_the_end_of_the_duration_is_an_error_that_says_how_far_it_got() {
+        let (client, applied) = ledger::tests::recording_api_server();
+        let spec: api::Fault = serde_json::from_value(serde_json::json!({
+            "name": "kill", "type": "pod-delete", "duration": "60s", "interval": "60s",
+            "target": {"kind": "Deployment", "name": "web"}
+        }))
+        .unwrap();
+        let pods = vec!["web-x".to_string()];
+        let hold = Hold {
+            client: &client,
+            kind: &pod_delete::KIND,
+            executor: &Noop,
+            spec: &spec,
+            dry_run: false,
+            target_namespace: "shop",
+            pods: &pods,
+        };
+        let results: Api<ChaosResult> = Api::namespaced(client.clone(), "shop");
+        let mut ledger = Ledger::of(results, &ledger::tests::result_with(None), "kill");
+        let outcome = hold.inject_and_hold(&mut ledger, async {}).await;
+        let err = outcome.expect_err("stopped before the end");
+        assert!(matches!(
+            err,
+            FaultError::Interrupted {
+                after_seconds: 0,
+                duration_seconds: 60
+            }
+        ));
+        assert_eq!(
+            err.to_string(),
+            "the fault pod was stopped after 0 s of its 60 s, before the end of the fault; its changes were reverted"
+        );
+        // It acted first: the entry was recorded, then settled.
+        assert_eq!(applied.lock().unwrap().len(), 2);
+        assert_eq!(ledger.records[0].state, LedgerState::Reverted);
+    }
+}

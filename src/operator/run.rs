@@ -66,9 +66,16 @@ struct Run {
 }
 
 /// Drives `result` to a terminal phase. Errors are API failures; the caller retries the drive.
-pub async fn drive(ctx: Arc<Context>, result: ChaosResult) -> Result<()> {
-    let namespace = result.namespace().ok_or(Error::MissingField("namespace"))?;
-    let name = result.name_any();
+pub async fn drive(ctx: Arc<Context>, cached: ChaosResult) -> Result<()> {
+    let namespace = cached.namespace().ok_or(Error::MissingField("namespace"))?;
+    let name = cached.name_any();
+    // The cache may still show a run that its last driver has just ended, the final write on
+    // its way: a driver started on that copy would end the run again, and again, as long as the
+    // watch lags (the scale bench saw 81 RunCompleted Events for one run). Read the run itself.
+    let api: Api<ChaosResult> = Api::namespaced(ctx.client.clone(), &namespace);
+    let Some(result) = api.get_opt(&name).await? else {
+        return Ok(());
+    };
     let mut status = result.status.clone().unwrap_or_default();
     if status.phase.is_terminal() {
         return Ok(());
@@ -1365,12 +1372,12 @@ mod tests {
     /// A fake API server for a whole drive: the namespace (opted in), status writes and Events
     /// answer; anything else is a 404. Records each request as "METHOD path" and each status
     /// write's body.
-    fn cluster_api_server() -> (kube::Client, Calls) {
+    fn cluster_api_server(stored: ChaosResult) -> (kube::Client, Calls) {
         use http_body_util::BodyExt;
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = seen.clone();
         let service = tower::service_fn(move |req: hyper::Request<kube::client::Body>| {
-            let log = log.clone();
+            let (log, stored) = (log.clone(), stored.clone());
             async move {
                 let call = format!("{} {}", req.method(), req.uri().path());
                 let body = req.into_body().collect().await.unwrap().to_bytes();
@@ -1393,7 +1400,10 @@ mod tests {
                                            "namespaced": true, "kind": "ConfigMap", "verbs": ["get"]}]
                         }),
                     ),
-                    c if c.ends_with("/status") => (200, json!(a_run_in_flight())),
+                    "GET /apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosresults/web-1" => {
+                        (200, json!(stored))
+                    }
+                    c if c.ends_with("/status") => (200, json!(stored)),
                     c if c.contains("/events") => (200, body),
                     _ => (
                         404,
@@ -1447,8 +1457,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_resumed_run_creates_no_second_fault_pod_and_finishes_from_its_status() {
-        let (client, seen) = cluster_api_server();
         let result = a_run_in_flight();
+        let (client, seen) = cluster_api_server(result.clone());
         let (store, mut writer) = kube::runtime::reflector::store();
         writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(result.clone()));
         let ctx = Arc::new(Context::for_tests(client, store));
@@ -1465,6 +1475,7 @@ mod tests {
         assert_eq!(
             calls,
             [
+                "GET /apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosresults/web-1",
                 "GET /api/v1/namespaces/shop",
                 status,
                 event,
@@ -1484,7 +1495,7 @@ mod tests {
             .map(|(_, body)| body["reason"].as_str().unwrap_or_default())
             .collect();
         assert_eq!(reasons, ["FaultInjected", "FaultReverted", "RunCompleted"]);
-        let last = &seen[8].1["status"];
+        let last = &seen[9].1["status"];
         assert_eq!(last["phase"], "Completed", "{last}");
         assert_eq!(
             last["startTime"], "2026-12-03T10:00:00Z",
@@ -1495,6 +1506,25 @@ mod tests {
         assert!(
             fault.get("targets").is_none() && fault.get("podExit").is_none(),
             "{fault}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_driver_started_on_a_stale_copy_of_an_ended_run_does_nothing() {
+        let mut ended = a_run_in_flight();
+        ended.status.as_mut().unwrap().phase = crate::api::RunPhase::Completed;
+        let (client, seen) = cluster_api_server(ended);
+        let stale = a_run_in_flight();
+        let ctx = Arc::new(Context::for_tests(
+            client,
+            kube::runtime::reflector::store().0,
+        ));
+        drive(ctx, stale).await.unwrap();
+        let seen = seen.lock().unwrap().clone();
+        let calls: Vec<&str> = seen.iter().map(|(call, _)| call.as_str()).collect();
+        assert_eq!(
+            calls,
+            ["GET /apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosresults/web-1"]
         );
     }
 
