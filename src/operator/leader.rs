@@ -32,9 +32,7 @@ impl Election {
     fn grace(&self) -> u64 {
         (self.lease_duration.as_secs() / 3).max(1)
     }
-}
 
-impl Election {
     /// When a leader whose last renewal is `renewed` steps down if it has not renewed since:
     /// half the grace before the Lease expires, so it has stopped before a follower may take
     /// over, and half the grace after its renewal was due, so a retry or two fit in between.
@@ -50,6 +48,8 @@ pub struct Leadership {
     task: JoinHandle<kube_lease_manager::Result<LeaseManager>>,
     /// The Lease as the API server has it: renewals this replica can see, or another holder.
     lease: futures::stream::BoxStream<'static, Lease>,
+    /// To read the Lease when the watch has shown no renewal for too long.
+    leases: Api<Lease>,
     election: Election,
 }
 
@@ -78,6 +78,7 @@ pub async fn acquire(
                     state,
                     task,
                     lease: lease_changes(client, namespace),
+                    leases: Api::namespaced(client.clone(), namespace),
                     election: election.clone(),
                 });
             }
@@ -145,42 +146,77 @@ fn is_free(lease: &Lease) -> bool {
 
 impl Leadership {
     /// Resolves when this replica must stop leading: another replica holds the Lease, the
-    /// manager stopped, or no renewal of ours has been seen for so long that the Lease may
-    /// expire (the manager retries a failed renewal and keeps saying "leader" meanwhile: an
-    /// API server this replica cannot reach would leave two leaders).
+    /// manager stopped, or this replica cannot show that it still holds it. The manager
+    /// retries a failed renewal and keeps saying "leader" meanwhile, so an API server this
+    /// replica cannot reach would leave two leaders. When no renewal has come through the watch
+    /// by [`Election::step_down_at`], the Lease is read: unreadable, it steps down; held by
+    /// another, it steps down; still its own, it leads on until the Lease expires unrenewed (a
+    /// busy API server delays renewals and watch events by seconds, which is no reason to go).
     pub async fn lost(&mut self) {
         let mut renewed = SystemTime::now();
+        let mut confirmed = SystemTime::UNIX_EPOCH;
         loop {
-            let step_down = self.election.step_down_at(renewed);
-            let wait = step_down
-                .duration_since(SystemTime::now())
-                .unwrap_or_default();
+            let check = self.election.step_down_at(renewed).max(confirmed);
+            let wait = check.duration_since(SystemTime::now()).unwrap_or_default();
             tokio::select! {
                 changed = self.state.changed() => {
                     if changed.is_err() || !*self.state.borrow_and_update() {
                         return;
                     }
                 }
-                Some(lease) = self.lease.next() => {
-                    let spec = lease.spec.unwrap_or_default();
-                    if spec.holder_identity.as_deref() != Some(self.election.identity.as_str()) {
-                        tracing::error!(holder = ?spec.holder_identity, "the Lease has another holder");
+                Some(lease) = self.lease.next() => match self.renewal(lease) {
+                    Some(time) => renewed = renewed.max(time),
+                    None => return,
+                },
+                _ = tokio::time::sleep(wait) => {
+                    let read = self.leases.get(LEASE_NAME);
+                    let Ok(Ok(lease)) = tokio::time::timeout(self.until_expiry(renewed), read).await
+                    else {
+                        tracing::error!(
+                            lease = LEASE_NAME,
+                            "no renewal seen and the Lease cannot be read before it expires; stepping down"
+                        );
+                        return;
+                    };
+                    let Some(time) = self.renewal(lease) else { return };
+                    renewed = renewed.max(time);
+                    let expiry = renewed + self.election.lease_duration;
+                    let now = SystemTime::now();
+                    if now >= expiry {
+                        tracing::error!(
+                            lease = LEASE_NAME,
+                            "the Lease expired without a renewal; stepping down"
+                        );
                         return;
                     }
-                    if let Some(time) = spec.renew_time {
-                        renewed = renewed.max(SystemTime::from(time.0));
-                    }
-                }
-                _ = tokio::time::sleep(wait) => {
-                    tracing::error!(
-                        lease = LEASE_NAME,
-                        "no renewal of the Lease seen for {:?}; stepping down before it expires",
-                        SystemTime::now().duration_since(renewed).unwrap_or_default()
-                    );
-                    return;
+                    // Still ours: look again in a second, or at its expiry.
+                    confirmed = expiry.min(now + Duration::from_secs(1));
                 }
             }
         }
+    }
+
+    /// How long a read of the Lease may take: until the Lease as last seen expires, and at least
+    /// a second.
+    fn until_expiry(&self, renewed: SystemTime) -> Duration {
+        (renewed + self.election.lease_duration)
+            .duration_since(SystemTime::now())
+            .unwrap_or_default()
+            .max(Duration::from_secs(1))
+    }
+
+    /// The renewal time of `lease` if this replica holds it; None (and a log line) if another does.
+    fn renewal(&self, lease: Lease) -> Option<SystemTime> {
+        let spec = lease.spec.unwrap_or_default();
+        if spec.holder_identity.as_deref() != Some(self.election.identity.as_str()) {
+            tracing::error!(holder = ?spec.holder_identity, "the Lease has another holder");
+            return None;
+        }
+        Some(
+            spec.renew_time
+                .map(|t| SystemTime::from(t.0))
+                .unwrap_or(SystemTime::UNIX_EPOCH),
+        )
     }
 
     /// Gives the Lease up so a follower may take it without waiting for it to expire; waits at
