@@ -154,8 +154,9 @@ def summarize(work):
     duplicates = sum(len(v) - len(set(v)) for v in per_experiment.values())
     completed = {}
     events = work / "run-completed-events.json"
-    for ev in (json.loads(events.read_text())["items"] if events.exists() else []):
-        if ev["regarding"]["namespace"].startswith(e.get("prefix", "bench-scale-") + "-"):
+    prefix = e.get("prefix")
+    for ev in (json.loads(events.read_text())["items"] if events.exists() and prefix else []):
+        if ev["regarding"]["namespace"].startswith(prefix + "-"):
             key = (ev["regarding"]["namespace"], ev["regarding"]["name"])
             completed[key] = completed.get(key, 0) + max(1, (ev.get("series") or {}).get("count", 1))
     return {
@@ -193,7 +194,7 @@ def summarize(work):
             "all_second_runs_ended_after_s": round(float(e["restart_t2"]) - restart_t0, 1),
             "duplicate_runs": duplicates,
             "runs_ended_more_than_once": sum(1 for n in completed.values() if n > 1)
-            if events.exists() else None,
+            if events.exists() and prefix else None,
         },
     }
 

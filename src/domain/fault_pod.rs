@@ -4,6 +4,8 @@
 
 use k8s_openapi::api::core::v1::{ContainerStateTerminated, Pod};
 
+use crate::api::FaultStatus;
+
 /// A fault pod's state as the run driver sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FaultPodState {
@@ -49,6 +51,14 @@ pub fn fault_pod_state(pod: &Pod) -> FaultPodState {
         Some("Running") => FaultPodState::Running,
         Some(_) => FaultPodState::Unknown,
     }
+}
+
+/// The fault pod reported a clean end (`podExit` without an error) and every change in its
+/// ledger is settled: the fault is over, nothing is left for the backstop, and the run can go on
+/// before the kubelet reports the pod.
+pub fn ended_cleanly(fault: &FaultStatus) -> bool {
+    fault.pod_exit.as_ref().is_some_and(|e| e.error.is_none())
+        && fault.targets.iter().all(|t| t.state.is_settled())
 }
 
 /// Why a fault pod failed: its container's termination message (the fault writes its error
@@ -175,5 +185,32 @@ mod tests {
         assert_eq!(fault_pod_state(&pod), FaultPodState::Unknown);
         assert!(!FaultPodState::Unknown.is_final());
         assert!(FaultPodState::Failed(String::new()).is_final());
+    }
+    #[test]
+    fn only_a_clean_report_with_every_change_settled_ends_a_fault_early() {
+        use crate::api::{FaultPodExit, LedgerState, TargetAction, TargetRecord};
+        let mut fault: FaultStatus = serde_json::from_value(serde_json::json!({
+            "name": "kill", "type": "pod-delete", "status": "Running", "weight": 1
+        }))
+        .unwrap();
+        assert!(!ended_cleanly(&fault), "no report yet");
+        let exit = |error: Option<&str>| FaultPodExit {
+            time: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                k8s_openapi::jiff::Timestamp::now(),
+            ),
+            error: error.map(String::from),
+        };
+        let mut entry = TargetRecord::new("Pod", "shop", "web-x", TargetAction::Deleted);
+        fault.targets = vec![entry.clone()];
+        fault.pod_exit = Some(exit(None));
+        assert!(
+            !ended_cleanly(&fault),
+            "an entry still Injecting is the backstop's"
+        );
+        entry.settle(LedgerState::Reverted, "fault-pod", None);
+        fault.targets = vec![entry];
+        assert!(ended_cleanly(&fault));
+        fault.pod_exit = Some(exit(Some("revert failed, left to the operator: boom")));
+        assert!(!ended_cleanly(&fault), "a failed end waits for the pod");
     }
 }

@@ -33,12 +33,19 @@ impl Election {
         (self.lease_duration.as_secs() / 3).max(1)
     }
 
-    /// When a leader whose last renewal is `renewed` steps down if it has not renewed since:
-    /// half the grace before the Lease expires, so it has stopped before a follower may take
-    /// over, and half the grace after its renewal was due, so a retry or two fit in between.
+    /// When a leader whose last renewal is `renewed`, and none seen since, starts reading the
+    /// Lease: half the grace after its renewal was due, so a retry or two fit in between.
     fn step_down_at(&self, renewed: SystemTime) -> SystemTime {
         let grace_ms = self.grace() * 1000;
         renewed + self.lease_duration - Duration::from_millis(grace_ms / 2)
+    }
+
+    /// When a leader whose last renewal is `renewed` stops, unless it has confirmed a newer
+    /// one: a quarter of the grace before the Lease expires, so it has stopped before a follower
+    /// may take over.
+    fn must_stop_at(&self, renewed: SystemTime) -> SystemTime {
+        let grace_ms = self.grace() * 1000;
+        renewed + self.lease_duration - Duration::from_millis(grace_ms / 4)
     }
 }
 
@@ -51,6 +58,8 @@ pub struct Leadership {
     /// To read the Lease when the watch has shown no renewal for too long.
     leases: Api<Lease>,
     election: Election,
+    /// When the Lease was taken (the manager had just written it).
+    acquired: SystemTime,
 }
 
 /// Waits until this replica holds the Lease. Errors are API errors at the start; afterwards
@@ -80,6 +89,7 @@ pub async fn acquire(
                     lease: lease_changes(client, namespace),
                     leases: Api::namespaced(client.clone(), namespace),
                     election: election.clone(),
+                    acquired: SystemTime::now(),
                 });
             }
             tokio::select! {
@@ -146,17 +156,22 @@ fn is_free(lease: &Lease) -> bool {
 
 impl Leadership {
     /// Resolves when this replica must stop leading: another replica holds the Lease, the
-    /// manager stopped, or this replica cannot show that it still holds it. The manager
-    /// retries a failed renewal and keeps saying "leader" meanwhile, so an API server this
-    /// replica cannot reach would leave two leaders. When no renewal has come through the watch
-    /// by [`Election::step_down_at`], the Lease is read: unreadable, it steps down; held by
-    /// another, it steps down; still its own, it leads on until the Lease expires unrenewed (a
-    /// busy API server delays renewals and watch events by seconds, which is no reason to go).
+    /// manager stopped, or no renewal can be confirmed in time. The manager retries a failed
+    /// renewal and keeps saying "leader" meanwhile, so an API server this replica cannot reach
+    /// would leave two leaders. Renewals come through a watch of the Lease; when none has come
+    /// by [`Election::step_down_at`] (a busy API server delays renewals and watch events), the
+    /// Lease is read, again every half second, and the replica stops at
+    /// [`Election::must_stop_at`] unless a read shows a newer renewal first.
     pub async fn lost(&mut self) {
-        let mut renewed = SystemTime::now();
-        let mut confirmed = SystemTime::UNIX_EPOCH;
+        let mut renewed = self.acquired;
+        let mut next_read = SystemTime::UNIX_EPOCH;
         loop {
-            let check = self.election.step_down_at(renewed).max(confirmed);
+            let limit = self.election.must_stop_at(renewed);
+            let check = self
+                .election
+                .step_down_at(renewed)
+                .max(next_read)
+                .min(limit);
             let wait = check.duration_since(SystemTime::now()).unwrap_or_default();
             tokio::select! {
                 changed = self.state.changed() => {
@@ -169,40 +184,26 @@ impl Leadership {
                     None => return,
                 },
                 _ = tokio::time::sleep(wait) => {
-                    let read = self.leases.get(LEASE_NAME);
-                    let Ok(Ok(lease)) = tokio::time::timeout(self.until_expiry(renewed), read).await
-                    else {
+                    let left = limit.duration_since(SystemTime::now()).unwrap_or_default();
+                    if left.is_zero() {
                         tracing::error!(
                             lease = LEASE_NAME,
-                            "no renewal seen and the Lease cannot be read before it expires; stepping down"
-                        );
-                        return;
-                    };
-                    let Some(time) = self.renewal(lease) else { return };
-                    renewed = renewed.max(time);
-                    let expiry = renewed + self.election.lease_duration;
-                    let now = SystemTime::now();
-                    if now >= expiry {
-                        tracing::error!(
-                            lease = LEASE_NAME,
-                            "the Lease expired without a renewal; stepping down"
+                            "no renewal of the Lease confirmed in time; stepping down before it expires"
                         );
                         return;
                     }
-                    // Still ours: look again in a second, or at its expiry.
-                    confirmed = expiry.min(now + Duration::from_secs(1));
+                    // A failed or slow read is tried again until the limit.
+                    let read = self.leases.get(LEASE_NAME);
+                    if let Ok(Ok(lease)) = tokio::time::timeout(left, read).await {
+                        match self.renewal(lease) {
+                            Some(time) => renewed = renewed.max(time),
+                            None => return,
+                        }
+                    }
+                    next_read = SystemTime::now() + Duration::from_millis(500);
                 }
             }
         }
-    }
-
-    /// How long a read of the Lease may take: until the Lease as last seen expires, and at least
-    /// a second.
-    fn until_expiry(&self, renewed: SystemTime) -> Duration {
-        (renewed + self.election.lease_duration)
-            .duration_since(SystemTime::now())
-            .unwrap_or_default()
-            .max(Duration::from_secs(1))
     }
 
     /// The renewal time of `lease` if this replica holds it; None (and a log line) if another does.
@@ -250,20 +251,24 @@ mod tests {
     }
 
     #[test]
-    fn a_leader_steps_down_after_its_renewal_was_due_and_before_the_lease_expires() {
+    fn a_leader_reads_the_lease_after_its_renewal_was_due_and_stops_before_it_expires() {
         let election = |secs| Election {
             identity: "a".into(),
             lease_duration: Duration::from_secs(secs),
         };
         let renewed = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
         let after = |e: &Election| e.step_down_at(renewed).duration_since(renewed).unwrap();
+        let stop = |e: &Election| e.must_stop_at(renewed).duration_since(renewed).unwrap();
         // 15 s: renewals are due 10 s after the last, a follower may take over at 15 s.
         assert_eq!(after(&election(15)), Duration::from_millis(12_500));
+        assert_eq!(stop(&election(15)), Duration::from_millis(13_750));
         assert_eq!(after(&election(3)), Duration::from_millis(2_500));
+        assert_eq!(stop(&election(3)), Duration::from_millis(2_750));
         for secs in [3, 15, 60, 300] {
             let e = election(secs);
             let due = e.lease_duration - Duration::from_secs(e.grace());
-            assert!(after(&e) > due && after(&e) < e.lease_duration, "{secs}");
+            assert!(due < after(&e) && after(&e) < stop(&e), "{secs}");
+            assert!(stop(&e) < e.lease_duration, "{secs}");
         }
     }
 

@@ -214,10 +214,13 @@ async fn controllers(
         },
     ));
     let wakers = ctx.wakers.clone();
+    // A shared store's subscribers see changes, not deletions; a deleted probe still makes its
+    // experiments not Ready.
+    let (probe_deleted, probe_deletions) = futures::channel::mpsc::unbounded();
     let watches = futures::future::join4(
-        shared_watch(&ctx, experiment_writer),
-        shared_watch(&ctx, result_writer),
-        shared_watch(&ctx, probe_writer),
+        shared_watch(&ctx, experiment_writer, None),
+        shared_watch(&ctx, result_writer, None),
+        shared_watch(&ctx, probe_writer, Some(probe_deleted)),
         woken_results.for_each(move |result| {
             use kube::ResourceExt;
             wakers.wake(&result.namespace().unwrap_or_default(), &result.name_any());
@@ -226,10 +229,14 @@ async fn controllers(
     );
     tokio::spawn(fault_pod_watch(&ctx, pod_writer));
 
+    let users = experiments.clone();
     let experiment_loop = Controller::for_shared_stream(experiment_events, experiments.clone())
         .owns_shared_stream(owned_results)
         .watches_shared_stream(probe_changes, move |probe: Arc<ChaosProbe>| {
             experiment::experiments_using(&experiments, &probe)
+        })
+        .watches_stream(probe_deletions.map(Ok), move |probe: ChaosProbe| {
+            experiment::experiments_using(&users, &probe)
         })
         .shutdown_on_signal()
         .run(experiment::reconcile, experiment::error_policy, ctx.clone())
@@ -253,10 +260,12 @@ async fn controllers(
     Ok((ctx, all))
 }
 
-/// The guarded watch of every `K` that feeds `writer`'s shared cache and its subscribers.
+/// The guarded watch of every `K` that feeds `writer`'s shared cache and its subscribers, and
+/// sends each deleted object to `deleted`.
 fn shared_watch<K>(
     ctx: &Context,
     writer: reflector::store::Writer<K>,
+    deleted: Option<futures::channel::mpsc::UnboundedSender<K>>,
 ) -> impl std::future::Future<Output = ()> + use<K>
 where
     K: kube::Resource<DynamicType = ()>
@@ -278,6 +287,11 @@ where
         reporter,
     )
     .default_backoff()
+    .inspect(move |event| {
+        if let (Some(deleted), Ok(watcher::Event::Delete(object))) = (&deleted, event) {
+            let _ = deleted.unbounded_send(object.clone());
+        }
+    })
     .reflect_shared(writer)
     .for_each(|_| futures::future::ready(()))
 }

@@ -32,7 +32,7 @@ use crate::{
         Verdict,
     },
     domain::{
-        fault_pod::{FaultPodState, fault_pod_state},
+        fault_pod::{FaultPodState, ended_cleanly, fault_pod_state},
         probe_verdicts::{final_verdict, record_check, single_check_status, steady_verdicts},
         run_end::{FaultEnd, merge_end, record_fault_end},
         scoring::{fault_score, run_score, verdict},
@@ -59,8 +59,8 @@ struct Run {
     /// added: the parallel fault's pod then applies its ledger into an entry with no type,
     /// status or weight, and the API server refuses it.
     applying: Mutex<()>,
-    /// Notified when the result or its fault pod changes in the caches.
-    wake: Arc<tokio::sync::Notify>,
+    /// Marked when the result or its fault pod changes in the caches.
+    wake: super::wake::Waker,
     namespace: String,
     name: String,
 }
@@ -796,10 +796,10 @@ impl Run {
 
     /// Sleeps until the result or the fault pod changes, or one tick at most (stop requests
     /// and deadlines are not woken for).
-    async fn nap(&self) {
+    async fn nap(woken: &mut tokio::sync::watch::Receiver<()>) {
         tokio::select! {
             _ = tokio::time::sleep(TICK) => {}
-            _ = self.wake.notified() => {}
+            _ = woken.changed() => {}
         }
     }
 
@@ -817,17 +817,9 @@ impl Run {
         let mut injected = false;
         let mut last_flush = tokio::time::Instant::now();
         let mut announced_targets = self.ledger_names(fault).len();
+        let mut woken = self.wake.subscribe();
         let end = loop {
             self.announce_targets(fault, &mut announced_targets).await;
-            // The first ledger entry is the first injection, often before the kubelet says Running.
-            if !injected && announced_targets > 0 {
-                injected = true;
-                self.mark_injected(fault, pod_name, chaos).await?;
-            }
-            // The fault pod's own report of its end, its reverts done: the kubelet's comes later.
-            if let Some(exit) = self.cached_fault(fault).and_then(|f| f.pod_exit) {
-                break FaultEnd::Finished(exit.error);
-            }
             if let Some(end) = self.should_stop() {
                 terminate_fault_pod(&pods, pod_name).await;
                 break end;
@@ -835,6 +827,20 @@ impl Run {
             if let Some(why) = tracker.lock().await.stop_requested.clone() {
                 terminate_fault_pod(&pods, pod_name).await;
                 break FaultEnd::ProbeStop(why);
+            }
+            // The fault pod's own report of a clean end ends the fault now; the kubelet's comes a
+            // second or so later. A failed end waits for the pod to be gone, so that the backstop
+            // can revert what it left.
+            let reported = self.cached_fault(fault);
+            if reported.as_ref().is_some_and(ended_cleanly) {
+                break FaultEnd::Finished(None);
+            }
+            // The first ledger entry is the first injection, often before the kubelet says Running
+            // (a resumed fault whose pod has already reported its end is not marked again).
+            let exited = reported.is_some_and(|f| f.pod_exit.is_some());
+            if !injected && announced_targets > 0 && !exited {
+                injected = true;
+                self.mark_injected(fault, pod_name, chaos).await?;
             }
             let cached = self
                 .ctx
@@ -858,7 +864,9 @@ impl Run {
                     injected = true;
                     self.mark_injected(fault, pod_name, chaos).await?;
                 }
-                FaultPodState::Pending => {
+                // Once the ledger shows an injection, a pod the cache still shows Pending has
+                // started: the queue timeout no longer applies.
+                FaultPodState::Pending if !injected => {
                     let created = pod
                         .metadata
                         .creation_timestamp
@@ -879,7 +887,7 @@ impl Run {
                 self.flush_probes(fault, tracker).await?;
                 last_flush = tokio::time::Instant::now();
             }
-            self.nap().await;
+            Self::nap(&mut woken).await;
         };
         self.count_fault_end(fault, &end).await;
         Ok(end)
@@ -1312,15 +1320,17 @@ mod tests {
         let mut result = a_result();
         let mut fault = status_with(vec![]).faults.remove(0);
         fault.name = "a".into();
-        fault.targets = vec![crate::api::TargetRecord::new(
+        let mut entry = crate::api::TargetRecord::new(
             "Pod",
             "shop",
             "web-x",
             crate::api::TargetAction::Deleted,
-        )];
+        );
+        entry.settle(crate::api::LedgerState::Reverted, "fault-pod", None);
+        fault.targets = vec![entry];
         fault.pod_exit = Some(crate::api::FaultPodExit {
             time: now(),
-            error: Some("revert failed, left to the operator: boom".into()),
+            error: None,
         });
         result.status = Some(ChaosResultStatus {
             faults: vec![fault],
@@ -1348,22 +1358,12 @@ mod tests {
             .await
             .unwrap();
         assert!(started.elapsed() < TICK, "ended at once, not a tick later");
-        assert_eq!(
-            end,
-            FaultEnd::Finished(Some("revert failed, left to the operator: boom".into()))
-        );
-        assert!(
-            *injected.borrow(),
-            "the ledger entry marked the fault injected"
-        );
-        // Marking it injected wrote the status and an Event; the pod itself was never read.
+        assert_eq!(end, FaultEnd::Finished(None));
+        // Ended already: not marked injected again, and the pod itself was never read; the one
+        // request is the FaultReverted Event.
+        assert!(!*injected.borrow());
         let seen = seen.lock().unwrap().clone();
-        assert!(seen.iter().all(|r| !r.contains("/pods/")), "{seen:?}");
-        assert!(
-            seen.iter()
-                .any(|r| r == "PATCH /apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosresults/web-1/status"),
-            "{seen:?}"
-        );
+        assert_eq!(seen, ["POST /apis/events.k8s.io/v1/namespaces/shop/events"]);
     }
 
     /// Each request a fake API server saw: "METHOD path" and its JSON body.
@@ -1468,17 +1468,15 @@ mod tests {
         let status =
             "PATCH /apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosresults/web-1/status";
         let event = "POST /apis/events.k8s.io/v1/namespaces/shop/events";
-        // The opt-in check; the run marked Running again, as the ledger shows an injection;
-        // FaultReverted; the EOT probe (discovery, then the ConfigMap it expects absent); the
-        // fault's end, the steady state after, the run's end and RunCompleted. No fault pod, no
-        // RBAC, no RunStarted.
+        // The run as stored; the opt-in check; FaultReverted (its pod reported a clean end); the
+        // EOT probe (discovery, then the ConfigMap it expects absent); the fault's end, the
+        // steady state after, the run's end and RunCompleted. No fault pod, no RBAC, no
+        // RunStarted, no FaultInjected again.
         assert_eq!(
             calls,
             [
                 "GET /apis/chaos.faultline.dev/v1alpha1/namespaces/shop/chaosresults/web-1",
                 "GET /api/v1/namespaces/shop",
-                status,
-                event,
                 event,
                 "GET /api/v1",
                 "GET /api/v1/namespaces/shop/configmaps/old",
@@ -1494,8 +1492,8 @@ mod tests {
             .filter(|(call, _)| call == event)
             .map(|(_, body)| body["reason"].as_str().unwrap_or_default())
             .collect();
-        assert_eq!(reasons, ["FaultInjected", "FaultReverted", "RunCompleted"]);
-        let last = &seen[9].1["status"];
+        assert_eq!(reasons, ["FaultReverted", "RunCompleted"]);
+        let last = &seen[7].1["status"];
         assert_eq!(last["phase"], "Completed", "{last}");
         assert_eq!(
             last["startTime"], "2026-12-03T10:00:00Z",

@@ -1,5 +1,7 @@
 //! Wakes a run driver when its ChaosResult or its fault pod changes in the watch caches, so it
-//! acts on a fault pod's ledger and exit report as they land instead of at its next tick.
+//! acts on a fault pod's ledger and exit report as they land instead of at its next tick. Each
+//! result has one channel; every loop of its driver (one per parallel fault) subscribes to it,
+//! and a change wakes them all.
 
 use std::{
     collections::HashMap,
@@ -8,20 +10,24 @@ use std::{
 
 use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
-use tokio::sync::Notify;
+use tokio::sync::watch;
 
 use crate::api::{RESULT_LABEL, RESULT_NAMESPACE_LABEL};
 
-/// One [`Notify`] per result with a driver in flight, by namespace/name.
+/// A driver's channel: marked at each change of its result or fault pod.
+pub type Waker = Arc<watch::Sender<()>>;
+
+/// One channel per result with a driver in flight, by namespace/name.
 #[derive(Default)]
-pub struct Wakers(Mutex<HashMap<(String, String), Arc<Notify>>>);
+pub struct Wakers(Mutex<HashMap<(String, String), Waker>>);
 
 impl Wakers {
-    /// The notifier of a result's driver. A wake that comes before the driver waits is kept.
-    pub fn register(&self, namespace: &str, name: &str) -> Arc<Notify> {
+    /// The channel of a result's driver; a loop subscribes to it before it first looks, and a
+    /// wake that comes before it waits is kept.
+    pub fn register(&self, namespace: &str, name: &str) -> Waker {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.entry((namespace.into(), name.into()))
-            .or_default()
+            .or_insert_with(|| Arc::new(watch::channel(()).0))
             .clone()
     }
 
@@ -32,8 +38,8 @@ impl Wakers {
     /// Wakes the driver of `namespace/name`, if one is registered.
     pub fn wake(&self, namespace: &str, name: &str) {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(notify) = map.get(&(namespace.to_string(), name.to_string())) {
-            notify.notify_one();
+        if let Some(sender) = map.get(&(namespace.to_string(), name.to_string())) {
+            sender.send_replace(());
         }
     }
 
@@ -70,44 +76,51 @@ mod tests {
         pod
     }
 
-    async fn woken(notify: &Notify) -> bool {
-        tokio::time::timeout(Duration::from_millis(50), notify.notified())
-            .await
-            .is_ok()
+    async fn woken(waiter: &mut watch::Receiver<()>) -> bool {
+        matches!(
+            tokio::time::timeout(Duration::from_millis(50), waiter.changed()).await,
+            Ok(Ok(()))
+        )
     }
 
     #[tokio::test]
-    async fn a_wake_before_the_driver_waits_is_kept_and_others_results_are_not_woken() {
+    async fn a_wake_before_the_loops_wait_reaches_each_of_them_and_no_other_result() {
         let wakers = Wakers::default();
         let shop = wakers.register("shop", "web-1");
-        let other = wakers.register("shop", "web-2");
+        let (mut first, mut second) = (shop.subscribe(), shop.subscribe());
+        let mut other = wakers.register("shop", "web-2").subscribe();
         wakers.wake("shop", "web-1");
-        assert!(woken(&shop).await);
-        assert!(!woken(&other).await);
-        assert!(!woken(&shop).await, "one wake, one permit");
+        assert!(woken(&mut first).await);
+        assert!(
+            woken(&mut second).await,
+            "a parallel fault's loop is woken too"
+        );
+        assert!(!woken(&mut other).await);
+        assert!(!woken(&mut first).await, "one wake, seen once");
     }
 
     #[tokio::test]
     async fn a_fault_pod_wakes_its_result_in_its_namespace_or_the_labelled_one() {
         let wakers = Wakers::default();
-        let api = wakers.register("shop", "web-1");
+        let mut api = wakers.register("shop", "web-1").subscribe();
         wakers.wake_for_pod(&pod("shop", &[(RESULT_LABEL, "web-1")]));
-        assert!(woken(&api).await);
+        assert!(woken(&mut api).await);
         wakers.wake_for_pod(&pod(
             "faultline-system",
             &[(RESULT_LABEL, "web-1"), (RESULT_NAMESPACE_LABEL, "shop")],
         ));
-        assert!(woken(&api).await);
+        assert!(woken(&mut api).await);
         wakers.wake_for_pod(&pod("shop", &[]));
-        assert!(!woken(&api).await);
+        assert!(!woken(&mut api).await);
     }
 
     #[tokio::test]
     async fn a_forgotten_result_is_not_woken() {
         let wakers = Wakers::default();
-        let notify = wakers.register("shop", "web-1");
+        let driver = wakers.register("shop", "web-1");
+        let mut waiter = driver.subscribe();
         wakers.forget(&("shop".into(), "web-1".into()));
         wakers.wake("shop", "web-1");
-        assert!(!woken(&notify).await);
+        assert!(!woken(&mut waiter).await);
     }
 }
