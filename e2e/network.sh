@@ -181,7 +181,10 @@ test_c_partition_cuts_the_named_service_only() {
 	client_pod "$ns"
 	local web api
 	web=$(field "$ns" service web '{.spec.clusterIP}') api=$(field "$ns" service api '{.spec.clusterIP}')
-	http_from_client "$ns" "$web" || fail "client cannot reach web before the fault"
+	# A new Service answers once kube-proxy has written its rules, which can lag the Deployment's
+	# Available by seconds on a busy node; both must answer before the fault for the checks to mean anything.
+	wait_for "the client reaching web before the fault" 30 "http_from_client $ns $web"
+	wait_for "the client reaching api before the fault" 30 "http_from_client $ns $api"
 	experiment "$ns" cut "  faults:
   - name: cut
     type: pod-network-partition

@@ -58,7 +58,7 @@ pub struct Leadership {
     /// To read the Lease when the watch has shown no renewal for too long.
     leases: Api<Lease>,
     election: Election,
-    /// When the Lease was taken (the manager had just written it).
+    /// The Lease's last renewal when this replica took it ([`renewed_at`]).
     acquired: SystemTime,
 }
 
@@ -83,13 +83,15 @@ pub async fn acquire(
         loop {
             if *state.borrow_and_update() {
                 tracing::info!(lease = LEASE_NAME, identity = %election.identity, "took the Lease: leading");
+                let leases = Api::namespaced(client.clone(), namespace);
+                let acquired = renewed_at(&leases, &election.identity).await;
                 return Ok(Leadership {
                     state,
                     task,
                     lease: lease_changes(client, namespace),
-                    leases: Api::namespaced(client.clone(), namespace),
+                    leases,
                     election: election.clone(),
-                    acquired: SystemTime::now(),
+                    acquired,
                 });
             }
             tokio::select! {
@@ -143,6 +145,26 @@ fn lease_changes(
     .applied_objects()
     .filter_map(|lease| async move { lease.ok() })
     .boxed()
+}
+
+/// The last renewal of the Lease this replica has just taken, as the API server has it. A
+/// replica restarted under the same identity (its pod name) finds the Lease still its own and
+/// is told "leader" without a new renewal, so its own clock would overstate how long the Lease
+/// has left. If the Lease cannot be read, the time is now: the first check in
+/// [`Leadership::lost`] reads it again.
+async fn renewed_at(leases: &Api<Lease>, identity: &str) -> SystemTime {
+    let now = SystemTime::now();
+    match leases.get(LEASE_NAME).await {
+        Ok(lease) => lease
+            .spec
+            .filter(|spec| spec.holder_identity.as_deref() == Some(identity))
+            .and_then(|spec| spec.renew_time)
+            .map_or(now, |time| SystemTime::from(time.0).min(now)),
+        Err(err) => {
+            tracing::warn!(%err, "could not read the Lease just taken");
+            now
+        }
+    }
 }
 
 /// A Lease nobody holds: released by its last holder, or never taken.
