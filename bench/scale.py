@@ -98,6 +98,38 @@ def first_deletions(work, t0):
     return first
 
 
+def fault_pod_times(work, t0):
+    """When each real run's fault pod was first seen (created) and first seen Running, by
+    namespace/app, from a stamped watch of the fault pods."""
+    created, running = {}, {}
+    for epoch, fields in bench.read_watch(work / "fault-pods.watch"):
+        if epoch < t0 or len(fields) < 4 or not fields[2].startswith("real-"):
+            continue
+        key = f"{fields[1]}/app-{fields[2][len('real-'):].split('-')[0]}"
+        created.setdefault(key, epoch)
+        if fields[3] == "Running":
+            running.setdefault(key, epoch)
+    return created, running
+
+
+def first_deletion_parts(work, t0, first):
+    """apply → first deletion split in three: arrival → fault pod created (the operator),
+    created → Running as the watch shows it (scheduler, kubelet, container runtime), Running →
+    first deletion (the fault process, and the kubelet's status report racing it)."""
+    added = arrivals(work, t0)
+    created, running = fault_pod_times(work, t0)
+    parts = {"arrival_to_fault_pod_created_s": [], "fault_pod_created_to_running_s": [],
+             "fault_pod_running_to_first_deletion_s": []}
+    for key, seconds in first.items():
+        if key not in added or key not in created or key not in running:
+            continue
+        deleted = added[key] + seconds
+        parts["arrival_to_fault_pod_created_s"].append(created[key] - added[key])
+        parts["fault_pod_created_to_running_s"].append(running[key] - created[key])
+        parts["fault_pod_running_to_first_deletion_s"].append(deleted - running[key])
+    return {name: bench.dist(values, "s", 2) for name, values in parts.items()}
+
+
 def results(path):
     data = bench.json_file(path) or {"items": []}
     return data["items"]
@@ -177,6 +209,7 @@ def summarize(work):
         "concurrent_runs": {
             "leader": bench.window_usage(run_rows, t0, float(e["runs_t1"])),
             "apply_to_first_deletion_s": bench.dist(list(first.values()), "s", 2),
+            "first_deletion_parts": first_deletion_parts(work, t0, first),
             "apps_without_a_deletion": apps - len(first),
             "runs": runs,
             "api_requests_per_run": round(requests_runs / apps, 1),
@@ -220,6 +253,9 @@ def render(summary, common):
                   f"(node {runs['leader'].get('node_cpu_busy_percent_of_all_cores')} % busy)"),
         ("apply → first deletion under load", f"p50 {fd.get('p50')} s, p95 {fd.get('p95')} s "
                   f"({fd.get('samples')} apps; {runs['apps_without_a_deletion']} without one)"),
+        ("… of which", "; ".join(
+            f"{name.removesuffix('_s').replace('_', ' ')} p50 {d.get('p50')} s, p95 {d.get('p95')} s"
+            for name, d in runs.get("first_deletion_parts", {}).items())),
         ("apply → completion under load",
                   f"p50 {runs['runs']['to_completion_s'].get('p50')} s, "
                   f"p95 {runs['runs']['to_completion_s'].get('p95')} s; verdicts "

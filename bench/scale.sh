@@ -210,6 +210,12 @@ real_runs() {
 		-o jsonpath='{.type}|{.object.metadata.namespace}|{.object.metadata.name}{"\n"}' \
 		2>/dev/null > >(stamp > "$WORK/experiments.watch") &
 	PIDS+=($!)
+	# The fault pods (in the experiments' namespaces): when each was created and seen Running, to
+	# split apply → first deletion into the operator's part, the kubelet's, and the fault's.
+	kubectl get pods -A -l chaos.faultline.dev/result -w --output-watch-events \
+		-o jsonpath='{.type}|{.object.metadata.namespace}|{.object.metadata.labels.chaos\.faultline\.dev/result}|{.object.status.phase}{"\n"}' \
+		2>/dev/null > >(stamp > "$WORK/fault-pods.watch") &
+	PIDS+=($!)
 	sleep 5
 	start_sampler "$WORK/runs.txt" || return 1
 	log "applying $APPS real experiments at once"

@@ -2,7 +2,8 @@
 # The CLI tier: `faultline run/get/logs/stop/report/import` as a pipeline uses them, against the
 # Helm-installed operator on the local cluster. Exit codes, the JUnit report (parsed with Python's
 # junitparser), the HTML report (rendered in headless Chromium, screenshot kept in the output
-# folder), the Chaos Toolkit import round trip, and the docs' CI job scripts. ONLY=substr picks tests.
+# folder), the Chaos Toolkit import round trip, the docs' CI job scripts, and the binary as a kubectl
+# plugin. ONLY=substr picks tests.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster/config.sh"
 export KUBECONFIG=$KUBECONFIG_ADMIN
@@ -278,12 +279,28 @@ test_f_the_docs_pipeline_jobs_gate_a_real_run() {
 	done
 }
 
+# kubectl runs an executable named kubectl-NAME on PATH as `kubectl NAME`, with the arguments
+# after NAME, and replaces itself with it: the exit code is the plugin's own.
+test_g_the_binary_works_as_a_kubectl_plugin() {
+	local bin=$OUT/plugin-bin out code
+	mkdir -p "$bin" && ln -sf "$FAULTLINE" "$bin/kubectl-faultline"
+	PATH=$bin:$PATH kubectl plugin list 2>/dev/null | grep -F "$bin/kubectl-faultline" ||
+		fail "kubectl plugin list does not show kubectl-faultline"
+	out=$(PATH=$bin:$PATH kubectl faultline get experiments -A 2>&1) || fail "kubectl faultline get experiments: $out"
+	echo "$out" | head -n 3
+	out=$(PATH=$bin:$PATH kubectl faultline run 2>&1); code=$?
+	echo "$out" | head -n 3
+	[ $code = 3 ] || fail "a usage error through kubectl exits $code, expected 3"
+	grep -F 'Usage: kubectl faultline run' <<< "$out" || fail "the usage does not name the command kubectl faultline"
+}
+
 "$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
 [ -x "$FAULTLINE" ] || { echo "no faultline binary at $FAULTLINE: run make image" >&2; exit 1; }
 command -v chromium >/dev/null || { echo "chromium is missing: run make deps" >&2; exit 1; }
 install_operator || { echo "cli: 0 passed, 1 failed"; exit 1; }
 for t in a_passing_run_exits_0_with_reports b_a_score_below_min_score_exits_1 c_stopped_or_timed_out_runs_exit_2 \
-	d_bad_input_exits_3_with_a_message e_chaostoolkit_import_round_trip f_the_docs_pipeline_jobs_gate_a_real_run; do
+	d_bad_input_exits_3_with_a_message e_chaostoolkit_import_round_trip f_the_docs_pipeline_jobs_gate_a_real_run \
+	g_the_binary_works_as_a_kubectl_plugin; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done

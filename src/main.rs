@@ -71,8 +71,8 @@ enum Command {
         result: String,
         #[arg(short, long)]
         namespace: Option<String>,
-        #[arg(long, value_parser = ["html", "junit", "json"])]
-        format: String,
+        #[arg(long, value_enum)]
+        format: cli::ReportFormat,
         /// Write to this file instead of stdout.
         #[arg(short, long, value_name = "FILE")]
         output: Option<std::path::PathBuf>,
@@ -195,17 +195,27 @@ struct RunArgs {
     #[arg(long)]
     timeout: Option<faultline::api::Duration>,
     /// Pass only at or above this score (0-100), instead of the experiment's expectedResilienceScore.
-    #[arg(long)]
+    #[arg(long, value_parser = score)]
     min_score: Option<f64>,
     /// Write a JUnit XML report here when the run ends (needs --wait).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", requires = "wait")]
     junit: Option<std::path::PathBuf>,
     /// Write a self-contained HTML report here when the run ends (needs --wait).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", requires = "wait")]
     report: Option<std::path::PathBuf>,
     /// How to print the outcome: text, or the run's journal as json or yaml.
     #[arg(short, long, value_enum, default_value = "text")]
     output: cli::run::Output,
+}
+
+/// A score from 0 to 100.
+fn score(text: &str) -> Result<f64, String> {
+    let score: f64 = text.parse().map_err(|_| "not a number".to_string())?;
+    if (0.0..=100.0).contains(&score) {
+        Ok(score)
+    } else {
+        Err("a score is between 0 and 100".into())
+    }
 }
 
 impl From<RunArgs> for cli::run::RunOptions {
@@ -418,10 +428,33 @@ fn finish(outcome: Result<u8, cli::CliError>) -> ExitCode {
     }
 }
 
+/// The name the binary answers to in its help and usage: `kubectl faultline` when it runs as
+/// the kubectl plugin `kubectl-faultline` (kubectl finds plugins on PATH by that prefix).
+fn bin_name(argv0: &std::ffi::OsStr) -> &'static str {
+    let file = std::path::Path::new(argv0)
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .unwrap_or_default();
+    if file == "kubectl-faultline" {
+        "kubectl faultline"
+    } else {
+        "faultline"
+    }
+}
+
+/// The command line, named after how the binary was called ([`bin_name`]).
+fn parse(argv: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Args, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let argv: Vec<_> = argv.into_iter().collect();
+    let name = argv.first().map_or("faultline", |argv0| bin_name(argv0));
+    let matches = Args::command().bin_name(name).try_get_matches_from(argv)?;
+    Args::from_arg_matches(&matches)
+}
+
 fn main() -> ExitCode {
     // Usage errors exit 3, as the design's exit codes say (clap's own default is 2, which
     // pipelines read as "the run ended in Error").
-    let args = match Args::try_parse() {
+    let args = match parse(std::env::args_os()) {
         Ok(args) => args,
         Err(err) => {
             let _ = err.print();
@@ -534,7 +567,7 @@ async fn dispatch(args: Args) -> ExitCode {
             format,
             output,
         } => finish(
-            cli::report_command(&result, namespace.as_deref(), &format, output.as_deref()).await,
+            cli::report_command(&result, namespace.as_deref(), format, output.as_deref()).await,
         ),
         Command::Import {
             from:
@@ -565,6 +598,45 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         Args::command().debug_assert();
+    }
+
+    #[test]
+    fn as_a_kubectl_plugin_it_calls_itself_kubectl_faultline() {
+        let usage = |argv0: &str| {
+            parse([argv0, "run"].map(std::ffi::OsString::from))
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            usage("/usr/local/bin/kubectl-faultline").contains("Usage: kubectl faultline run"),
+            "{}",
+            usage("/usr/local/bin/kubectl-faultline")
+        );
+        assert!(usage("faultline").contains("Usage: faultline run"));
+        assert!(usage("./target/release/faultline").contains("Usage: faultline run"));
+    }
+
+    #[test]
+    fn clap_checks_the_run_arguments() {
+        let run = |args: &[&str]| {
+            let argv = ["faultline", "run"].iter().chain(args).copied();
+            Args::try_parse_from(argv)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        assert!(run(&["web", "--min-score", "80"]).is_ok());
+        assert!(run(&["web", "--min-score", "0"]).is_ok());
+        let out_of_range = run(&["web", "--min-score", "150"]).unwrap_err();
+        assert!(
+            out_of_range.contains("a score is between 0 and 100"),
+            "{out_of_range}"
+        );
+        assert!(run(&["web", "--min-score", "high"]).is_err());
+        let no_wait = run(&["web", "--junit", "j.xml"]).unwrap_err();
+        assert!(no_wait.contains("--wait"), "{no_wait}");
+        assert!(run(&["web", "--report", "r.html", "--wait"]).is_ok());
+        assert!(run(&["web", "-f", "x.yaml"]).is_err(), "a name and a file");
+        assert!(run(&[]).is_err(), "neither a name nor a file");
     }
 
     #[test]

@@ -2101,7 +2101,7 @@ fn form_encode(arguments: &Value) -> Result<String, String> {
             kind_of(arguments)
         ));
     };
-    let mut pairs = Vec::new();
+    let mut form = form_urlencoded::Serializer::new(String::new());
     for (key, value) in map {
         let values: Vec<&Value> = match value {
             Value::Array(items) => items.iter().collect(),
@@ -2114,28 +2114,10 @@ fn form_encode(arguments: &Value) -> Result<String, String> {
                     "argument {key:?} is nested; only flat values can be form-encoded"
                 ));
             }
-            pairs.push(format!(
-                "{}={}",
-                percent_encode(key),
-                percent_encode(&python_str(value))
-            ));
+            form.append_pair(key, &python_str(value));
         }
     }
-    Ok(pairs.join("&"))
-}
-
-fn percent_encode(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(byte as char)
-            }
-            b' ' => out.push('+'),
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
+    Ok(form.finish())
 }
 
 /// Parses a Kubernetes label selector string: `a=b`, `a==b`, `a!=b`, `a in (x,y)`,
@@ -2349,7 +2331,7 @@ mod tests {
         assert!(target.random);
         assert_eq!(target.name_pattern.as_deref(), Some("^web-"));
         assert_eq!(
-            crate::faults::selector_string(target.selector.as_ref().unwrap()),
+            crate::faults::selector_string(target.selector.as_ref().unwrap()).unwrap(),
             "app=web,tier notin (db),env in (prod,staging),!canary"
         );
         assert_eq!(
@@ -2459,7 +2441,7 @@ mod tests {
             .clone()
             .unwrap();
         assert_eq!(
-            crate::faults::selector_string(&selector),
+            crate::faults::selector_string(&selector).unwrap(),
             "app in (api,api-canary)"
         );
     }
@@ -2600,7 +2582,7 @@ mod tests {
         let selector =
             parse_label_selector("app=web, tier!=db,env in (a,b),!x,y,z notin (c)").unwrap();
         assert_eq!(
-            crate::faults::selector_string(&selector),
+            crate::faults::selector_string(&selector).unwrap(),
             "app=web,tier notin (db),env in (a,b),!x,y,z notin (c)"
         );
         let prefixed = parse_label_selector("app.kubernetes.io/name==web").unwrap();

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::exit;
 use super::journal::ProbeSample;
 use crate::api::{ChaosResult, ChaosResultStatus, ProbeStatus, RunPhase, Verdict};
+use crate::domain::scoring;
 
 /// The name serde gives a status value (`CompletedWithError`, `N/A`, `OnChaos`...).
 pub fn label<T: Serialize>(value: &T) -> String {
@@ -322,24 +323,15 @@ pub fn clock(d: Duration) -> String {
 }
 
 /// The verdict a pipeline acts on and its exit code. `min_score` (from `--min-score`) replaces
-/// the experiment's expectedResilienceScore as the bar for Pass.
+/// the experiment's expectedResilienceScore as the bar for Pass ([`scoring::pass_mark`]).
 pub fn gate(status: &ChaosResultStatus, min_score: Option<f64>) -> (Verdict, u8) {
-    match status.phase {
-        RunPhase::Completed | RunPhase::CompletedWithError => {
-            let score = status.resilience_score.unwrap_or(0.0);
-            let bar = min_score
-                .or(status.expected_resilience_score.map(f64::from))
-                .unwrap_or(100.0);
-            if score >= bar {
-                (Verdict::Pass, exit::PASS)
-            } else {
-                (Verdict::Fail, exit::FAIL)
-            }
-        }
-        RunPhase::Stopped => (Verdict::Stopped, exit::ERROR),
-        RunPhase::Error | RunPhase::Timeout => (Verdict::Error, exit::ERROR),
-        RunPhase::Queued | RunPhase::Running => (Verdict::Awaited, exit::ERROR),
-    }
+    let verdict = scoring::gated_verdict(status, min_score);
+    let code = match verdict {
+        Verdict::Pass => exit::PASS,
+        Verdict::Fail => exit::FAIL,
+        Verdict::Stopped | Verdict::Error | Verdict::Awaited => exit::ERROR,
+    };
+    (verdict, code)
 }
 
 #[cfg(test)]

@@ -120,11 +120,22 @@ impl Cluster {
     }
 }
 
+/// The formats of `faultline report`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained page.
+    Html,
+    /// JUnit XML, for CI test views.
+    Junit,
+    /// The run's journal.
+    Json,
+}
+
 /// `faultline report RESULT --format html|junit|json [-o FILE]`.
 pub async fn report_command(
     result: &str,
     namespace: Option<&str>,
-    format: &str,
+    format: ReportFormat,
     output: Option<&std::path::Path>,
 ) -> Result<u8, CliError> {
     let cluster = Cluster::connect().await?;
@@ -138,9 +149,9 @@ pub async fn report_command(
     let mut journal = journal::Journal::from_result(&found);
     journal.events = run::run_events(&cluster, &found).await;
     let text = match format {
-        "html" => report::html(&journal),
-        "junit" => report::junit(&journal),
-        _ => report::json(&journal),
+        ReportFormat::Html => report::html(&journal),
+        ReportFormat::Junit => report::junit(&journal),
+        ReportFormat::Json => report::json(&journal),
     };
     match output {
         Some(path) => std::fs::write(path, text).map_err(|source| CliError::Write {

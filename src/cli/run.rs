@@ -57,23 +57,8 @@ const FIND_RESULT_TIMEOUT: Duration = Duration::from_secs(120);
 const STOP_GRACE: Duration = Duration::from_secs(60);
 
 pub async fn run(options: RunOptions) -> Result<u8, CliError> {
-    if options.file.is_some() == options.name.is_some() {
-        return Err(CliError::Usage(
-            "give either -f FILE or an experiment NAME (not both)".into(),
-        ));
-    }
-    if !options.wait && (options.junit.is_some() || options.report.is_some()) {
-        return Err(CliError::Usage(
-            "--junit and --report need --wait: a report is written when the run ends".into(),
-        ));
-    }
-    if let Some(min) = options.min_score
-        && !(0.0..=100.0).contains(&min)
-    {
-        return Err(CliError::Usage(format!(
-            "--min-score must be between 0 and 100, got {min}"
-        )));
-    }
+    // The arguments were checked by clap (src/main.rs): a name or a file, the reports with
+    // --wait, a score from 0 to 100.
     let cluster = Cluster::connect().await?;
     let request = request_token();
     let (namespace, experiment) = match &options.file {

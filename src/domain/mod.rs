@@ -13,5 +13,6 @@ pub mod runs;
 pub mod schedule;
 pub mod scoring;
 pub mod selection;
+pub mod selector;
 pub mod states;
 pub mod tenancy;

@@ -1,6 +1,6 @@
 //! Resilience scores of faults and runs, and the run's verdict (the design's "Score").
 
-use crate::api::{FaultPhase, ProbeVerdict, RunPhase, Verdict};
+use crate::api::{ChaosResultStatus, FaultPhase, ProbeVerdict, RunPhase, Verdict};
 
 /// A fault's score: the percentage of its probes (its own and the steady-state ones) whose
 /// verdict is Passed, from 0 to 100, rounded to 2 decimals.
@@ -32,15 +32,22 @@ pub fn run_score(faults: &[(i32, f64)]) -> f64 {
     round_to_hundredths(weighted / total_weight)
 }
 
-/// The run's verdict from its phase and score.
+/// The score a run must reach to pass: the bar asked for (`faultline run|report --min-score`),
+/// else the experiment's expectedResilienceScore, else 100. The one score gate: the operator's
+/// verdict, the CLI's exit code and the reports all read it from here.
+pub fn pass_mark(min_score: Option<f64>, expected: Option<i32>) -> f64 {
+    min_score.or(expected.map(f64::from)).unwrap_or(100.0)
+}
+
+/// The run's verdict from its phase and score against `pass_mark` (see [`pass_mark`]).
 ///
-/// A run that completed (with or without error) passes when its score reaches `expected` and
+/// A run that completed (with or without error) passes when its score reaches the mark and
 /// fails below it; a Stopped run is Stopped; Error and Timeout are Error; a run that has not
 /// ended is still Awaited.
-pub fn verdict(phase: RunPhase, score: f64, expected: i32) -> Verdict {
+pub fn verdict(phase: RunPhase, score: f64, pass_mark: f64) -> Verdict {
     match phase {
         RunPhase::Completed | RunPhase::CompletedWithError => {
-            if score >= f64::from(expected) {
+            if score >= pass_mark {
                 Verdict::Pass
             } else {
                 Verdict::Fail
@@ -50,6 +57,16 @@ pub fn verdict(phase: RunPhase, score: f64, expected: i32) -> Verdict {
         RunPhase::Error | RunPhase::Timeout => Verdict::Error,
         RunPhase::Queued | RunPhase::Running => Verdict::Awaited,
     }
+}
+
+/// The verdict of a recorded run against `min_score` if one is asked for, else against its own
+/// expected score (what the operator recorded). A run without a score has scored 0.
+pub fn gated_verdict(status: &ChaosResultStatus, min_score: Option<f64>) -> Verdict {
+    verdict(
+        status.phase,
+        status.resilience_score.unwrap_or(0.0),
+        pass_mark(min_score, status.expected_resilience_score),
+    )
 }
 
 fn round_to_hundredths(value: f64) -> f64 {
@@ -126,9 +143,9 @@ mod tests {
 
     #[test]
     fn a_completed_run_at_the_expected_score_passes() {
-        assert_eq!(verdict(RunPhase::Completed, 100.0, 100), Verdict::Pass);
+        assert_eq!(verdict(RunPhase::Completed, 100.0, 100.0), Verdict::Pass);
         assert_eq!(
-            verdict(RunPhase::CompletedWithError, 80.0, 80),
+            verdict(RunPhase::CompletedWithError, 80.0, 80.0),
             Verdict::Pass
         );
     }
@@ -136,26 +153,58 @@ mod tests {
     #[test]
     fn a_completed_run_below_the_expected_score_fails() {
         assert_eq!(
-            verdict(RunPhase::CompletedWithError, 79.99, 80),
+            verdict(RunPhase::CompletedWithError, 79.99, 80.0),
             Verdict::Fail
         );
-        assert_eq!(verdict(RunPhase::Completed, 90.0, 100), Verdict::Fail);
+        assert_eq!(verdict(RunPhase::Completed, 90.0, 100.0), Verdict::Fail);
     }
 
     #[test]
     fn a_stopped_run_has_the_verdict_stopped() {
-        assert_eq!(verdict(RunPhase::Stopped, 100.0, 0), Verdict::Stopped);
+        assert_eq!(verdict(RunPhase::Stopped, 100.0, 0.0), Verdict::Stopped);
     }
 
     #[test]
     fn an_error_or_timeout_run_has_the_verdict_error_whatever_its_score() {
-        assert_eq!(verdict(RunPhase::Error, 100.0, 0), Verdict::Error);
-        assert_eq!(verdict(RunPhase::Timeout, 100.0, 0), Verdict::Error);
+        assert_eq!(verdict(RunPhase::Error, 100.0, 0.0), Verdict::Error);
+        assert_eq!(verdict(RunPhase::Timeout, 100.0, 0.0), Verdict::Error);
     }
 
     #[test]
     fn a_run_that_has_not_ended_is_awaited() {
-        assert_eq!(verdict(RunPhase::Queued, 0.0, 100), Verdict::Awaited);
-        assert_eq!(verdict(RunPhase::Running, 100.0, 100), Verdict::Awaited);
+        assert_eq!(verdict(RunPhase::Queued, 0.0, 100.0), Verdict::Awaited);
+        assert_eq!(verdict(RunPhase::Running, 100.0, 100.0), Verdict::Awaited);
+    }
+
+    #[test]
+    fn the_pass_mark_is_the_asked_minimum_else_the_expected_score_else_100() {
+        assert_eq!(pass_mark(Some(50.0), Some(90)), 50.0);
+        assert_eq!(pass_mark(Some(95.0), Some(90)), 95.0);
+        assert_eq!(pass_mark(None, Some(90)), 90.0);
+        assert_eq!(pass_mark(None, None), 100.0);
+    }
+
+    #[test]
+    fn a_minimum_score_moves_the_verdict_both_ways() {
+        let status = |score| ChaosResultStatus {
+            phase: RunPhase::CompletedWithError,
+            resilience_score: Some(score),
+            expected_resilience_score: Some(80),
+            ..Default::default()
+        };
+        assert_eq!(gated_verdict(&status(70.0), None), Verdict::Fail);
+        assert_eq!(gated_verdict(&status(70.0), Some(60.0)), Verdict::Pass);
+        assert_eq!(gated_verdict(&status(90.0), Some(95.0)), Verdict::Fail);
+        assert_eq!(
+            gated_verdict(
+                &ChaosResultStatus {
+                    phase: RunPhase::Completed,
+                    ..Default::default()
+                },
+                None
+            ),
+            Verdict::Fail,
+            "no score is a score of 0"
+        );
     }
 }

@@ -168,7 +168,7 @@ impl NetworkFault {
             addresses.extend(self.service_addresses(namespace, service).await?);
         }
         if let Some(selector) = &self.peers.pods {
-            let selector = selector_string(selector);
+            let selector = selector_string(selector)?;
             addresses.extend(self.pod_addresses(namespace, Some(&selector)).await?);
         }
         for peer_namespace in &self.peers.namespaces {

@@ -17,7 +17,10 @@ use rand::Rng;
 use super::{FaultError, Scope};
 use crate::{
     api::{self, TargetKind},
-    domain::selection::{Candidate, select_targets},
+    domain::{
+        selection::{Candidate, select_targets},
+        selector,
+    },
 };
 
 /// One object a fault acts on.
@@ -181,6 +184,7 @@ where
                 .selector
                 .as_ref()
                 .map(selector_string)
+                .transpose()?
                 .unwrap_or_default();
             api.list(&ListParams::default().labels(&selector))
                 .await?
@@ -271,7 +275,7 @@ async fn workload_selector(
             .pointer("/spec/selector")
             .and_then(|s| serde_json::from_value(s.clone()).ok());
         match selector {
-            Some(s) => selectors.push(selector_string(&s)),
+            Some(s) => selectors.push(selector_string(&s)?),
             None => {
                 return Err(FaultError::NoSelector {
                     kind: kind_name,
@@ -292,25 +296,10 @@ async fn workload_selector(
     Ok(selectors.into_iter().next())
 }
 
-/// Renders a LabelSelector in the API's label-selector syntax.
-pub fn selector_string(selector: &LabelSelector) -> String {
-    let mut parts: Vec<String> = selector
-        .match_labels
-        .iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    for expr in selector.match_expressions.iter().flatten() {
-        let values = expr.values.clone().unwrap_or_default().join(",");
-        parts.push(match expr.operator.as_str() {
-            "In" => format!("{} in ({values})", expr.key),
-            "NotIn" => format!("{} notin ({values})", expr.key),
-            "Exists" => expr.key.clone(),
-            "DoesNotExist" => format!("!{}", expr.key),
-            other => format!("{} {other} ({values})", expr.key),
-        });
-    }
-    parts.join(",")
+/// A LabelSelector in the API's label-selector syntax ([`selector::render`]); a requirement
+/// the API would refuse is refused here, with its key.
+pub fn selector_string(selector: &LabelSelector) -> Result<String, FaultError> {
+    selector::render(selector).map_err(|e| FaultError::Refused(e.to_string()))
 }
 
 #[cfg(test)]
@@ -335,6 +324,9 @@ mod tests {
                 },
             ]),
         };
-        assert_eq!(selector_string(&selector), "app=web,tier in (a,b),!canary");
+        assert_eq!(
+            selector_string(&selector).unwrap(),
+            "app=web,tier in (a,b),!canary"
+        );
     }
 }

@@ -35,7 +35,7 @@ use crate::{
         fault_pod::{FaultPodState, ended_cleanly, fault_pod_state},
         probe_verdicts::{final_verdict, record_check, single_check_status, steady_verdicts},
         run_end::{FaultEnd, merge_end, record_fault_end},
-        scoring::{fault_score, run_score, verdict},
+        scoring::{fault_score, pass_mark, run_score, verdict},
         states::{RunEnd, fault_phase, run_phase},
         tenancy::{NamespaceMeta, admit_node_fault, admit_protected, admit_target_namespace},
     },
@@ -1007,7 +1007,7 @@ impl Run {
         let expected = self.result.spec.experiment.expected_resilience_score;
         status.phase = phase;
         status.resilience_score = Some(score);
-        status.verdict = verdict(phase, score, expected);
+        status.verdict = verdict(phase, score, pass_mark(None, Some(expected)));
         status.completion_time = Some(now());
         status.message = Some(message.unwrap_or_else(|| match status.verdict {
             Verdict::Pass => format!("score {score} meets the expected {expected}"),

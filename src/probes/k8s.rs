@@ -6,10 +6,7 @@
 //! ReplicaSets, DaemonSets and Pods; `minReady` knows Pods and anything whose `spec.selector`
 //! picks pods.
 
-use k8s_openapi::{
-    api::core::v1::Pod,
-    apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement},
-};
+use k8s_openapi::{api::core::v1::Pod, apimachinery::pkg::apis::meta::v1::LabelSelector};
 use kube::{
     Api,
     api::{ApiResource, DynamicObject, ListParams},
@@ -24,6 +21,7 @@ use super::{
     kube_message,
 };
 use crate::api::{Comparator, K8sProbe, K8sState};
+use crate::domain::selector::{self, SelectorError};
 
 /// How many not-Ready pods a message names before it says "and N more".
 const NAMED_PODS: usize = 3;
@@ -90,7 +88,7 @@ pub(super) async fn validate(probe: &K8sProbe, client: &kube::Client) -> Result<
     match (&probe.name, &probe.selector) {
         (None, None) => return Err(K8sError::NoTarget.to_string()),
         (None, Some(selector)) => {
-            render_selector(selector).map_err(|e| K8sError::from(e).to_string())?;
+            selector::render(selector).map_err(|e| K8sError::from(e).to_string())?;
         }
         (Some(_), _) => {}
     }
@@ -177,7 +175,7 @@ async fn find(
             (description, object.into_iter().collect::<Vec<_>>())
         }
         (None, Some(selector)) => {
-            let rendered = render_selector(selector)?;
+            let rendered = selector::render(selector)?;
             let within = namespace.map(|ns| format!(" in {ns}")).unwrap_or_default();
             let description = format!("{kind} objects{within} matching {rendered:?}");
             let list = api
@@ -376,7 +374,7 @@ async fn pods_of(workload: &Value, what: &str, ctx: &ProbeContext) -> Result<Vec
             reason,
         },
     })?;
-    let rendered = render_selector(&selector)?;
+    let rendered = selector::render(&selector)?;
     if rendered.is_empty() {
         // An empty selector would pick every pod in the namespace.
         return Err(K8sError::BadPodSelector {
@@ -672,71 +670,6 @@ fn pod_selector(workload: &Value) -> Result<LabelSelector, PodSelectorError> {
         match_labels: Some(labels),
         match_expressions: None,
     })
-}
-
-/// Why a label selector cannot be written as a selector string.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-enum SelectorError {
-    #[error("selector: operator {operator} on key {key} needs at least one value")]
-    NoValues { key: String, operator: String },
-    #[error("selector: operator {operator} on key {key} takes no values")]
-    UnexpectedValues { key: String, operator: String },
-    #[error(
-        "selector: unknown operator {operator:?} on key {key}; use In, NotIn, Exists or DoesNotExist"
-    )]
-    Operator { key: String, operator: String },
-}
-
-/// A LabelSelector as the API's `labelSelector` parameter: `app=web,tier in (a,b),!canary`.
-fn render_selector(selector: &LabelSelector) -> Result<String, SelectorError> {
-    let mut parts: Vec<String> = selector
-        .match_labels
-        .iter()
-        .flatten()
-        .map(|(key, value)| format!("{key}={value}"))
-        .collect();
-    for requirement in selector.match_expressions.iter().flatten() {
-        parts.push(render_requirement(requirement)?);
-    }
-    Ok(parts.join(","))
-}
-
-fn render_requirement(requirement: &LabelSelectorRequirement) -> Result<String, SelectorError> {
-    let LabelSelectorRequirement {
-        key,
-        operator,
-        values,
-    } = requirement;
-    let values = values.as_deref().unwrap_or_default();
-    let set = |word: &str| {
-        if values.is_empty() {
-            return Err(SelectorError::NoValues {
-                key: key.clone(),
-                operator: operator.clone(),
-            });
-        }
-        Ok(format!("{key} {word} ({})", values.join(",")))
-    };
-    let bare = |text: String| {
-        if values.is_empty() {
-            Ok(text)
-        } else {
-            Err(SelectorError::UnexpectedValues {
-                key: key.clone(),
-                operator: operator.clone(),
-            })
-        }
-    };
-    match operator.as_str() {
-        "In" => set("in"),
-        "NotIn" => set("notin"),
-        "Exists" => bare(key.clone()),
-        "DoesNotExist" => bare(format!("!{key}")),
-        _ => Err(SelectorError::Operator {
-            key: key.clone(),
-            operator: operator.clone(),
-        }),
-    }
 }
 
 /// One step of a JSONPath: a field or an array index (negative counts from the end).
@@ -1207,57 +1140,14 @@ mod tests {
     #[test]
     fn pod_selectors_come_from_label_selectors_or_plain_maps() {
         let selector = pod_selector(&deployment(3, 3, "True")).unwrap();
-        assert_eq!(render_selector(&selector).unwrap(), "app=web");
+        assert_eq!(selector::render(&selector).unwrap(), "app=web");
         let service = json!({"spec": {"selector": {"app": "web", "tier": "front"}}});
         let selector = pod_selector(&service).unwrap();
-        assert_eq!(render_selector(&selector).unwrap(), "app=web,tier=front");
+        assert_eq!(selector::render(&selector).unwrap(), "app=web,tier=front");
         assert_eq!(
             pod_selector(&json!({"spec": {}})),
             Err(PodSelectorError::Missing)
         );
-    }
-
-    #[test]
-    fn selectors_render_labels_and_every_operator() {
-        let selector: LabelSelector = serde_json::from_value(json!({
-            "matchLabels": {"app": "web"},
-            "matchExpressions": [
-                {"key": "tier", "operator": "In", "values": ["front", "edge"]},
-                {"key": "track", "operator": "NotIn", "values": ["canary"]},
-                {"key": "team", "operator": "Exists"},
-                {"key": "legacy", "operator": "DoesNotExist"}
-            ]
-        }))
-        .unwrap();
-        assert_eq!(
-            render_selector(&selector).unwrap(),
-            "app=web,tier in (front,edge),track notin (canary),team,!legacy"
-        );
-        assert_eq!(render_selector(&LabelSelector::default()).unwrap(), "");
-    }
-
-    #[test]
-    fn selectors_refuse_what_the_api_would_refuse() {
-        let requirement = |operator: &str, values: Option<Vec<String>>| LabelSelector {
-            match_labels: None,
-            match_expressions: Some(vec![LabelSelectorRequirement {
-                key: "tier".into(),
-                operator: operator.into(),
-                values,
-            }]),
-        };
-        assert!(matches!(
-            render_selector(&requirement("In", Some(vec![]))),
-            Err(SelectorError::NoValues { .. })
-        ));
-        assert!(matches!(
-            render_selector(&requirement("Exists", Some(vec!["x".into()]))),
-            Err(SelectorError::UnexpectedValues { .. })
-        ));
-        assert!(matches!(
-            render_selector(&requirement("Gt", Some(vec!["1".into()]))),
-            Err(SelectorError::Operator { .. })
-        ));
     }
 
     #[test]

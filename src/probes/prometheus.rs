@@ -79,24 +79,10 @@ pub(super) fn validate(probe: &PrometheusProbe) -> Result<(), String> {
 }
 
 fn query_url(endpoint: &str, query: &str) -> String {
-    format!(
-        "{}/api/v1/query?query={}",
-        endpoint.trim_end_matches('/'),
-        percent_encode(query)
-    )
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("query", query)
+        .finish();
+    format!("{}/api/v1/query?{query}", endpoint.trim_end_matches('/'))
 }
 
 /// Reduces an `/api/v1/query` answer to one value.
@@ -205,9 +191,12 @@ mod tests {
                 "http://prom:9090/",
                 r#"sum(rate(http_requests_total{code=~"5.."}[1m])) > 0"#
             ),
-            "http://prom:9090/api/v1/query?query=sum%28rate%28http_requests_total%7Bcode%3D~%225..%22%7D%5B1m%5D%29%29%20%3E%200"
+            "http://prom:9090/api/v1/query?query=sum%28rate%28http_requests_total%7Bcode%3D%7E%225..%22%7D%5B1m%5D%29%29+%3E+0"
         );
-        assert_eq!(percent_encode("a+b/é"), "a%2Bb%2F%C3%A9");
+        assert_eq!(
+            query_url("http://prom:9090", "a+b/é"),
+            "http://prom:9090/api/v1/query?query=a%2Bb%2F%C3%A9"
+        );
     }
 
     #[tokio::test]

@@ -1,0 +1,122 @@
+//! Label selectors as the API's `labelSelector` parameter (`app=web,tier in (a,b),!canary`): one
+//! rendering, through kube's [`Selector`], for the faults' targets and peers and the k8s probe.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
+use kube::core::Selector;
+
+/// Why a label selector cannot be written as a selector string.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SelectorError {
+    #[error("selector: operator {operator} on key {key} needs at least one value")]
+    NoValues { key: String, operator: String },
+    #[error("selector: operator {operator} on key {key} takes no values")]
+    UnexpectedValues { key: String, operator: String },
+    #[error(
+        "selector: unknown operator {operator:?} on key {key}; use In, NotIn, Exists or DoesNotExist"
+    )]
+    Operator { key: String, operator: String },
+}
+
+/// `selector` in the API's selector syntax. Each requirement is checked first, so a bad one is
+/// named with its key (kube's own conversion would accept `In` with an empty list, which the API
+/// server then refuses, and reports others without the key).
+pub fn render(selector: &LabelSelector) -> Result<String, SelectorError> {
+    for requirement in selector.match_expressions.iter().flatten() {
+        check(requirement)?;
+    }
+    let selector = Selector::try_from(selector.clone()).map_err(|_| {
+        // Unreachable after the checks above; named as the first requirement's operator.
+        let first = selector.match_expressions.iter().flatten().next();
+        SelectorError::Operator {
+            key: first.map(|r| r.key.clone()).unwrap_or_default(),
+            operator: first.map(|r| r.operator.clone()).unwrap_or_default(),
+        }
+    })?;
+    Ok(selector.to_string())
+}
+
+fn check(requirement: &LabelSelectorRequirement) -> Result<(), SelectorError> {
+    let LabelSelectorRequirement {
+        key,
+        operator,
+        values,
+    } = requirement;
+    let has_values = values.as_ref().is_some_and(|v| !v.is_empty());
+    let (key, operator) = (key.clone(), operator.clone());
+    match (operator.as_str(), has_values) {
+        ("In" | "NotIn", true) | ("Exists" | "DoesNotExist", false) => Ok(()),
+        ("In" | "NotIn", false) => Err(SelectorError::NoValues { key, operator }),
+        ("Exists" | "DoesNotExist", true) => Err(SelectorError::UnexpectedValues { key, operator }),
+        _ => Err(SelectorError::Operator { key, operator }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn requirement(key: &str, operator: &str, values: &[&str]) -> LabelSelectorRequirement {
+        LabelSelectorRequirement {
+            key: key.into(),
+            operator: operator.into(),
+            values: (!values.is_empty()).then(|| values.iter().map(|v| v.to_string()).collect()),
+        }
+    }
+
+    fn selector(
+        labels: &[(&str, &str)],
+        requirements: Vec<LabelSelectorRequirement>,
+    ) -> LabelSelector {
+        LabelSelector {
+            match_labels: Some(
+                labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<BTreeMap<_, _>>(),
+            ),
+            match_expressions: Some(requirements),
+        }
+    }
+
+    #[test]
+    fn labels_then_requirements_in_selector_syntax() {
+        let rendered = render(&selector(
+            &[("app", "web")],
+            vec![
+                requirement("tier", "In", &["b", "a"]),
+                requirement("zone", "NotIn", &["x"]),
+                requirement("ready", "Exists", &[]),
+                requirement("canary", "DoesNotExist", &[]),
+            ],
+        ));
+        assert_eq!(
+            rendered.unwrap(),
+            "app=web,tier in (a,b),zone notin (x),ready,!canary"
+        );
+        assert_eq!(render(&LabelSelector::default()).unwrap(), "");
+    }
+
+    #[test]
+    fn a_bad_requirement_is_named_by_its_key() {
+        let render_one = |r| render(&selector(&[], vec![r]));
+        assert_eq!(
+            render_one(requirement("tier", "In", &[])),
+            Err(SelectorError::NoValues {
+                key: "tier".into(),
+                operator: "In".into()
+            })
+        );
+        assert!(matches!(
+            render_one(requirement("tier", "Exists", &["a"])),
+            Err(SelectorError::UnexpectedValues { key, .. }) if key == "tier"
+        ));
+        let unknown = render_one(requirement("tier", "Gt", &["1"])).unwrap_err();
+        assert!(
+            unknown
+                .to_string()
+                .contains("use In, NotIn, Exists or DoesNotExist")
+        );
+    }
+}
