@@ -210,8 +210,8 @@ real_runs() {
 		-o jsonpath='{.type}|{.object.metadata.namespace}|{.object.metadata.name}{"\n"}' \
 		2>/dev/null > >(stamp > "$WORK/experiments.watch") &
 	PIDS+=($!)
-	# The fault pods (in the experiments' namespaces): when each was created and seen Running, to
-	# split apply → first deletion into the operator's part, the kubelet's, and the fault's.
+	# The fault pods (in the experiments' namespaces): when each was created, to split apply → first
+	# deletion into the operator's part and the pod's.
 	kubectl get pods -A -l chaos.faultline.dev/result -w --output-watch-events \
 		-o jsonpath='{.type}|{.object.metadata.namespace}|{.object.metadata.labels.chaos\.faultline\.dev/result}|{.object.status.phase}{"\n"}' \
 		2>/dev/null > >(stamp > "$WORK/fault-pods.watch") &

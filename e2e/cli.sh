@@ -2,8 +2,8 @@
 # The CLI tier: `faultline run/get/logs/stop/report/import` as a pipeline uses them, against the
 # Helm-installed operator on the local cluster. Exit codes, the JUnit report (parsed with Python's
 # junitparser), the HTML report (rendered in headless Chromium, screenshot kept in the output
-# folder), the Chaos Toolkit import round trip, the docs' CI job scripts, and the binary as a kubectl
-# plugin. ONLY=substr picks tests.
+# folder), an experiment's history (Chromium too), the Chaos Toolkit import round trip, the docs' CI
+# job scripts, and the binary as a kubectl plugin. ONLY=substr picks tests.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster/config.sh"
 export KUBECONFIG=$KUBECONFIG_ADMIN
@@ -188,6 +188,21 @@ test_b_a_score_below_min_score_exits_1() {
 	local score; score=$(kubectl -n "$ns" get chaosresult fragile-1 -o jsonpath='{.status.resilienceScore}')
 	echo "score $score"
 	expect_exit 0 faultline run fragile -n "$ns" --wait --timeout 3m --min-score 0 -o yaml
+	# The experiment's history: both runs on one page, rendered in Chromium, and as JSON.
+	faultline report fragile -n "$ns" --history --format html -o "$OUT/b-history.html" || fail "report --history failed"
+	render_html "$OUT/b-history.html" b-history
+	$PY - "$OUT/b-history.dom.html" <<-'EOF' || fail "the history page is missing something"
+	import sys
+	dom = open(sys.argv[1]).read()
+	assert dom.count('class="run-point') == 2, dom.count('class="run-point')
+	assert 'id="expected-line"' in dom and 'id="run-1"' in dom and 'id="run-2"' in dom
+	assert 'keeps the last 10 results' in dom
+	print("history page: 2 runs charted, expected line, a section per run")
+	EOF
+	faultline report fragile -n "$ns" --history --last 1 --format json > "$OUT/b-history.json" || fail "history json"
+	$PY -c 'import json, sys; h = json.load(open(sys.argv[1])); assert [r["runNumber"] for r in h["runs"]] == [2] and h["retained"] == 2, h' \
+		"$OUT/b-history.json" || fail "--last 1 did not keep only the newest run"
+	expect_exit 3 faultline report fragile -n "$ns" --history --format junit
 }
 
 test_c_stopped_or_timed_out_runs_exit_2() {

@@ -65,10 +65,17 @@ enum Command {
         #[arg(short, long)]
         namespace: Option<String>,
     },
-    /// Render a run's report: html (self-contained), junit (XML) or json (the run's journal).
+    /// Render a run's report: html (self-contained), junit (XML) or json (the run's journal);
+    /// with --history, an experiment's retained runs (html or json).
     Report {
-        /// The ChaosResult.
+        /// The ChaosResult; with --history, the ChaosExperiment.
         result: String,
+        /// Report on the experiment's retained runs: score over time, verdicts, what failed most.
+        #[arg(long)]
+        history: bool,
+        /// With --history: only the last N runs.
+        #[arg(long, requires = "history", value_parser = clap::value_parser!(u16).range(1..=1000))]
+        last: Option<u16>,
         #[arg(short, long)]
         namespace: Option<String>,
         #[arg(long, value_enum)]
@@ -563,9 +570,27 @@ async fn dispatch(args: Args) -> ExitCode {
         ),
         Command::Report {
             result,
+            history: true,
+            last,
             namespace,
             format,
             output,
+        } => finish(
+            cli::history_command(
+                &result,
+                namespace.as_deref(),
+                last.map(usize::from),
+                format,
+                output.as_deref(),
+            )
+            .await,
+        ),
+        Command::Report {
+            result,
+            namespace,
+            format,
+            output,
+            ..
         } => finish(
             cli::report_command(&result, namespace.as_deref(), format, output.as_deref()).await,
         ),

@@ -153,14 +153,69 @@ pub async fn report_command(
         ReportFormat::Junit => report::junit(&journal),
         ReportFormat::Json => report::json(&journal),
     };
+    write_output(&text, output)?;
+    Ok(exit::OK)
+}
+
+/// `faultline report EXPERIMENT --history [--last N] --format html|json [-o FILE]`: the
+/// experiment's retained runs on one page, or as JSON.
+pub async fn history_command(
+    experiment: &str,
+    namespace: Option<&str>,
+    last: Option<usize>,
+    format: ReportFormat,
+    output: Option<&std::path::Path>,
+) -> Result<u8, CliError> {
+    if format == ReportFormat::Junit {
+        return Err(CliError::Usage(
+            "a history is written as html or json; junit describes one run: use faultline report RESULT --format junit".into(),
+        ));
+    }
+    let cluster = Cluster::connect().await?;
+    let namespace = cluster.namespace(namespace);
+    let experiments: kube::Api<crate::api::ChaosExperiment> =
+        kube::Api::namespaced(cluster.client.clone(), &namespace);
+    let found = experiments
+        .get_opt(experiment)
+        .await
+        .map_err(|e| cluster.lookup_error(e, "chaosexperiment", experiment, &namespace))?;
+    let results: kube::Api<crate::api::ChaosResult> =
+        kube::Api::namespaced(cluster.client.clone(), &namespace);
+    let listed = results
+        .list(
+            &kube::api::ListParams::default()
+                .labels(&format!("{}={experiment}", crate::api::EXPERIMENT_LABEL)),
+        )
+        .await
+        .map_err(|e| cluster.lookup_error(e, "chaosresult", experiment, &namespace))?;
+    if found.is_none() && listed.items.is_empty() {
+        return Err(CliError::NotFound {
+            kind: "chaosexperiment",
+            plural: "experiments",
+            name: experiment.to_string(),
+            namespace: namespace.clone(),
+        });
+    }
+    let history = report::History::new(&namespace, experiment, found.as_ref(), &listed.items, last);
+    let text = match format {
+        ReportFormat::Html => report::history_html(&history),
+        _ => report::history_json(&history),
+    };
+    write_output(&text, output)?;
+    Ok(exit::OK)
+}
+
+fn write_output(text: &str, output: Option<&std::path::Path>) -> Result<(), CliError> {
     match output {
         Some(path) => std::fs::write(path, text).map_err(|source| CliError::Write {
             path: path.display().to_string(),
             source,
-        })?,
-        None => print!("{text}"),
+        }),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
     }
-    Ok(exit::OK)
 }
 
 /// `faultline import chaostoolkit FILE`: YAML on stdout, notes on stderr.

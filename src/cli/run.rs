@@ -609,12 +609,20 @@ impl View {
         }
     }
 
-    /// Redraws the live block.
+    /// Redraws the live block. Each line is cut to the terminal's width: a line that wrapped
+    /// would take two rows, and the next redraw, which moves up one row per line, would leave
+    /// part of the block behind on a narrow terminal.
     fn draw(&self, lines: &[String]) {
         let mut err = std::io::stderr().lock();
         self.clear(&mut err);
+        let width = terminal_columns(&err).unwrap_or(80);
         for line in lines {
-            let _ = writeln!(err, "\x1b[2m│\x1b[0m {line}");
+            // Two columns for the gutter ("│ ").
+            let _ = writeln!(
+                err,
+                "\x1b[2m│\x1b[0m {}",
+                fit(line, width.saturating_sub(2))
+            );
         }
         *self.drawn.lock().expect("not poisoned") = lines.len();
     }
@@ -625,6 +633,28 @@ impl View {
             self.clear(&mut std::io::stderr().lock());
         }
     }
+}
+
+/// The width of the terminal `stream` writes to, if it is one.
+fn terminal_columns(stream: &impl std::os::fd::AsRawFd) -> Option<usize> {
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize into the struct it is given, which lives on the stack.
+    let done = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCGWINSZ, &mut size) };
+    (done == 0 && size.ws_col > 0).then_some(usize::from(size.ws_col))
+}
+
+/// `line` cut to `width` characters, ending in … when cut.
+fn fit(line: &str, width: usize) -> std::borrow::Cow<'_, str> {
+    if line.chars().count() <= width {
+        return line.into();
+    }
+    let kept: String = line.chars().take(width.saturating_sub(1)).collect();
+    format!("{kept}…").into()
 }
 
 fn print_started(result: &ChaosResult, output: Output) {
@@ -795,6 +825,18 @@ fn write_reports(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn live_lines_are_cut_to_the_terminal_width() {
+        assert_eq!(
+            fit("kill: 3 of 5 pods deleted", 40),
+            "kill: 3 of 5 pods deleted"
+        );
+        assert_eq!(fit("kill: 3 of 5 pods deleted", 10), "kill: 3 o…");
+        assert_eq!(fit("ü→😀ab", 4), "ü→😀…");
+        assert_eq!(fit("anything", 0), "…");
+    }
+
     use super::*;
 
     const EXPERIMENT: &str = "apiVersion: chaos.faultline.dev/v1alpha1

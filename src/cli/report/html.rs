@@ -1,7 +1,7 @@
 //! The self-contained HTML page: header, summary cards, score charts, the faults and their
 //! targets, probes and Events.
 
-use std::fmt::Write as _;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::*;
 
@@ -86,48 +86,44 @@ pub(super) fn sample_tone(sample: &ProbeSample) -> Tone {
     }
 }
 
-pub(super) fn badge(text: &str, tone: Tone) -> String {
-    format!(
-        r#"<span class="badge {}">{}</span>"#,
-        tone.class(),
-        escape(text)
-    )
+pub(super) fn badge(text: &str, tone: Tone) -> Markup {
+    html! { span class={ "badge " (tone.class()) } { (text) } }
 }
 
-/// A table with a header row; cells arrive already escaped or built from escaped parts.
-pub(super) fn table(class: &str, headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut html = format!("<table class=\"{class}\">\n<thead><tr>");
-    for header in headers {
-        let _ = write!(html, "<th>{}</th>", escape(header));
-    }
-    html.push_str("</tr></thead>\n<tbody>\n");
-    for row in rows {
-        html.push_str("<tr>");
-        for cell in row {
-            let _ = write!(html, "<td>{cell}</td>");
+/// A table with a header row.
+pub(super) fn table(class: &str, headers: &[&str], rows: &[Vec<Markup>]) -> Markup {
+    html! {
+        table class=(class) {
+            thead { tr { @for header in headers { th { (header) } } } }
+            tbody {
+                @for row in rows {
+                    tr { @for cell in row { td { (cell) } } }
+                }
+            }
         }
-        html.push_str("</tr>\n");
     }
-    html.push_str("</tbody>\n</table>\n");
-    html
+}
+
+/// A number in a table cell, in tabular figures.
+pub(super) fn number(value: impl maud::Render) -> Markup {
+    html! { span class="num" { (value) } }
 }
 
 /// A date and time for a table cell, which may break between the date and the time but
 /// nowhere else.
-pub(super) fn datetime_html(time: &Timestamp) -> String {
-    format!(
-        r#"<span class="nw">{}</span> <span class="nw">{}</span>"#,
-        time.strftime("%Y-%m-%d"),
-        time.strftime("%H:%M:%S UTC")
-    )
+pub(super) fn datetime_html(time: &Timestamp) -> Markup {
+    html! {
+        span class="nw" { (time.strftime("%Y-%m-%d")) } " "
+        span class="nw" { (time.strftime("%H:%M:%S UTC")) }
+    }
 }
 
-pub(super) fn optional_datetime_html(time: Option<&Time>) -> String {
-    time.map(|t| datetime_html(&t.0)).unwrap_or_default()
+pub(super) fn optional_datetime_html(time: Option<&Time>) -> Markup {
+    html! { @if let Some(time) = time { (datetime_html(&time.0)) } }
 }
 
-pub(super) fn none_note(text: &str) -> String {
-    format!("<p class=\"none\">{}</p>\n", escape(text))
+pub(super) fn none_note(text: &str) -> Markup {
+    html! { p class="none" { (text) } }
 }
 
 pub(super) fn optional_score_text(score: Option<f64>) -> String {
@@ -137,44 +133,83 @@ pub(super) fn optional_score_text(score: Option<f64>) -> String {
 pub(super) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 /// The run as one HTML page that loads nothing: its CSP forbids every fetch, and the charts
-/// are inline SVG, so the file can be archived as a CI artifact and opened anywhere.
+/// are inline SVG, so the file can be archived as a CI artifact and opened anywhere. Every
+/// string from the run goes through maud, which escapes it.
 pub fn html(journal: &Journal) -> String {
+    let journal = &printable(journal);
     let title = format!(
         "{}/{} run {} — Faultline report",
         journal.namespace, journal.experiment, journal.run_number
     );
-    let mut page = String::new();
-    page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    let _ = writeln!(
-        page,
-        r#"<meta http-equiv="Content-Security-Policy" content="{CSP}">"#
-    );
-    page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    page.push_str("<meta name=\"referrer\" content=\"no-referrer\">\n");
-    let _ = writeln!(page, "<title>{}</title>", escape(&title));
-    let _ = writeln!(page, "<style>{STYLE}</style>\n</head>\n<body>\n<main>");
-    page.push_str(&header_html(journal));
-    page.push_str(&summary_html(journal));
-    page.push_str(&timeline_html(journal));
-    page.push_str(&steady_state_html(journal));
-    page.push_str(&faults_html(journal));
-    page.push_str(&events_html(&journal.events));
-    let _ = writeln!(
-        page,
-        "<footer>Rendered by <code>faultline report</code> from a {} journal.</footer>",
-        escape(&journal.version)
-    );
-    page.push_str("</main>\n</body>\n</html>\n");
-    page
+    page(
+        &title,
+        "",
+        html! {
+            (header_html(journal))
+            (summary_html(journal))
+            (timeline_html(journal))
+            (steady_state_html(journal))
+            (faults_html(journal))
+            (events_html(&journal.events))
+            footer {
+                "Rendered by " code { "faultline report" } " from a "
+                (journal.version) " journal."
+            }
+        },
+    )
 }
 
-pub(super) fn header_html(journal: &Journal) -> String {
+/// A whole page around `main`: the CSP, the shared style plus `style`, ending in a newline.
+pub(super) fn page(title: &str, style: &str, main: Markup) -> String {
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta http-equiv="Content-Security-Policy" content=(CSP);
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) }
+                style { (PreEscaped(STYLE)) (PreEscaped(style)) }
+            }
+            body { main { (main) } }
+        }
+    };
+    let mut text = page.into_string();
+    text.push('\n');
+    text
+}
+
+/// `journal` (or a history) with every string stripped of the characters XML forbids (terminal
+/// colour codes, NULs): maud escapes markup, and this keeps the page as clean as the JUnit report.
+pub(super) fn printable<T>(journal: &T) -> T
+where
+    T: Clone + serde::Serialize + serde::de::DeserializeOwned,
+{
+    fn strip(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) if !text.chars().all(is_xml_char) => {
+                text.retain(is_xml_char);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            serde_json::Value::Object(map) => map.values_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let Ok(mut value) = serde_json::to_value(journal) else {
+        return journal.clone();
+    };
+    strip(&mut value);
+    serde_json::from_value(value).unwrap_or_else(|_| journal.clone())
+}
+
+pub(super) fn header_html(journal: &Journal) -> Markup {
     let status = &journal.status;
     let facts = [
-        ("Namespace", escape(&journal.namespace)),
-        ("Result", escape(&journal.result)),
-        ("Run", journal.run_number.to_string()),
-        ("Trigger", escape(&journal.trigger)),
+        ("Namespace", html! { (journal.namespace) }),
+        ("Result", html! { (journal.result) }),
+        ("Run", html! { (journal.run_number) }),
+        ("Trigger", html! { (journal.trigger) }),
         (
             "Phase",
             badge(status.phase.as_str(), phase_tone(status.phase)),
@@ -187,67 +222,62 @@ pub(super) fn header_html(journal: &Journal) -> String {
             "Completed",
             match &status.completion_time {
                 Some(time) => datetime_html(&time.0),
-                None => "<span class=\"dim\">not yet</span>".to_string(),
+                None => html! { span class="dim" { "not yet" } },
             },
         ),
         (
             "Duration",
-            run_seconds(journal).map(duration_text).unwrap_or_default(),
+            html! { (run_seconds(journal).map(duration_text).unwrap_or_default()) },
         ),
     ];
-    let mut html = String::from("<header class=\"page\">\n");
-    html.push_str("<p class=\"kicker\">Faultline chaos experiment report</p>\n");
-    let _ = writeln!(html, "<h1>{}</h1>", escape(&journal.experiment));
-    html.push_str("<dl class=\"facts\">\n");
-    for (name, value) in facts {
-        let _ = writeln!(html, "<div><dt>{name}</dt><dd>{value}</dd></div>");
+    html! {
+        header class="page" {
+            p class="kicker" { "Faultline chaos experiment report" }
+            h1 { (journal.experiment) }
+            dl class="facts" {
+                @for (name, value) in facts { div { dt { (name) } dd { (value) } } }
+            }
+            @if let Some(message) = &status.message { p class="message" { (message) } }
+        }
     }
-    html.push_str("</dl>\n");
-    if let Some(message) = &status.message {
-        let _ = writeln!(html, "<p class=\"message\">{}</p>", escape(message));
-    }
-    html.push_str("</header>\n");
-    html
 }
 
-pub(super) fn summary_html(journal: &Journal) -> String {
+pub(super) fn summary_html(journal: &Journal) -> Markup {
     let status = &journal.status;
     let gate = min_score(journal);
     let tone = verdict_tone(status.verdict);
-    let mut html = String::from("<section class=\"summary\">\n");
-    let _ = writeln!(
-        html,
-        "<div class=\"card verdict-card {}\">\n<div class=\"label\">Verdict</div>\n\
-         <div id=\"verdict\" class=\"verdict\">{}</div>\n\
-         <div class=\"score-line\">Score <strong id=\"score\">{}</strong> <span class=\"dim\">/ 100</span></div>\n\
-         <div class=\"dim\">Minimum {}</div>",
-        tone.class(),
-        escape(status.verdict.as_str()),
-        optional_score_text(status.resilience_score),
-        score_text(gate)
+    let below_gate = matches!(
+        (status.verdict, status.resilience_score),
+        (Verdict::Pass, Some(score)) if score < gate
     );
-    if let (Verdict::Pass, Some(score)) = (status.verdict, status.resilience_score)
-        && score < gate
-    {
-        html.push_str("<div class=\"gate\">Below the minimum asked for this report</div>\n");
+    html! {
+        section class="summary" {
+            div class={ "card verdict-card " (tone.class()) } {
+                div class="label" { "Verdict" }
+                div id="verdict" class="verdict" { (status.verdict.as_str()) }
+                div class="score-line" {
+                    "Score " strong id="score" { (optional_score_text(status.resilience_score)) }
+                    " " span class="dim" { "/ 100" }
+                }
+                div class="dim" { "Minimum " (score_text(gate)) }
+                @if below_gate { div class="gate" { "Below the minimum asked for this report" } }
+            }
+            div class="card" {
+                div class="label" { "Resilience score" }
+                (score_chart(status.resilience_score, gate, tone))
+            }
+            div class="card wide" {
+                div class="label" {
+                    "Fault scores " span class="dim" { "(weight in the run's score)" }
+                }
+                (fault_score_chart(&status.faults))
+            }
+        }
     }
-    html.push_str("</div>\n");
-    let _ = writeln!(
-        html,
-        "<div class=\"card\">\n<div class=\"label\">Resilience score</div>\n{}</div>",
-        score_chart(status.resilience_score, gate, tone)
-    );
-    let _ = writeln!(
-        html,
-        "<div class=\"card wide\">\n<div class=\"label\">Fault scores <span class=\"dim\">(weight in the run's score)</span></div>\n{}</div>",
-        fault_score_chart(&status.faults)
-    );
-    html.push_str("</section>\n");
-    html
 }
 
 /// A donut whose arc is the score, with a tick where the minimum lies.
-pub(super) fn score_chart(score: Option<f64>, minimum: f64, tone: Tone) -> String {
+pub(super) fn score_chart(score: Option<f64>, minimum: f64, tone: Tone) -> Markup {
     const C: f64 = 80.0; // centre
     const R: f64 = 60.0;
     let circumference = 2.0 * std::f64::consts::PI * R;
@@ -260,46 +290,41 @@ pub(super) fn score_chart(score: Option<f64>, minimum: f64, tone: Tone) -> Strin
         ),
         None => format!("no score yet, minimum {}", score_text(minimum)),
     };
-    let mut svg = format!(
-        r#"<svg id="score-chart" class="donut" viewBox="0 0 160 160" width="160" height="160" role="img" aria-label="{}">"#,
-        escape(&label)
-    );
-    let _ = write!(
-        svg,
-        r##"<circle cx="{C}" cy="{C}" r="{R}" fill="none" stroke="#e2e8f0" stroke-width="16"/>"##
-    );
-    if fraction > 0.0 {
-        let _ = write!(
-            svg,
-            r#"<circle cx="{C}" cy="{C}" r="{R}" fill="none" stroke="{}" stroke-width="16" stroke-dasharray="{:.2} {:.2}" transform="rotate(-90 {C} {C})"/>"#,
-            tone.colour(),
-            fraction * circumference,
-            circumference
-        );
-    }
     // The minimum's tick, clockwise from twelve o'clock like the arc.
     let angle = minimum.clamp(0.0, 100.0) / 100.0 * std::f64::consts::TAU;
     let point = |radius: f64| (C + radius * angle.sin(), C - radius * angle.cos());
     let ((x1, y1), (x2, y2)) = (point(R - 12.0), point(R + 12.0));
-    let _ = write!(
-        svg,
-        r##"<line class="min-marker" x1="{x1:.2}" y1="{y1:.2}" x2="{x2:.2}" y2="{y2:.2}" stroke="#0f172a" stroke-width="3"><title>minimum {}</title></line>"##,
-        score_text(minimum)
-    );
-    let _ = write!(
-        svg,
-        r#"<text x="{C}" y="{}" text-anchor="middle" class="donut-value">{}</text>"#,
-        C + 6.0,
-        optional_score_text(score)
-    );
-    let _ = write!(
-        svg,
-        r#"<text x="{C}" y="{}" text-anchor="middle" class="donut-caption">min {}</text>"#,
-        C + 26.0,
-        score_text(minimum)
-    );
-    svg.push_str("</svg>\n");
-    svg
+    html! {
+        svg id="score-chart" class="donut" viewBox="0 0 160 160" width="160" height="160"
+            role="img" aria-label=(label) {
+            circle cx=(C) cy=(C) r=(R) fill="none" stroke="#e2e8f0" stroke-width="16" {}
+            @if fraction > 0.0 {
+                circle cx=(C) cy=(C) r=(R) fill="none" stroke=(tone.colour()) stroke-width="16"
+                    stroke-dasharray=(format!("{:.2} {:.2}", fraction * circumference, circumference))
+                    transform=(format!("rotate(-90 {C} {C})")) {}
+            }
+            line class="min-marker" x1=(f2(x1)) y1=(f2(y1)) x2=(f2(x2)) y2=(f2(y2))
+                stroke="#0f172a" stroke-width="3" {
+                title { "minimum " (score_text(minimum)) }
+            }
+            text x=(C) y=(C + 6.0) text-anchor="middle" class="donut-value" {
+                (optional_score_text(score))
+            }
+            text x=(C) y=(C + 26.0) text-anchor="middle" class="donut-caption" {
+                "min " (score_text(minimum))
+            }
+        }
+    }
+}
+
+/// A coordinate with one decimal.
+pub(super) fn f1(value: f64) -> String {
+    format!("{value:.1}")
+}
+
+/// A coordinate with two decimals.
+pub(super) fn f2(value: f64) -> String {
+    format!("{value:.2}")
 }
 
 /// Shortens a label for a chart's fixed gutter; the full text stays in the SVG title.
@@ -313,7 +338,7 @@ pub(super) fn shorten(text: &str, max: usize) -> String {
 }
 
 /// One horizontal bar per fault: its score, coloured by its status, labelled with its weight.
-pub(super) fn fault_score_chart(faults: &[FaultStatus]) -> String {
+pub(super) fn fault_score_chart(faults: &[FaultStatus]) -> Markup {
     if faults.is_empty() {
         return none_note("No faults recorded.");
     }
@@ -321,83 +346,56 @@ pub(super) fn fault_score_chart(faults: &[FaultStatus]) -> String {
     const GUTTER: f64 = 150.0;
     const BAR: f64 = 270.0;
     let height = ROW * faults.len() as f64 + 22.0;
-    let mut svg = format!(
-        r#"<svg id="fault-scores" class="bars" viewBox="0 0 480 {height}" width="480" height="{height}" role="img" aria-label="score of each fault">"#
-    );
-    for (i, fault) in faults.iter().enumerate() {
-        let y = ROW * i as f64;
-        let tone = fault_tone(fault.status);
-        let score = fault.score.unwrap_or(0.0).clamp(0.0, 100.0);
-        let _ = write!(
-            svg,
-            r#"<g><title>{}: {}, score {}, weight {}</title>"#,
-            escape(&fault.name),
-            escape(&wire_name(&fault.status)),
-            optional_score_text(fault.score),
-            fault.weight
-        );
-        let _ = write!(
-            svg,
-            r#"<text x="0" y="{:.1}" class="bar-label">{}</text>"#,
-            y + 17.0,
-            escape(&shorten(&fault.name, 16))
-        );
-        let _ = write!(
-            svg,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="end" class="bar-weight">×{}</text>"#,
-            GUTTER - 8.0,
-            y + 17.0,
-            fault.weight
-        );
-        let _ = write!(
-            svg,
-            r##"<rect x="{GUTTER}" y="{:.1}" width="{BAR}" height="14" rx="3" fill="#f1f5f9"/>"##,
-            y + 6.0
-        );
-        if score > 0.0 {
-            let _ = write!(
-                svg,
-                r#"<rect x="{GUTTER}" y="{:.1}" width="{:.1}" height="14" rx="3" fill="{}"/>"#,
-                y + 6.0,
-                BAR * score / 100.0,
-                tone.colour()
-            );
-        }
-        let _ = write!(
-            svg,
-            r#"<text x="{:.1}" y="{:.1}" class="bar-value">{}</text></g>"#,
-            GUTTER + BAR + 8.0,
-            y + 17.0,
-            optional_score_text(fault.score)
-        );
-    }
-    // Scale under the bars: 0, 50, 100.
     let axis_y = ROW * faults.len() as f64 + 14.0;
-    for value in [0.0, 50.0, 100.0] {
-        let _ = write!(
-            svg,
-            r#"<text x="{:.1}" y="{axis_y:.1}" text-anchor="middle" class="axis">{value}</text>"#,
-            GUTTER + BAR * value / 100.0
-        );
+    html! {
+        svg id="fault-scores" class="bars" viewBox={ "0 0 480 " (height) } width="480"
+            height=(height) role="img" aria-label="score of each fault" {
+            @for (i, fault) in faults.iter().enumerate() {
+                @let y = ROW * i as f64;
+                @let tone = fault_tone(fault.status);
+                @let score = fault.score.unwrap_or(0.0).clamp(0.0, 100.0);
+                g {
+                    title {
+                        (fault.name) ": " (wire_name(&fault.status)) ", score "
+                        (optional_score_text(fault.score)) ", weight " (fault.weight)
+                    }
+                    text x="0" y=(f1(y + 17.0)) class="bar-label" { (shorten(&fault.name, 16)) }
+                    text x=(f1(GUTTER - 8.0)) y=(f1(y + 17.0)) text-anchor="end" class="bar-weight" {
+                        "×" (fault.weight)
+                    }
+                    rect x=(GUTTER) y=(f1(y + 6.0)) width=(BAR) height="14" rx="3" fill="#f1f5f9" {}
+                    @if score > 0.0 {
+                        rect x=(GUTTER) y=(f1(y + 6.0)) width=(f1(BAR * score / 100.0)) height="14"
+                            rx="3" fill=(tone.colour()) {}
+                    }
+                    text x=(f1(GUTTER + BAR + 8.0)) y=(f1(y + 17.0)) class="bar-value" {
+                        (optional_score_text(fault.score))
+                    }
+                }
+            }
+            // Scale under the bars: 0, 50, 100.
+            @for value in [0.0, 50.0, 100.0] {
+                text x=(f1(GUTTER + BAR * value / 100.0)) y=(f1(axis_y)) text-anchor="middle"
+                    class="axis" { (value) }
+            }
+        }
     }
-    svg.push_str("</svg>\n");
-    svg
 }
 
-pub(super) fn probe_table(probes: &[ProbeStatus]) -> String {
+pub(super) fn probe_table(probes: &[ProbeStatus]) -> Markup {
     if probes.is_empty() {
         return none_note("No probes.");
     }
-    let rows: Vec<Vec<String>> = probes
+    let rows: Vec<Vec<Markup>> = probes
         .iter()
         .map(|p| {
             vec![
-                escape(&p.name),
-                escape(&wire_name(&p.mode)),
+                html! { (p.name) },
+                html! { (wire_name(&p.mode)) },
                 badge(&wire_name(&p.verdict), probe_tone(p.verdict)),
-                format!("<span class=\"num\">{}</span>", p.passed),
-                format!("<span class=\"num\">{}</span>", p.failed),
-                escape(p.last_message.as_deref().unwrap_or("")),
+                number(p.passed),
+                number(p.failed),
+                html! { (p.last_message.as_deref().unwrap_or("")) },
             ]
         })
         .collect();
@@ -415,87 +413,75 @@ pub(super) fn probe_table(probes: &[ProbeStatus]) -> String {
     )
 }
 
-pub(super) fn steady_state_html(journal: &Journal) -> String {
+pub(super) fn steady_state_html(journal: &Journal) -> Markup {
     let steady = &journal.status.steady_state;
-    let mut html = String::from("<section id=\"steady-state\">\n<h2>Steady state</h2>\n");
-    html.push_str("<div class=\"pair\">\n");
-    for (when, probes) in [("Before", &steady.before), ("After", &steady.after)] {
-        let _ = writeln!(
-            html,
-            "<div class=\"steady-{}\">\n<h3>{when} the chaos</h3>\n{}</div>",
-            when.to_lowercase(),
-            probe_table(probes)
-        );
+    html! {
+        section id="steady-state" {
+            h2 { "Steady state" }
+            div class="pair" {
+                @for (when, probes) in [("Before", &steady.before), ("After", &steady.after)] {
+                    div class={ "steady-" (when.to_lowercase()) } {
+                        h3 { (when) " the chaos" }
+                        (probe_table(probes))
+                    }
+                }
+            }
+        }
     }
-    html.push_str("</div>\n</section>\n");
-    html
 }
 
-pub(super) fn faults_html(journal: &Journal) -> String {
-    let mut html = String::from("<section id=\"faults\">\n<h2>Faults</h2>\n");
-    if journal.status.faults.is_empty() {
-        html.push_str(&none_note("No faults recorded."));
+pub(super) fn faults_html(journal: &Journal) -> Markup {
+    html! {
+        section id="faults" {
+            h2 { "Faults" }
+            @if journal.status.faults.is_empty() { (none_note("No faults recorded.")) }
+            @for fault in &journal.status.faults { (fault_html(fault)) }
+        }
     }
-    for fault in &journal.status.faults {
-        html.push_str(&fault_html(fault));
-    }
-    html.push_str("</section>\n");
-    html
 }
 
-pub(super) fn fault_html(fault: &FaultStatus) -> String {
+pub(super) fn fault_html(fault: &FaultStatus) -> Markup {
     let tone = fault_tone(fault.status);
-    let mut html = format!(
-        "<section class=\"fault {}\" data-fault=\"{}\">\n",
-        tone.class(),
-        escape(&fault.name)
-    );
-    let _ = writeln!(
-        html,
-        "<h3>{} <span class=\"type\">{}</span> {}</h3>",
-        escape(&fault.name),
-        escape(&wire_name(&fault.fault_type)),
-        badge(&wire_name(&fault.status), tone)
-    );
     let facts = vec![vec![
         badge(&wire_name(&fault.status), tone),
-        format!(
-            "<span class=\"num\">{}</span>",
-            optional_score_text(fault.score)
-        ),
-        format!("<span class=\"num\">{}</span>", fault.weight),
-        escape(fault.pod.as_deref().unwrap_or("")),
+        number(optional_score_text(fault.score)),
+        number(fault.weight),
+        html! { (fault.pod.as_deref().unwrap_or("")) },
         optional_datetime_html(fault.start_time.as_ref()),
         optional_datetime_html(fault.end_time.as_ref()),
-        escape(fault.message.as_deref().unwrap_or("")),
+        html! { (fault.message.as_deref().unwrap_or("")) },
     ]];
-    html.push_str(&table(
-        "fault-facts",
-        &[
-            "Status", "Score", "Weight", "Pod", "Start", "End", "Message",
-        ],
-        &facts,
-    ));
-    html.push_str("<h4>Targets</h4>\n");
-    html.push_str(&targets_table(&fault.targets));
-    html.push_str("<h4>Probes</h4>\n");
-    html.push_str(&probe_table(&fault.probes));
-    html.push_str("</section>\n");
-    html
+    html! {
+        section class={ "fault " (tone.class()) } data-fault=(fault.name) {
+            h3 {
+                (fault.name) " " span class="type" { (wire_name(&fault.fault_type)) } " "
+                (badge(&wire_name(&fault.status), tone))
+            }
+            (table(
+                "fault-facts",
+                &["Status", "Score", "Weight", "Pod", "Start", "End", "Message"],
+                &facts,
+            ))
+            h4 { "Targets" }
+            (targets_table(&fault.targets))
+            h4 { "Probes" }
+            (probe_table(&fault.probes))
+        }
+    }
 }
 
-pub(super) fn targets_table(targets: &[TargetRecord]) -> String {
+pub(super) fn targets_table(targets: &[TargetRecord]) -> Markup {
     if targets.is_empty() {
         return none_note("No targets recorded.");
     }
-    let rows: Vec<Vec<String>> = targets
+    let rows: Vec<Vec<Markup>> = targets
         .iter()
         .map(|t| {
             vec![
-                escape(&t.kind),
-                escape(&t.namespace),
-                escape(&t.name),
-                escape(action_text(t.action)),
+                html! { (t.kind) },
+                html! { (t.namespace) },
+                html! { (t.name) },
+                html! { (action_text(t.action)) },
                 datetime_html(&t.time.0),
                 if t.reverted {
                     badge("yes", Tone::Good)
@@ -512,36 +498,34 @@ pub(super) fn targets_table(targets: &[TargetRecord]) -> String {
     )
 }
 
-pub(super) fn events_html(events: &[JournalEvent]) -> String {
-    let mut html = String::from("<section id=\"events\">\n<h2>Events</h2>\n");
-    if events.is_empty() {
-        html.push_str(&none_note("No events recorded."));
-    } else {
-        let rows: Vec<Vec<String>> = events
-            .iter()
-            .map(|e| {
-                let tone = if is_warning(e) {
-                    Tone::Bad
-                } else {
-                    Tone::Muted
-                };
-                vec![
-                    datetime_html(&e.time),
-                    badge(&e.event_type, tone),
-                    escape(&e.reason),
-                    escape(&e.object),
-                    escape(&e.message),
-                ]
-            })
-            .collect();
-        html.push_str(&table(
-            "events",
-            &["Time", "Type", "Reason", "Object", "Message"],
-            &rows,
-        ));
+pub(super) fn events_html(events: &[JournalEvent]) -> Markup {
+    let rows: Vec<Vec<Markup>> = events
+        .iter()
+        .map(|e| {
+            let tone = if is_warning(e) {
+                Tone::Bad
+            } else {
+                Tone::Muted
+            };
+            vec![
+                datetime_html(&e.time),
+                badge(&e.event_type, tone),
+                html! { (e.reason) },
+                html! { (e.object) },
+                html! { (e.message) },
+            ]
+        })
+        .collect();
+    html! {
+        section id="events" {
+            h2 { "Events" }
+            @if events.is_empty() {
+                (none_note("No events recorded."))
+            } @else {
+                (table("events", &["Time", "Type", "Reason", "Object", "Message"], &rows))
+            }
+        }
     }
-    html.push_str("</section>\n");
-    html
 }
 
 /// The page's only styling. No web fonts or images: the CSP blocks every fetch.

@@ -1,6 +1,7 @@
 //! Renders a run's journal for people and pipelines (`faultline report --format json|junit|html`):
 //! pretty JSON, JUnit XML that CI systems show as test results, and one self-contained HTML page.
 
+mod history;
 mod html;
 mod junit;
 #[cfg(test)]
@@ -18,6 +19,7 @@ use crate::api::{
 };
 use crate::domain::scoring;
 
+pub use history::{History, history_html, history_json};
 pub use html::html;
 use html::*;
 pub use junit::junit;
@@ -122,20 +124,4 @@ fn target_text(target: &TargetRecord) -> String {
         target.namespace,
         target.name
     )
-}
-
-/// Escapes text for XML and HTML alike, in element content and in quoted attributes.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars().filter(|c| is_xml_char(*c)) {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }

@@ -384,13 +384,14 @@ fn html_escapes_every_string_from_the_result() {
         "<img",
         "<svg onload",
         "<a href",
-        "</section><",
+        "</section><script",
     ] {
         assert!(!page.contains(raw), "{raw} reached the page unescaped");
     }
-    assert!(page.contains("<h1>&lt;script&gt;alert(&#39;exp&#39;)&lt;/script&gt;</h1>"));
-    assert!(page.contains(r#"data-fault="f&quot;&lt;x&gt;&amp;&#39;""#));
-    assert!(page.contains("a&quot;b&#39;c&lt;d&gt;&amp;ef"));
+    // maud escapes & < > and "; a ' is harmless in double-quoted attributes and in text.
+    assert!(page.contains("<h1>&lt;script&gt;alert('exp')&lt;/script&gt;</h1>"));
+    assert!(page.contains(r#"data-fault="f&quot;&lt;x&gt;&amp;'""#));
+    assert!(page.contains("a&quot;b'c&lt;d&gt;&amp;ef"));
     assert!(!page.contains('\u{1}') && !page.contains('\u{1b}') && !page.contains('\u{0}'));
     // Every tag the page opens is one of ours.
     for tag in tags(&page) {
@@ -443,4 +444,127 @@ fn write_samples_for_a_manual_look() {
         std::fs::write(dir.join(format!("{name}.xml")), junit(&journal)).expect("write");
     }
     std::fs::write(dir.join("sample.html"), html(&fail_run())).expect("write");
+}
+
+/// A ChaosResult holding `journal`'s run, as numbered `run`.
+fn result_of(journal: &Journal, run: i64) -> crate::api::ChaosResult {
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "chaos.faultline.dev/v1alpha1",
+        "kind": "ChaosResult",
+        "metadata": {"name": format!("{}-{run}", journal.experiment), "namespace": journal.namespace},
+        "spec": {
+            "experimentRef": journal.experiment,
+            "runNumber": run,
+            "trigger": "schedule",
+            "experiment": {"faults": []}
+        },
+        "status": journal.status,
+    }))
+    .expect("a ChaosResult")
+}
+
+/// Five runs out of order: pass, fail, error, fail, pass.
+fn five_runs() -> Vec<crate::api::ChaosResult> {
+    vec![
+        result_of(&fail_run(), 4),
+        result_of(&pass_run(), 1),
+        result_of(&error_run(), 3),
+        result_of(&fail_run(), 2),
+        result_of(&pass_run(), 5),
+    ]
+}
+
+#[test]
+fn history_orders_runs_and_ranks_what_failed() {
+    let history = History::new("shop", "checkout-resilience", None, &five_runs(), None);
+    let numbers: Vec<i64> = history.runs.iter().map(|r| r.run_number).collect();
+    assert_eq!(numbers, [1, 2, 3, 4, 5]);
+    assert_eq!(history.retained, 5);
+    let verdicts: Vec<Verdict> = history.runs.iter().map(|r| r.verdict).collect();
+    assert_eq!(
+        verdicts,
+        [
+            Verdict::Pass,
+            Verdict::Fail,
+            Verdict::Error,
+            Verdict::Fail,
+            Verdict::Pass
+        ]
+    );
+    // The failed run's failing probe leads, in runs 2 and 4.
+    let top = &history.failing_probes[0];
+    assert_eq!(
+        (top.failed_runs, top.runs.clone()),
+        (2, vec![2, 4]),
+        "{top:?}"
+    );
+    assert!(
+        history
+            .failing_probes
+            .windows(2)
+            .all(|w| w[0].failed_runs >= w[1].failed_runs)
+    );
+    assert!(!history.failing_faults.is_empty());
+    let last_two = History::new("shop", "checkout-resilience", None, &five_runs(), Some(2));
+    let numbers: Vec<i64> = last_two.runs.iter().map(|r| r.run_number).collect();
+    assert_eq!((numbers, last_two.retained), (vec![4, 5], 5));
+}
+
+#[test]
+fn history_page_charts_every_run_and_says_what_retention_drops() {
+    let experiment: crate::api::ChaosExperiment = serde_json::from_value(serde_json::json!({
+        "apiVersion": "chaos.faultline.dev/v1alpha1",
+        "kind": "ChaosExperiment",
+        "metadata": {"name": "checkout-resilience", "namespace": "shop"},
+        "spec": {"expectedResilienceScore": 80, "historyLimit": 5, "faults": []}
+    }))
+    .expect("an experiment");
+    let history = History::new(
+        "shop",
+        "checkout-resilience",
+        Some(&experiment),
+        &five_runs(),
+        None,
+    );
+    let page = history_html(&history);
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains(r#"<svg id="history-chart""#));
+    assert_eq!(page.matches(r#"class="run-point "#).count(), 5);
+    assert!(page.contains(r#"id="expected-line""#));
+    assert!(page.contains("expected score 80"));
+    for run in 1..=5 {
+        assert!(
+            page.contains(&format!(r#"<section id="run-{run}""#)),
+            "run {run}"
+        );
+        assert!(
+            page.contains(&format!(r##"href="#run-{run}""##)),
+            "link to run {run}"
+        );
+    }
+    assert!(page.contains("keeps the last 5 results"));
+    // Links stay in the page: the CSP forbids every fetch, and nothing else is referenced.
+    for tag in tags(&page) {
+        let lower = tag.to_lowercase();
+        for reference in ["src=", "srcset=", "xlink:", "url(", "http:", "https:"] {
+            assert!(!lower.contains(reference), "{reference} in <{tag}>");
+        }
+        if let Some(target) = lower.split("href=\"").nth(1) {
+            assert!(target.starts_with('#'), "a link out of the page: <{tag}>");
+        }
+    }
+    let json: serde_json::Value = serde_json::from_str(&history_json(&history)).unwrap();
+    assert_eq!(json["version"], "faultline.dev/history/v1");
+    assert_eq!(json["runs"].as_array().unwrap().len(), 5);
+    assert_eq!(json["historyLimit"], 5);
+}
+
+#[test]
+fn history_escapes_the_results_strings() {
+    let history = History::new("shop", "x", None, &[result_of(&hostile_run(), 1)], None);
+    let page = history_html(&history);
+    for raw in ["<script", "<b>", "<img", "<svg onload"] {
+        assert!(!page.contains(raw), "{raw} reached the page unescaped");
+    }
+    assert!(!page.contains('\u{1}') && !page.contains('\u{1b}') && !page.contains('\u{0}'));
 }

@@ -1,7 +1,7 @@
 //! The run's timeline in the HTML page: one SVG lane per fault, probe and warning, and the
 //! same moments as a table.
 
-use std::fmt::Write as _;
+use maud::{Markup, html};
 
 use super::*;
 
@@ -181,36 +181,44 @@ pub(super) enum Lane<'a> {
     Fault(&'a FaultStatus),
 }
 
-pub(super) fn timeline_html(journal: &Journal) -> String {
+pub(super) fn timeline_html(journal: &Journal) -> Markup {
     let moments = moments(journal);
-    let mut html =
-        String::from("<section id=\"timeline\" class=\"timeline\">\n<h2>Timeline</h2>\n");
-    if moments.is_empty() {
-        html.push_str(&none_note("Nothing with a time has been recorded yet."));
-        html.push_str("</section>\n");
-        return html;
+    html! {
+        section id="timeline" class="timeline" {
+            h2 { "Timeline" }
+            @if moments.is_empty() {
+                (none_note("Nothing with a time has been recorded yet."))
+            } @else {
+                (timeline_chart(journal, &moments))
+                (timeline_legend())
+                (timeline_table(&moments))
+            }
+        }
     }
-    html.push_str(&timeline_chart(journal, &moments));
-    html.push_str(TIMELINE_LEGEND);
-    html.push_str(&timeline_table(&moments));
-    html.push_str("</section>\n");
-    html
 }
 
-pub(super) const TIMELINE_LEGEND: &str = "<p class=\"legend\">\
-<span><i class=\"sw bar\"></i>fault injected (start to end)</span>\
-<span><i class=\"sw target\"></i>target action</span>\
-<span><i class=\"sw dot good\"></i>probe passed</span>\
-<span><i class=\"sw dot bad\"></i>probe failed</span>\
-<span><i class=\"sw warn-mark\"></i>Warning event</span></p>\n";
+pub(super) fn timeline_legend() -> Markup {
+    let entry = |swatch: &str, text: &str| {
+        html! { span { i class={ "sw " (swatch) } {} (text) } }
+    };
+    html! {
+        p class="legend" {
+            (entry("bar", "fault injected (start to end)"))
+            (entry("target", "target action"))
+            (entry("dot good", "probe passed"))
+            (entry("dot bad", "probe failed"))
+            (entry("warn-mark", "Warning event"))
+        }
+    }
+}
 
-pub(super) fn timeline_chart(journal: &Journal, moments: &[Moment]) -> String {
+pub(super) fn timeline_chart(journal: &Journal, moments: &[Moment]) -> Markup {
     const WIDTH: f64 = 1160.0;
     const GUTTER: f64 = 190.0;
     const ROW: f64 = 40.0;
     let in_progress = journal.status.completion_time.is_none();
     let Some(axis) = Axis::covering(moments, in_progress, GUTTER, WIDTH - GUTTER - 20.0) else {
-        return String::new();
+        return html! {};
     };
     let mut lanes = Vec::new();
     if journal.events.iter().any(is_warning) {
@@ -222,129 +230,98 @@ pub(super) fn timeline_chart(journal: &Journal, moments: &[Moment]) -> String {
     lanes.extend(journal.status.faults.iter().map(Lane::Fault));
     let plot_bottom = ROW * lanes.len() as f64 + 8.0;
     let height = plot_bottom + 34.0;
-    let mut svg = format!(
-        r#"<svg id="timeline-chart" class="timeline-chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="timeline of the run">"#
-    );
-    svg.push_str(&timeline_axis(&axis, journal, plot_bottom));
-    for (i, lane) in lanes.iter().enumerate() {
-        let top = 8.0 + ROW * i as f64;
-        if i % 2 == 1 {
-            let _ = write!(
-                svg,
-                r##"<rect x="0" y="{top}" width="{WIDTH}" height="{ROW}" fill="#f8fafc"/>"##
-            );
+    html! {
+        svg id="timeline-chart" class="timeline-chart" viewBox={ "0 0 " (WIDTH) " " (height) }
+            role="img" aria-label="timeline of the run" {
+            (timeline_axis(&axis, journal, plot_bottom))
+            @for (i, lane) in lanes.iter().enumerate() {
+                @let top = 8.0 + ROW * i as f64;
+                @if i % 2 == 1 {
+                    rect x="0" y=(top) width=(WIDTH) height=(ROW) fill="#f8fafc" {}
+                }
+                (lane_svg(lane, journal, &axis, top))
+            }
         }
-        svg.push_str(&lane_svg(lane, journal, &axis, top));
     }
-    svg.push_str("</svg>\n");
-    svg
 }
 
 /// Grid lines, relative-time labels, and the run's start and end marks.
-pub(super) fn timeline_axis(axis: &Axis, journal: &Journal, bottom: f64) -> String {
-    let mut svg = String::new();
+pub(super) fn timeline_axis(axis: &Axis, journal: &Journal, bottom: f64) -> Markup {
     let step = axis.tick_seconds();
     let span = axis.span_ms as f64 / 1000.0;
-    let mut offset = 0.0;
-    while offset <= span + 1e-9 {
-        let x = axis.x0 + axis.width * offset / span;
-        let _ = write!(
-            svg,
-            r##"<line x1="{x:.1}" y1="4" x2="{x:.1}" y2="{bottom:.1}" stroke="#e2e8f0"/><text x="{x:.1}" y="{:.1}" text-anchor="middle" class="axis">+{}</text>"##,
-            bottom + 16.0,
-            duration_text(offset)
-        );
-        offset += step;
-    }
-    let _ = write!(
-        svg,
-        r#"<text x="0" y="{:.1}" class="axis">{}</text>"#,
-        bottom + 30.0,
-        escape(&format!("from {}", datetime_text(&axis.start)))
-    );
+    let ticks: Vec<f64> = std::iter::successors(Some(0.0), |offset| Some(offset + step))
+        .take_while(|offset| *offset <= span + 1e-9)
+        .collect();
     let status = &journal.status;
-    for (time, label) in [
+    let marks = [
         (status.start_time.as_ref(), "run start"),
         (status.completion_time.as_ref(), "run end"),
-    ] {
-        if let Some(time) = time {
-            let x = axis.x(time.0);
-            let _ = write!(
-                svg,
-                r##"<line x1="{x:.1}" y1="4" x2="{x:.1}" y2="{bottom:.1}" stroke="#64748b" stroke-dasharray="4 3"><title>{label} {}</title></line>"##,
-                escape(&clock_text(&time.0))
-            );
+    ];
+    html! {
+        @for offset in ticks {
+            @let x = f1(axis.x0 + axis.width * offset / span);
+            line x1=(x) y1="4" x2=(x) y2=(f1(bottom)) stroke="#e2e8f0" {}
+            text x=(x) y=(f1(bottom + 16.0)) text-anchor="middle" class="axis" {
+                "+" (duration_text(offset))
+            }
+        }
+        text x="0" y=(f1(bottom + 30.0)) class="axis" { "from " (datetime_text(&axis.start)) }
+        @for (time, label) in marks {
+            @if let Some(time) = time {
+                @let x = f1(axis.x(time.0));
+                line x1=(x) y1="4" x2=(x) y2=(f1(bottom)) stroke="#64748b" stroke-dasharray="4 3" {
+                    title { (label) " " (clock_text(&time.0)) }
+                }
+            }
+        }
+        @if status.completion_time.is_none() {
+            text x=(f1(axis.end_x())) y=(f1(bottom + 30.0)) text-anchor="end" class="axis" {
+                "in progress"
+            }
         }
     }
-    if status.completion_time.is_none() {
-        let _ = write!(
-            svg,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="end" class="axis">in progress</text>"#,
-            axis.end_x(),
-            bottom + 30.0
-        );
-    }
-    svg
 }
 
-pub(super) fn lane_svg(lane: &Lane, journal: &Journal, axis: &Axis, top: f64) -> String {
-    let mut svg = String::new();
+pub(super) fn lane_svg(lane: &Lane, journal: &Journal, axis: &Axis, top: f64) -> Markup {
     let (label, sublabel) = match lane {
         Lane::Warnings => ("Warning events".to_string(), String::new()),
         Lane::SteadyState => ("steady state".to_string(), "probes".to_string()),
         Lane::Fault(fault) => (fault.name.clone(), wire_name(&fault.status)),
     };
-    let _ = write!(
-        svg,
-        r#"<text x="8" y="{:.1}" class="lane-label"><title>{}</title>{}</text>"#,
-        top + 17.0,
-        escape(&label),
-        escape(&shorten(&label, 24))
-    );
-    if !sublabel.is_empty() {
-        let _ = write!(
-            svg,
-            r#"<text x="8" y="{:.1}" class="lane-sub">{}</text>"#,
-            top + 31.0,
-            escape(&sublabel)
-        );
+    let marks = match lane {
+        Lane::Warnings => html! {
+            @for event in journal.events.iter().filter(|e| is_warning(e)) {
+                (warning_mark(event, axis, top + 20.0))
+            }
+        },
+        Lane::SteadyState => html! {
+            @for sample in journal.samples.iter().filter(|s| s.fault.is_none()) {
+                (sample_mark(sample, axis, top + 20.0))
+            }
+        },
+        Lane::Fault(fault) => html! {
+            (fault_bar(fault, axis, top))
+            @for target in &fault.targets { (target_mark(target, axis, top + 15.0)) }
+            @for sample in journal.samples.iter().filter(|s| s.fault.as_deref() == Some(fault.name.as_str())) {
+                (sample_mark(sample, axis, top + 31.0))
+            }
+        },
+    };
+    html! {
+        text x="8" y=(f1(top + 17.0)) class="lane-label" { title { (label) } (shorten(&label, 24)) }
+        @if !sublabel.is_empty() {
+            text x="8" y=(f1(top + 31.0)) class="lane-sub" { (sublabel) }
+        }
+        (marks)
     }
-    match lane {
-        Lane::Warnings => {
-            for event in journal.events.iter().filter(|e| is_warning(e)) {
-                svg.push_str(&warning_mark(event, axis, top + 20.0));
-            }
-        }
-        Lane::SteadyState => {
-            for sample in journal.samples.iter().filter(|s| s.fault.is_none()) {
-                svg.push_str(&sample_mark(sample, axis, top + 20.0));
-            }
-        }
-        Lane::Fault(fault) => {
-            svg.push_str(&fault_bar(fault, axis, top));
-            for target in &fault.targets {
-                svg.push_str(&target_mark(target, axis, top + 15.0));
-            }
-            let samples = journal
-                .samples
-                .iter()
-                .filter(|s| s.fault.as_deref() == Some(fault.name.as_str()));
-            for sample in samples {
-                svg.push_str(&sample_mark(sample, axis, top + 31.0));
-            }
-        }
-    }
-    svg
 }
 
 /// The fault's injection window; a fault still running extends to the chart's end, dashed.
-pub(super) fn fault_bar(fault: &FaultStatus, axis: &Axis, top: f64) -> String {
+pub(super) fn fault_bar(fault: &FaultStatus, axis: &Axis, top: f64) -> Markup {
     let Some(start) = &fault.start_time else {
-        return format!(
-            r#"<text x="{:.1}" y="{:.1}" class="lane-sub">not started</text>"#,
-            axis.x0 + 4.0,
-            top + 19.0
-        );
+        return html! {
+            text x=(f1(axis.x0 + 4.0)) y=(f1(top + 19.0)) class="lane-sub" { "not started" }
+        };
     };
     let x1 = axis.x(start.0);
     let (x2, open) = match &fault.end_time {
@@ -352,93 +329,71 @@ pub(super) fn fault_bar(fault: &FaultStatus, axis: &Axis, top: f64) -> String {
         None => (axis.end_x(), true),
     };
     let tone = fault_tone(fault.status);
-    let title = format!(
-        "{} {}: {} to {}",
-        fault.name,
-        wire_name(&fault.status),
-        clock_text(&start.0),
-        fault
-            .end_time
-            .as_ref()
-            .map(|t| clock_text(&t.0))
-            .unwrap_or_else(|| "now".to_string())
-    );
-    format!(
-        r#"<rect class="fault-bar{}" x="{x1:.1}" y="{:.1}" width="{:.1}" height="14" rx="3" fill="{}" fill-opacity="0.35" stroke="{}"{}><title>{}</title></rect>"#,
-        if open { " open" } else { "" },
-        top + 8.0,
-        (x2 - x1).max(2.0),
-        tone.colour(),
-        tone.colour(),
-        if open {
-            r#" stroke-dasharray="4 3""#
-        } else {
-            ""
-        },
-        escape(&title)
-    )
+    let until = fault
+        .end_time
+        .as_ref()
+        .map(|t| clock_text(&t.0))
+        .unwrap_or_else(|| "now".to_string());
+    html! {
+        rect class=(if open { "fault-bar open" } else { "fault-bar" }) x=(f1(x1)) y=(f1(top + 8.0))
+            width=(f1((x2 - x1).max(2.0))) height="14" rx="3" fill=(tone.colour())
+            fill-opacity="0.35" stroke=(tone.colour()) stroke-dasharray=[open.then_some("4 3")] {
+            title {
+                (fault.name) " " (wire_name(&fault.status)) ": " (clock_text(&start.0)) " to " (until)
+            }
+        }
+    }
 }
 
-pub(super) fn target_mark(target: &TargetRecord, axis: &Axis, y: f64) -> String {
+pub(super) fn target_mark(target: &TargetRecord, axis: &Axis, y: f64) -> Markup {
     let x = axis.x(target.time.0);
-    format!(
-        r##"<path class="target-mark" d="M{:.1} {:.1} l5 7 l-5 7 l-5 -7 z" fill="#0f172a"><title>{} at {}</title></path>"##,
-        x,
-        y - 7.0,
-        escape(&target_text(target)),
-        escape(&clock_text(&target.time.0))
-    )
+    html! {
+        path class="target-mark" d={ "M" (f1(x)) " " (f1(y - 7.0)) " l5 7 l-5 7 l-5 -7 z" }
+            fill="#0f172a" {
+            title { (target_text(target)) " at " (clock_text(&target.time.0)) }
+        }
+    }
 }
 
-pub(super) fn sample_mark(sample: &ProbeSample, axis: &Axis, y: f64) -> String {
+pub(super) fn sample_mark(sample: &ProbeSample, axis: &Axis, y: f64) -> Markup {
     let tone = sample_tone(sample);
-    format!(
-        r#"<circle class="sample-mark {}" cx="{:.1}" cy="{y:.1}" r="4" fill="{}"><title>{} ({}) {} at {}{}</title></circle>"#,
-        tone.class(),
-        axis.x(sample.time),
-        tone.colour(),
-        escape(&sample.probe),
-        escape(&sample.mode),
-        escape(&sample.outcome),
-        escape(&clock_text(&sample.time)),
-        escape(
-            &sample
-                .message
-                .as_deref()
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default()
-        )
-    )
+    html! {
+        circle class={ "sample-mark " (tone.class()) } cx=(f1(axis.x(sample.time))) cy=(f1(y)) r="4"
+            fill=(tone.colour()) {
+            title {
+                (sample.probe) " (" (sample.mode) ") " (sample.outcome) " at "
+                (clock_text(&sample.time))
+                @if let Some(message) = &sample.message { ": " (message) }
+            }
+        }
+    }
 }
 
-pub(super) fn warning_mark(event: &JournalEvent, axis: &Axis, y: f64) -> String {
+pub(super) fn warning_mark(event: &JournalEvent, axis: &Axis, y: f64) -> Markup {
     let x = axis.x(event.time);
-    format!(
-        r#"<path class="warning-mark" d="M{x:.1} {:.1} l6 11 l-12 0 z" fill="{}"><title>{} at {}: {}</title></path>"#,
-        y - 7.0,
-        Tone::Bad.colour(),
-        escape(&event.reason),
-        escape(&clock_text(&event.time)),
-        escape(&event.message)
-    )
+    html! {
+        path class="warning-mark" d={ "M" (f1(x)) " " (f1(y - 7.0)) " l6 11 l-12 0 z" }
+            fill=(Tone::Bad.colour()) {
+            title { (event.reason) " at " (clock_text(&event.time)) ": " (event.message) }
+        }
+    }
 }
 
-pub(super) fn timeline_table(moments: &[Moment]) -> String {
+pub(super) fn timeline_table(moments: &[Moment]) -> Markup {
     let origin = moments[0].at;
-    let rows: Vec<Vec<String>> = moments
+    let rows: Vec<Vec<Markup>> = moments
         .iter()
         .map(|m| {
             let offset = (m.at.as_millisecond() - origin.as_millisecond()) as f64 / 1000.0;
             vec![
-                escape(&clock_text(&m.at)),
-                format!("+{}", duration_text(offset)),
-                escape(m.what),
-                escape(&m.subject),
-                escape(&m.detail),
-                m.outcome
-                    .as_ref()
-                    .map(|(text, tone)| badge(text, *tone))
-                    .unwrap_or_default(),
+                html! { (clock_text(&m.at)) },
+                html! { "+" (duration_text(offset)) },
+                html! { (m.what) },
+                html! { (m.subject) },
+                html! { (m.detail) },
+                html! {
+                    @if let Some((text, tone)) = &m.outcome { (badge(text, *tone)) }
+                },
             ]
         })
         .collect();
