@@ -64,6 +64,15 @@ test_a_healthy_service_passes() {
 	grep -E '^faultline_runs_total\{verdict="Pass"\} [1-9]' <<< "$metrics" >/dev/null || fail "faultline_runs_total has no Pass"
 	grep -E "^faultline_resilience_score\{.*experiment=\"healthy\".*\} 100" <<< "$metrics" >/dev/null || fail "no resilience score gauge for the experiment"
 	grep -E '^faultline_probe_checks_total\{.*mode="Continuous".*outcome="passed".*\}' <<< "$metrics" >/dev/null || fail "no probe check metrics"
+	# The chart's dashboard and alerts query only metrics and labels this real scrape has.
+	echo "$metrics" > "$OUT/a-scrape.txt"
+	local monitoring=(--set metrics.grafanaDashboard.enabled=true --set metrics.prometheusRule.enabled=true
+		--set metrics.serviceMonitor.enabled=true)
+	helm lint "$REPO_ROOT/charts/faultline" "${monitoring[@]}" >/dev/null || fail "helm lint with the monitoring objects"
+	helm template faultline "$REPO_ROOT/charts/faultline" --namespace "$OPERATOR_NS" "${monitoring[@]}" > "$OUT/a-monitoring.yaml" ||
+		fail "the chart does not render with the monitoring objects"
+	/usr/bin/python3 "$REPO_ROOT/e2e/promql_check.py" "$OUT/a-scrape.txt" "$OUT/a-monitoring.yaml" ||
+		fail "a dashboard panel or an alert queries something the operator does not expose"
 }
 
 test_b_fragile_service_fails() {

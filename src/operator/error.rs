@@ -50,6 +50,15 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, for series that should exist at 0 before the first error.
+    pub const ALL: [ErrorKind; 5] = [
+        ErrorKind::InvalidSpec,
+        ErrorKind::Transient,
+        ErrorKind::RevertPending,
+        ErrorKind::Conflict,
+        ErrorKind::Other,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             ErrorKind::InvalidSpec => "invalid_spec",

@@ -17,6 +17,8 @@ pub struct Metrics {
     pub runs: IntCounterVec,
     /// The last resilience score per experiment.
     pub resilience_score: GaugeVec,
+    /// The expected score each experiment's last run was judged against, by namespace and name.
+    pub expected_resilience_score: GaugeVec,
     /// Fault injections by fault type and outcome (injected, refused, failed).
     pub injections: IntCounterVec,
     /// Reverts by fault type and outcome.
@@ -78,14 +80,19 @@ impl Metrics {
             "Finished chaos runs by verdict",
             &["verdict"],
         );
-        let resilience_score = GaugeVec::new(
-            Opts::new(
-                "faultline_resilience_score",
-                "The last resilience score (0-100) of each experiment",
-            ),
-            &["namespace", "experiment"],
-        )
-        .expect("valid metric");
+        let per_experiment = |name: &str, help: &str| {
+            let vec = GaugeVec::new(Opts::new(name, help), &["namespace", "experiment"])
+                .expect("valid metric");
+            registered(&registry, vec)
+        };
+        let resilience_score = per_experiment(
+            "faultline_resilience_score",
+            "The last resilience score (0-100) of each experiment",
+        );
+        let expected_resilience_score = per_experiment(
+            "faultline_expected_resilience_score",
+            "The expected score the last run of each experiment was judged against (0-100)",
+        );
         let injections = counters(
             "faultline_fault_injections_total",
             "Fault injections by fault type and outcome",
@@ -128,13 +135,20 @@ impl Metrics {
             "Reconcile errors by controller and error kind",
             &["controller", "kind"],
         );
+        // At 0 from the start, so a rate() or an alert sees the series before the first error.
+        for controller in ["experiment", "result", "probe", "run"] {
+            for kind in super::error::ErrorKind::ALL {
+                reconcile_errors.with_label_values(&[controller, kind.as_str()]);
+            }
+        }
         let invalid_objects = counters(
             "faultline_invalid_objects_total",
             "Objects read from a watch that could not be parsed and were ignored, by kind",
             &["kind"],
         );
         Metrics {
-            resilience_score: registered(&registry, resilience_score),
+            resilience_score,
+            expected_resilience_score,
             results: registered(&registry, results),
             reconcile_duration: registered(&registry, reconcile_duration),
             registry,
@@ -249,6 +263,13 @@ mod tests {
             .inc();
         let text = metrics.render();
         assert!(text.contains("faultline_runs_total{verdict=\"Pass\"} 1"));
+        // Every controller and error kind at 0 before any error, so alerts and rate() see them.
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with("faultline_reconcile_errors_total{") && l.ends_with(" 0"))
+                .count(),
+            20
+        );
         assert!(text.contains("faultline_probe_checks_total"));
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             assert!(line.starts_with("faultline_"), "{line}");
