@@ -77,6 +77,12 @@ probe() { # probe NAME MODE URL [MAX_LATENCY]: an inline http probe entry
 	echo "    - {name: $1, mode: $2, probe: {type: http, http: {url: \"$3\"${4:+, maxLatency: $4}}, runProperties: {timeout: 2s, interval: 1s}}}"
 }
 
+# latency_ms MESSAGE: the latency an http probe's message gives ("200 in 412ms" or "200 in 1.4s"), in ms
+latency_ms() {
+	grep -oE 'in [0-9.]+(ms|s)\b' <<< "$1" | head -n1 |
+		awk '{ v = $2; if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%d\n", v } else { sub(/s$/, "", v); printf "%d\n", v * 1000 } }'
+}
+
 no_tables_left() { # no_tables_left NS APP
 	local left; left=$(faultline_tables "$1" "$2") || fail "cannot inspect the network namespace of $2"
 	[ -z "$left" ] || fail "Faultline tables left in $2's network namespace: $left"
@@ -117,9 +123,14 @@ $(probe fast-after EOT "$svc" 150ms)" || fail "experiment rejected"
 	# probe opens a fresh connection: two of web's packets (SYN-ACK, response) cross the delay.
 	local message; message=$(kubectl -n "$ns" get events --field-selector reason=ProbeFailed -o jsonpath='{.items[0].message}')
 	echo "the run's record: $message"
-	local seen; seen=$(grep -o 'in [0-9]*ms, slower' <<< "$message" | grep -o '[0-9]*' | head -n1)
-	[ -n "$seen" ] || fail "the probe's failure does not give the latency it saw"
-	echo "the probe saw ${seen} ms: two crossings of 200 ms"
+	local first; first=$(latency_ms "$message")
+	[ -n "$first" ] || fail "the probe's failure does not give the latency it saw"
+	# One check can include a TCP retransmission on a busy node (a SYN retried after its 1 s timeout: CI
+	# once saw 1.4 s), so the delay is judged on the better of the first failure and the last check.
+	local last_message last=""; last_message=$(field "$ns" chaosresult slow-1 '{.status.faults[0].probes[?(@.name=="fast")].lastMessage}')
+	[[ $last_message == *"slower than maxLatency"* ]] && last=$(latency_ms "$last_message")
+	local seen=$first; [ -n "$last" ] && [ "$last" -lt "$seen" ] && seen=$last
+	echo "the probe saw ${first} ms at its first failure, ${last:-?} ms at its last check: two crossings of 200 ms"
 	[ "$seen" -ge 310 ] && [ "$seen" -le 550 ] || fail "the probe saw ${seen} ms, expected 400 ms ± 20% + 10 ms (plus its own time)"
 	[ "$(field "$ns" chaosresult slow-1 '{.status.faults[0].targets[0].state}')" = Reverted ] || fail "the ledger entry is not Reverted"
 	# faultline logs finds the fault pod in Faultline's namespace through its labels.
