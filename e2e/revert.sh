@@ -233,7 +233,7 @@ test_g_a_lost_fault_pod_is_reverted_by_the_operator() {
 	local phase; phase=$(wait_result "$ns" lost-1 60) || fail "$phase"
 	show "$ns" lost-1
 	[ "$(field "$ns" chaosresult lost-1 '{.status.faults[0].status}')" = Error ] || fail "the fault is not Error"
-	field "$ns" chaosresult lost-1 '{.status.faults[0].message}' | grep -E 'fault pod .*(lost|exited|failed).*the operator reverted 1 change' >/dev/null ||
+	field "$ns" chaosresult lost-1 '{.status.faults[0].message}' | grep -E '(fault pod .*(lost|exited|failed)|fault process was killed).*the operator reverted 1 change' >/dev/null ||
 		fail "the message does not say the pod was lost and the operator reverted"
 	[ "$(field "$ns" chaosresult lost-1 '{.status.faults[0].targets[0].revertedBy}')" = operator ] || fail "not reverted by the operator"
 }

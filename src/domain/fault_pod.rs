@@ -66,6 +66,15 @@ pub fn ended_cleanly(fault: &FaultStatus) -> bool {
 pub fn termination_message(pod: &Pod) -> String {
     terminated(pod)
         .map(|t| {
+            // Killed by a signal (SIGKILL, the OOM killer): the process wrote no message of its
+            // own, and the kubelet's fallback would be the tail of its logs.
+            if t.exit_code > 128 {
+                return format!(
+                    "the fault process was killed by signal {} (exit code {})",
+                    t.exit_code - 128,
+                    t.exit_code
+                );
+            }
             t.message
                 .as_deref()
                 .map(str::trim)
@@ -146,6 +155,17 @@ mod tests {
             fault_pod_state(&pod),
             FaultPodState::Failed("no target matched".into())
         );
+        let killed = with_container(
+            "Failed",
+            &terminated_with(137, Some("{\"level\":\"INFO\"}")),
+        );
+        assert_eq!(
+            fault_pod_state(&killed),
+            FaultPodState::Failed(
+                "the fault process was killed by signal 9 (exit code 137)".into()
+            ),
+            "a log tail is no reason"
+        );
         let silent = with_container("Running", &terminated_with(2, None));
         assert_eq!(
             fault_pod_state(&silent),
@@ -172,10 +192,10 @@ mod tests {
             fault_pod_state(&pod("  phase: Failed\n")),
             FaultPodState::Failed("the fault pod failed".into())
         );
-        let failed = with_container("Failed", &terminated_with(137, Some("killed")));
+        let failed = with_container("Failed", &terminated_with(1, Some("no target matched")));
         assert_eq!(
             fault_pod_state(&failed),
-            FaultPodState::Failed("killed".into())
+            FaultPodState::Failed("no target matched".into())
         );
     }
 
