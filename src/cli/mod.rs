@@ -199,7 +199,7 @@ pub async fn history_command(
     let history = report::History::new(&namespace, experiment, found.as_ref(), &listed.items, last);
     let text = match format {
         ReportFormat::Html => report::history_html(&history),
-        _ => report::history_json(&history),
+        ReportFormat::Json | ReportFormat::Junit => report::history_json(&history),
     };
     write_output(&text, output)?;
     Ok(exit::OK)

@@ -825,6 +825,7 @@ fn write_reports(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn live_lines_are_cut_to_the_terminal_width() {
@@ -836,8 +837,6 @@ mod tests {
         assert_eq!(fit("ü→😀ab", 4), "ü→😀…");
         assert_eq!(fit("anything", 0), "…");
     }
-
-    use super::*;
 
     const EXPERIMENT: &str = "apiVersion: chaos.faultline.dev/v1alpha1
 kind: ChaosExperiment

@@ -2,7 +2,7 @@
 //! rendering, through kube's [`Selector`], for the faults' targets and peers and the k8s probe.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
-use kube::core::Selector;
+use kube::core::{Expression, Selector};
 
 /// Why a label selector cannot be written as a selector string.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -17,25 +17,23 @@ pub enum SelectorError {
     Operator { key: String, operator: String },
 }
 
-/// `selector` in the API's selector syntax. Each requirement is checked first, so a bad one is
-/// named with its key (kube's own conversion would accept `In` with an empty list, which the API
-/// server then refuses, and reports others without the key).
+/// `selector` in the API's selector syntax. Each requirement is checked before kube converts
+/// it, so a bad one is named with its key (kube's own conversion accepts `In` with an empty list,
+/// which the API server then refuses, and reports the others without the key).
 pub fn render(selector: &LabelSelector) -> Result<String, SelectorError> {
+    let mut rendered: Selector = selector
+        .match_labels
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     for requirement in selector.match_expressions.iter().flatten() {
-        check(requirement)?;
+        rendered.extend(expression(requirement)?);
     }
-    let selector = Selector::try_from(selector.clone()).map_err(|_| {
-        // Unreachable after the checks above; named as the first requirement's operator.
-        let first = selector.match_expressions.iter().flatten().next();
-        SelectorError::Operator {
-            key: first.map(|r| r.key.clone()).unwrap_or_default(),
-            operator: first.map(|r| r.operator.clone()).unwrap_or_default(),
-        }
-    })?;
-    Ok(selector.to_string())
+    Ok(rendered.to_string())
 }
 
-fn check(requirement: &LabelSelectorRequirement) -> Result<(), SelectorError> {
+fn expression(requirement: &LabelSelectorRequirement) -> Result<Expression, SelectorError> {
     let LabelSelectorRequirement {
         key,
         operator,
@@ -44,7 +42,10 @@ fn check(requirement: &LabelSelectorRequirement) -> Result<(), SelectorError> {
     let has_values = values.as_ref().is_some_and(|v| !v.is_empty());
     let (key, operator) = (key.clone(), operator.clone());
     match (operator.as_str(), has_values) {
-        ("In" | "NotIn", true) | ("Exists" | "DoesNotExist", false) => Ok(()),
+        ("In" | "NotIn", true) | ("Exists" | "DoesNotExist", false) => {
+            Expression::try_from(requirement.clone())
+                .map_err(|_| SelectorError::Operator { key, operator })
+        }
         ("In" | "NotIn", false) => Err(SelectorError::NoValues { key, operator }),
         ("Exists" | "DoesNotExist", true) => Err(SelectorError::UnexpectedValues { key, operator }),
         _ => Err(SelectorError::Operator { key, operator }),

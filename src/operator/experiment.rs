@@ -296,17 +296,10 @@ async fn enact(
 /// Deletion: stop active runs (their drivers revert), then let the finalizer go.
 async fn cleanup(experiment: &ChaosExperiment, ctx: &Context) -> Result<Action> {
     ctx.forget_status_writes(experiment);
-    // Its score series go with it, so the gauges' label sets stay bounded.
-    let labels = [
-        experiment.namespace().unwrap_or_default(),
-        experiment.name_any(),
-    ];
-    let labels = [labels[0].as_str(), labels[1].as_str()];
-    let _ = ctx.metrics.resilience_score.remove_label_values(&labels);
-    let _ = ctx
-        .metrics
-        .expected_resilience_score
-        .remove_label_values(&labels);
+    ctx.metrics.forget_scores(
+        &experiment.namespace().unwrap_or_default(),
+        &experiment.name_any(),
+    );
     let results = results_of(ctx, experiment);
     let active: Vec<&ChaosResult> = results.iter().filter(|r| is_active(r)).collect();
     if active.is_empty() {
@@ -521,22 +514,14 @@ async fn write_status(
         if result_status.phase.is_terminal()
             && let Some(score) = result_status.resilience_score
         {
-            let labels = [
-                experiment.namespace().unwrap_or_default(),
-                experiment.name_any(),
-            ];
-            let labels = [labels[0].as_str(), labels[1].as_str()];
-            ctx.metrics
-                .resilience_score
-                .with_label_values(&labels)
-                .set(score);
-            let expected = result_status
-                .expected_resilience_score
-                .unwrap_or(experiment.spec.expected_resilience_score);
-            ctx.metrics
-                .expected_resilience_score
-                .with_label_values(&labels)
-                .set(f64::from(expected));
+            ctx.metrics.set_scores(
+                &experiment.namespace().unwrap_or_default(),
+                &experiment.name_any(),
+                score,
+                result_status
+                    .expected_resilience_score
+                    .unwrap_or(experiment.spec.expected_resilience_score),
+            );
         }
     }
     status.observed_generation = experiment.metadata.generation;

@@ -166,6 +166,23 @@ impl Metrics {
         }
     }
 
+    /// Records an experiment's last finished run: its score and the expected score it was judged
+    /// against.
+    pub fn set_scores(&self, namespace: &str, experiment: &str, score: f64, expected: i32) {
+        let labels = [namespace, experiment];
+        self.resilience_score.with_label_values(&labels).set(score);
+        self.expected_resilience_score
+            .with_label_values(&labels)
+            .set(f64::from(expected));
+    }
+
+    /// Drops a deleted experiment's score series, so the gauges' label sets stay bounded.
+    pub fn forget_scores(&self, namespace: &str, experiment: &str) {
+        let labels = [namespace, experiment];
+        let _ = self.resilience_score.remove_label_values(&labels);
+        let _ = self.expected_resilience_score.remove_label_values(&labels);
+    }
+
     /// Computes `faultline_results` and `faultline_active_injections` from `cache` from now on.
     pub fn observe(&self, cache: Store<ChaosResult>) {
         let _ = self.result_cache.set(cache);

@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 
 use super::*;
-use crate::api::{ChaosExperiment, ChaosResult};
+use crate::api::{ChaosExperiment, ChaosResult, FaultType};
 
 /// The history format's version, written into every history.
 pub const HISTORY_VERSION: &str = "faultline.dev/history/v1";
@@ -55,12 +55,12 @@ pub struct HistoryRun {
 }
 
 /// One fault of a run.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryFault {
     pub name: String,
-    pub fault_type: String,
-    pub status: String,
+    pub fault_type: FaultType,
+    pub status: FaultPhase,
     pub score: Option<f64>,
 }
 
@@ -98,7 +98,12 @@ impl History {
         let failing_faults = ranked(runs.iter().flat_map(|run| {
             run.faults
                 .iter()
-                .filter(|fault| matches!(fault.status.as_str(), "CompletedWithError" | "Error"))
+                .filter(|fault| {
+                    matches!(
+                        fault.status,
+                        FaultPhase::CompletedWithError | FaultPhase::Error
+                    )
+                })
                 .map(move |fault| (fault.name.clone(), run.run_number))
         }));
         History {
@@ -150,8 +155,8 @@ fn history_run(result: &ChaosResult) -> HistoryRun {
             .iter()
             .map(|f| HistoryFault {
                 name: f.name.clone(),
-                fault_type: wire_name(&f.fault_type),
-                status: wire_name(&f.status),
+                fault_type: f.fault_type,
+                status: f.status,
                 score: f.score,
             })
             .collect(),
@@ -389,8 +394,8 @@ fn run_section(history: &History, run: &HistoryRun) -> Markup {
         .map(|f| {
             vec![
                 html! { (f.name) },
-                html! { (f.fault_type) },
-                html! { (f.status) },
+                html! { (wire_name(&f.fault_type)) },
+                html! { (wire_name(&f.status)) },
                 number(optional_score_text(f.score)),
             ]
         })

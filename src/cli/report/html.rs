@@ -182,7 +182,7 @@ pub(super) fn page(title: &str, style: &str, main: Markup) -> String {
 
 /// `journal` (or a history) with every string stripped of the characters XML forbids (terminal
 /// colour codes, NULs): maud escapes markup, and this keeps the page as clean as the JUnit report.
-pub(super) fn printable<T>(journal: &T) -> T
+pub(super) fn printable<T>(value: &T) -> T
 where
     T: Clone + serde::Serialize + serde::de::DeserializeOwned,
 {
@@ -196,11 +196,11 @@ where
             _ => {}
         }
     }
-    let Ok(mut value) = serde_json::to_value(journal) else {
-        return journal.clone();
+    let Ok(mut json) = serde_json::to_value(value) else {
+        return value.clone();
     };
-    strip(&mut value);
-    serde_json::from_value(value).unwrap_or_else(|_| journal.clone())
+    strip(&mut json);
+    serde_json::from_value(json).unwrap_or_else(|_| value.clone())
 }
 
 pub(super) fn header_html(journal: &Journal) -> Markup {
