@@ -24,13 +24,15 @@ faultline-bin: ## print the path of the static faultline binary that `make image
 build: ## build the faultline binary
 	cargo build --locked
 
-generate: ## regenerate crds/, the chart's and config/'s CRDs from src/api/, and the fault RBAC from src/faults/
+generate: ## regenerate crds/, the chart's and config/'s CRDs from src/api/, the fault RBAC and the admission policies from src/faults/
 	cargo run --quiet --locked -- crds > crds/faultline.yaml
 	cp crds/faultline.yaml charts/faultline/crds/faultline.yaml
 	cp crds/faultline.yaml config/crd/faultline.yaml
 	cargo run --quiet --locked -- crds --format markdown > docs/reference.md
 	cargo run --quiet --locked -- crds --format fault-rbac-helm > charts/faultline/templates/fault-rbac.yaml
 	cargo run --quiet --locked -- crds --format fault-rbac > config/rbac/fault_roles.yaml
+	cargo run --quiet --locked -- crds --format admission-policies-helm > charts/faultline/templates/admission-policies.yaml
+	cargo run --quiet --locked -- crds --format admission-policies > config/admission/admission_policies.yaml
 
 lint: ## rustfmt and clippy, warnings are errors
 	cargo fmt --check

@@ -703,6 +703,114 @@ test_o_queue_timeout() {
 	[ -z "$(kubectl -n "$ns" get pods -l chaos.faultline.dev/result=queued-1 -o name)" ] || fail "the pending fault pod was left behind"
 }
 
+# as_user USER [kubectl args...]: kubectl impersonating USER (and the group every user has).
+as_user() { local user=$1; shift; kubectl --as "$user" --as-group system:authenticated "$@"; }
+
+# admit USER NS WHAT YAML: the object is admitted for USER (server-side dry run: admission runs, nothing is kept).
+admit() {
+	local out; out=$(as_user "$1" -n "$2" create --dry-run=server -f - <<< "$4" 2>&1) ||
+		fail "$1 was refused $3: $out"
+}
+
+# refuse USER NS WHAT YAML MESSAGE: the object is refused for USER with exactly MESSAGE.
+refuse() {
+	local out; out=$(as_user "$1" -n "$2" create --dry-run=server -f - <<< "$4" 2>&1) &&
+		fail "$1 was admitted $3"
+	echo "$3: $out"
+	grep -F -- "denied request: $5" <<< "$out" >/dev/null || fail "$3: expected the message '$5'"
+}
+
+# adm_experiment NAME FAULT_YAML [PROBES_YAML]: a one-fault experiment as YAML.
+adm_experiment() {
+	printf 'apiVersion: chaos.faultline.dev/v1alpha1\nkind: ChaosExperiment\nmetadata: {name: %s}\nspec:\n  faults:\n  - name: f\n%s\n%s\n' \
+		"$1" "$2" "${3:-}"
+}
+
+test_t_admission_asks_for_the_writers_rights() {
+	new_namespace e2e-adm-a opt-in; local a=$NS
+	local b="e2e-adm-b-${a##*-}" user="e2e-alice-${a##*-}" admin="e2e-bob-${a##*-}"
+	kubectl create namespace "$b" >/dev/null || fail "cannot create $b"
+	trap "kubectl delete namespace $a $b --wait=false >/dev/null 2>&1; kubectl delete clusterrolebinding $admin-nodes >/dev/null 2>&1" EXIT
+	# alice may only edit chaos resources in a; bob is a's admin (which aggregates faultline-admin), may edit
+	# b, and may patch nodes.
+	kubectl -n "$a" create rolebinding alice --clusterrole=faultline-edit --user="$user" >/dev/null
+	kubectl -n "$a" create rolebinding bob --clusterrole=admin --user="$admin" >/dev/null
+	kubectl -n "$b" create rolebinding bob --clusterrole=edit --user="$admin" >/dev/null
+	kubectl create clusterrole e2e-node-patcher --verb=patch --resource=nodes --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+	kubectl create clusterrolebinding "$admin-nodes" --clusterrole=e2e-node-patcher --user="$admin" >/dev/null
+	local image; image=$(kubectl -n "$OPERATOR_NS" get deployment faultline \
+		-o jsonpath='{.spec.template.spec.containers[0].env[?(@.name=="FAULTLINE_IMAGE")].value}')
+	[ -n "$image" ] || fail "no FAULTLINE_IMAGE in the operator's Deployment"
+	local target='    target: {selector: {matchLabels: {app: web}}}'
+	local custom_probe="apiVersion: chaos.faultline.dev/v1alpha1
+kind: ChaosProbe
+metadata: {name: custom}
+spec: {type: cmd, cmd: {image: 'busybox:1.36', command: ['true']}}"
+	local inline_probe=$(adm_experiment inline "    type: pod-delete
+$target" "    probes: [{name: custom, mode: EOT, probe: {type: cmd, cmd: {image: 'busybox:1.36', command: ['true']}}}]")
+	local foreign=$(adm_experiment foreign "    type: pod-delete
+    target: {namespace: $b, selector: {matchLabels: {app: web}}}")
+	local scale=$(adm_experiment scale "    type: workload-scale
+    target: {kind: Deployment, name: web}
+    workloadScale: {replicas: 0}")
+	local node=$(adm_experiment node "    type: node-cordon
+    target: {kind: Node, name: kwok-node-0}")
+	local latency=$(adm_experiment latency "    type: pod-network-latency
+$target
+    networkLatency: {latency: 100ms}")
+
+	# A policy is enforced a moment after it is created (the API server loads it): wait for the first refusal.
+	local deadline=$((SECONDS + 30))
+	while as_user "$user" -n "$a" create --dry-run=server -f - <<< "$custom_probe" >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || fail "the admission policies were not enforced 30 s after the install"
+		sleep 0.5
+	done
+	refuse "$user" "$a" "a ChaosProbe with its own image" "$custom_probe" \
+		"probe custom runs its own image (cmd.image) as a pod: you may not create pods in namespace $a; ask an admin there for create on pods, or leave cmd.image unset to run Faultline's image"
+	refuse "$user" "$a" "an inline cmd probe with its own image" "$inline_probe" \
+		"probe custom runs its own image (cmd.image) as a pod: you may not create pods in namespace $a; ask an admin there for create on pods, or leave cmd.image unset to run Faultline's image"
+	refuse "$user" "$a" "a target in another namespace" "$foreign" \
+		"fault f targets pods in namespace $b: you may not delete pods in namespace $b; ask an admin there for delete on pods"
+	refuse "$user" "$a" "a workload-scale" "$scale" \
+		"fault f scales a Deployment in namespace $a: you may not patch deployments/scale in namespace $a; ask an admin there for patch on deployments/scale"
+	refuse "$user" "$a" "a node target" "$node" \
+		"fault f (node-cordon) changes nodes: you may not patch nodes; ask a cluster admin for patch on nodes"
+	refuse "$user" "$a" "a node-level fault" "$latency" \
+		"fault f (pod-network-latency) runs a privileged fault pod on its target's node: you may not inject privilegedfaults.chaos.faultline.dev in namespace $a; ask an admin there for it (the faultline-admin role grants it)"
+	# What faultline-edit alone may ask for: a pod-delete in its namespace, cmd probes in Faultline's image.
+	admit "$user" "$a" "a pod-delete in its namespace" "$(adm_experiment plain "    type: pod-delete
+$target")"
+	admit "$user" "$a" "a cmd probe in the operator's image" "apiVersion: chaos.faultline.dev/v1alpha1
+kind: ChaosProbe
+metadata: {name: own}
+spec: {type: cmd, cmd: {image: '$image', command: ['/faultline', '--help']}}"
+	admit "$user" "$a" "a cmd probe with no image" "apiVersion: chaos.faultline.dev/v1alpha1
+kind: ChaosProbe
+metadata: {name: default}
+spec: {type: cmd, cmd: {command: ['/faultline', '--help']}}"
+	for what in custom_probe inline_probe foreign scale node latency; do
+		admit "$admin" "$a" "$what" "${!what}"
+	done
+
+	# The operator's own writes (finalizer, status, results) pass on an experiment that holds a privileged
+	# fault; alice may stop it, and may not change the fault.
+	deploy_app "$a" 1
+	as_user "$admin" -n "$a" create -f - <<< "$(adm_experiment held "    type: pod-network-latency
+$target
+    duration: 2s
+    networkLatency: {latency: 100ms}" "    probes: [{name: up, mode: EOT, probe: {type: k8s, k8s: {apiVersion: apps/v1, kind: Deployment, name: web, check: {state: Available}}}}]")
+  dryRun: true" >/dev/null || fail "bob could not create the experiment"
+	local phase; phase=$(wait_result "$a" held-1 90) || fail "$phase"
+	show "$a" held-1
+	[ "$phase" = Completed ] || fail "phase $phase, expected Completed"
+	as_user "$user" -n "$a" patch chaosexperiment held --type merge -p '{"spec":{"stop":true}}' >/dev/null ||
+		fail "alice could not stop an experiment she did not write"
+	local out; out=$(as_user "$user" -n "$a" patch chaosexperiment held --type json \
+		-p '[{"op":"replace","path":"/spec/faults/0/networkLatency/latency","value":"300ms"}]' 2>&1) &&
+		fail "alice changed a privileged fault"
+	grep -F "fault f (pod-network-latency) runs a privileged fault pod" <<< "$out" >/dev/null || fail "unexpected: $out"
+}
+
 "$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
 install_operator || { echo "operator: 0 passed, 1 failed"; exit 1; }
 for t in a_healthy_service_passes b_fragile_service_fails c_stop_skips_the_rest d_bad_manifests_are_rejected \
@@ -710,7 +818,7 @@ for t in a_healthy_service_passes b_fragile_service_fails c_stop_skips_the_rest 
 	i_probe_types_modes_and_parallel_faults j_dry_run_touches_nothing k_packaging_lints_and_renders \
 	l_failed_steady_state_injects_nothing m_deleting_the_experiment_aborts_the_run n_stop_on_failure_ends_the_run \
 	o_queue_timeout p_leader_failover_mid_run q_probe_and_experiment_readiness r_a_malformed_object_stops_nothing \
-	s_a_leader_that_cannot_renew_steps_down; do
+	s_a_leader_that_cannot_renew_steps_down t_admission_asks_for_the_writers_rights; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done

@@ -25,8 +25,10 @@ enum Command {
     /// Print the CustomResourceDefinitions as YAML (for kubectl apply -f -), or a Markdown field reference.
     Crds {
         /// yaml; markdown for the field reference (docs/reference.md); fault-rbac and
-        /// fault-rbac-helm for the fault types' RBAC (config/rbac/, the chart's templates/).
-        #[arg(long, default_value = "yaml", value_parser = ["yaml", "markdown", "fault-rbac", "fault-rbac-helm"])]
+        /// fault-rbac-helm for the fault types' RBAC (config/rbac/, the chart's templates/);
+        /// admission-policies and admission-policies-helm for the admission policies
+        /// (config/admission/, the chart's templates/).
+        #[arg(long, default_value = "yaml", value_parser = ["yaml", "markdown", "fault-rbac", "fault-rbac-helm", "admission-policies", "admission-policies-helm"])]
         format: String,
     },
     /// Apply (with -f) or pick an experiment, start a run, and with --wait follow it to its end.
@@ -516,6 +518,17 @@ fn crds_main(format: &str) -> ExitCode {
                 faultline::faults::rbac::Flavour::Plain
             };
             print!("{}", faultline::faults::rbac::fault_rbac(flavour));
+        }
+        "admission-policies" | "admission-policies-helm" => {
+            let flavour = if format == "admission-policies-helm" {
+                faultline::faults::rbac::Flavour::Helm
+            } else {
+                faultline::faults::rbac::Flavour::Plain
+            };
+            print!(
+                "{}",
+                faultline::faults::admission::admission_policies(flavour)
+            );
         }
         _ => match faultline::api::crds_yaml() {
             Ok(yaml) => print!("{yaml}"),

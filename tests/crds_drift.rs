@@ -49,3 +49,23 @@ fn generated_fault_rbac_matches_the_fault_types() {
         );
     }
 }
+
+#[test]
+fn generated_admission_policies_match_the_fault_types() {
+    use faultline::faults::admission::{Flavour, admission_policies};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (file, flavour) in [
+        (
+            "charts/faultline/templates/admission-policies.yaml",
+            Flavour::Helm,
+        ),
+        ("config/admission/admission_policies.yaml", Flavour::Plain),
+    ] {
+        let on_disk = std::fs::read_to_string(root.join(file))
+            .unwrap_or_else(|e| panic!("cannot read {file}: {e}; run `make generate`"));
+        assert!(
+            on_disk == admission_policies(flavour),
+            "{file} has drifted from src/faults/; run `make generate` and commit the result"
+        );
+    }
+}

@@ -89,6 +89,10 @@ pub struct ChaosExperimentSpec {
     pub dry_run: bool,
 }
 
+/// The most faults an experiment may have (the CRD's `maxItems`); the admission policy checks
+/// each position.
+pub const MAX_FAULTS: usize = 20;
+
 fn default_expected_score() -> i32 {
     100
 }

@@ -4,6 +4,7 @@
 //! [`run`] owns the loop every type shares: select targets, record each change in the ledger
 //! before making it, hold for the duration, and revert everything on the way out.
 
+pub mod admission;
 pub mod container_kill;
 pub mod ledger;
 pub mod node_cordon;
