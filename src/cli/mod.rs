@@ -1,5 +1,6 @@
 //! The command-line interface for people and pipelines.
 
+pub mod chaosmesh;
 pub mod chaostoolkit;
 pub mod check;
 pub mod follow;

@@ -1,0 +1,572 @@
+//! One Chaos Mesh chaos spec to Faultline faults: the selector and mode to a target, each action
+//! to its fault type. What has no equivalent is refused through [`Findings::refuse`]; what is
+//! close but not the same is said through [`Findings::note`].
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+use super::model::{Common, NetworkChaosSpec, PodChaosSpec, Rest, Selector, StressChaosSpec};
+use crate::api::{
+    ContainerKillParameters, CpuHogParameters, Direction, Duration, Fault, FaultParameters,
+    FaultType, MemoryHogParameters, NetworkLatencyParameters, NetworkLossParameters,
+    NetworkPartitionParameters, PodDeleteParameters, Target, TargetKind, TargetMode,
+    TrafficSelection,
+};
+use crate::cli::chaostoolkit::Unsupported;
+
+/// How long a sustained fault lasts when its chaos object has no duration (Chaos Mesh keeps it
+/// until the object is deleted).
+const DEFAULT_DURATION: Duration = Duration::from_secs(30);
+/// pod-kill and container-kill without a duration act once: one interval as long as the run.
+const ONE_SHOT: Duration = Duration::from_secs(10);
+
+/// What converting found: refusals and notes, in the order met.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub unsupported: Vec<Unsupported>,
+    pub notes: Vec<String>,
+}
+
+/// Where a chaos spec comes from: its location in the input, its name and kind.
+#[derive(Clone, Debug)]
+pub struct Origin {
+    pub location: String,
+    pub name: String,
+    pub kind: &'static str,
+    /// The namespace a selector without namespaces means.
+    pub namespace: String,
+}
+
+impl Findings {
+    pub fn refuse(&mut self, origin: &Origin, what: &str, reason: impl Into<String>) {
+        self.unsupported.push(Unsupported {
+            location: origin.location.clone(),
+            name: origin.name.clone(),
+            provider: format!("{} {what}", origin.kind),
+            reason: reason.into(),
+        });
+    }
+
+    pub fn note(&mut self, origin: &Origin, text: impl AsRef<str>) {
+        self.notes.push(format!(
+            "{} {:?}: {}",
+            origin.kind,
+            origin.name,
+            text.as_ref()
+        ));
+    }
+
+    /// Refuses every key of `rest`, named under `path`.
+    pub fn refuse_rest(&mut self, origin: &Origin, path: &str, rest: &Rest) {
+        for key in rest.keys() {
+            self.refuse(
+                origin,
+                &format!("{path}{key}"),
+                "has no Faultline equivalent, so it cannot be converted",
+            );
+        }
+    }
+}
+
+/// A fault of `fault_type` on `target`, for `duration`.
+fn fault(origin: &Origin, fault_type: FaultType, target: Target, duration: Duration) -> Fault {
+    Fault {
+        name: origin.name.clone(),
+        fault_type,
+        weight: 10,
+        target,
+        duration,
+        interval: Duration::from_secs(10),
+        parameters: FaultParameters::default(),
+        probes: Vec::new(),
+    }
+}
+
+/// The chaos' duration, or `fallback` with a note when it has none.
+fn duration(
+    common: &Common,
+    origin: &Origin,
+    found: &mut Findings,
+    fallback: Duration,
+) -> Duration {
+    match common.duration.as_deref().map(str::parse::<Duration>) {
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            found.refuse(origin, "duration", format!("is not a duration: {e}"));
+            fallback
+        }
+        None => fallback,
+    }
+}
+
+/// Chaos Mesh's `mode` and `value` as a target mode.
+fn mode(
+    mode: Option<&str>,
+    value: Option<&str>,
+    origin: &Origin,
+    found: &mut Findings,
+) -> (TargetMode, Option<i32>) {
+    let number = |found: &mut Findings| match value.map(str::trim).map(str::parse::<i32>) {
+        Some(Ok(n)) if n >= 1 => Some(n),
+        _ => {
+            found.refuse(
+                origin,
+                "value",
+                format!("{value:?} is not a positive whole number"),
+            );
+            None
+        }
+    };
+    match mode.unwrap_or("one") {
+        "one" => (TargetMode::One, None),
+        "all" => (TargetMode::All, None),
+        "fixed" => (TargetMode::Fixed, number(found)),
+        "fixed-percent" => (TargetMode::Percent, number(found).map(|n| n.min(100))),
+        "random-max-percent" => {
+            let n = number(found).map(|n| n.min(100));
+            found.note(
+                origin,
+                format!(
+                    "mode random-max-percent picks a random share of up to {}% of the pods; Faultline acts on exactly that share (mode percent)",
+                    n.unwrap_or(0)
+                ),
+            );
+            (TargetMode::Percent, n)
+        }
+        other => {
+            found.refuse(
+                origin,
+                "mode",
+                format!("{other:?} is not a Chaos Mesh mode (one, all, fixed, fixed-percent, random-max-percent)"),
+            );
+            (TargetMode::One, None)
+        }
+    }
+}
+
+/// A regular expression matching exactly the given pod names.
+fn names_pattern(names: &[String]) -> String {
+    let escaped: Vec<String> = names.iter().map(|n| regex::escape(n)).collect();
+    format!("^({})$", escaped.join("|"))
+}
+
+/// The single namespace a selector names, or `origin.namespace` when it names none.
+fn namespace(selector: &Selector, origin: &Origin, found: &mut Findings) -> String {
+    let mut namespaces: Vec<&String> = selector.namespaces.iter().collect();
+    namespaces.extend(selector.pods.keys());
+    namespaces.sort();
+    namespaces.dedup();
+    match namespaces.as_slice() {
+        [] => origin.namespace.clone(),
+        [one] => (*one).clone(),
+        _ => {
+            found.refuse(
+                origin,
+                "selector.namespaces",
+                "selects pods in several namespaces; a Faultline fault targets one: import one copy per namespace",
+            );
+            origin.namespace.clone()
+        }
+    }
+}
+
+/// The label selector of a Chaos Mesh selector, if it has labels or expressions.
+fn labels(selector: &Selector) -> Option<LabelSelector> {
+    let empty = selector.label_selectors.is_empty() && selector.expression_selectors.is_empty();
+    (!empty).then(|| LabelSelector {
+        match_labels: (!selector.label_selectors.is_empty())
+            .then(|| selector.label_selectors.clone()),
+        match_expressions: (!selector.expression_selectors.is_empty())
+            .then(|| selector.expression_selectors.clone()),
+    })
+}
+
+/// The target of a chaos spec: its selector's pods, namespace and nodes, and its mode.
+pub fn target(common: &Common, origin: &Origin, found: &mut Findings) -> Target {
+    let selector = &common.selector;
+    found.refuse_rest(origin, "selector.", &selector.rest);
+    let namespace = namespace(selector, origin, found);
+    let names: Vec<String> = selector.pods.values().flatten().cloned().collect();
+    let (name, name_pattern) = match names.as_slice() {
+        [] => (None, None),
+        [one] => (Some(one.clone()), None),
+        many => (None, Some(names_pattern(many))),
+    };
+    let (mode, value) = mode(
+        common.mode.as_deref(),
+        common.value.as_deref(),
+        origin,
+        found,
+    );
+    Target {
+        namespace: (namespace != origin.namespace).then_some(namespace),
+        kind: TargetKind::Pod,
+        name,
+        selector: labels(selector),
+        name_pattern,
+        mode,
+        value,
+        random: true,
+        node_selector: (!selector.node_selectors.is_empty())
+            .then(|| selector.node_selectors.clone()),
+        max_percent: 100,
+        min_healthy: None,
+    }
+}
+
+/// The single container a chaos names, if any.
+fn container(names: &[String], origin: &Origin, found: &mut Findings) -> Option<String> {
+    match names {
+        [] => None,
+        [one] => Some(one.clone()),
+        _ => {
+            found.refuse(
+                origin,
+                "containerNames",
+                "names several containers; a Faultline fault acts on one: import one copy per container",
+            );
+            None
+        }
+    }
+}
+
+/// PodChaos: pod-kill to pod-delete, container-kill to container-kill.
+pub fn pod_chaos(spec: &PodChaosSpec, origin: &Origin, found: &mut Findings) -> Vec<Fault> {
+    found.refuse_rest(origin, "", &spec.rest);
+    let target = target(&spec.common, origin, found);
+    let once = spec.common.duration.is_none();
+    if once && spec.action != "pod-failure" {
+        found.note(
+            origin,
+            format!(
+                "{} without a duration acts once: duration and interval are both {ONE_SHOT}",
+                spec.action
+            ),
+        );
+    }
+    let duration = duration(&spec.common, origin, found, ONE_SHOT);
+    let mut fault = match spec.action.as_str() {
+        "pod-kill" => {
+            let mut f = fault(origin, FaultType::PodDelete, target, duration);
+            f.parameters.pod_delete = Some(PodDeleteParameters {
+                grace_period_seconds: spec.grace_period,
+                force: false,
+            });
+            f
+        }
+        "container-kill" => {
+            let mut f = fault(origin, FaultType::ContainerKill, target, duration);
+            f.parameters.container_kill = Some(ContainerKillParameters {
+                container: container(&spec.container_names, origin, found),
+                ..ContainerKillParameters::default()
+            });
+            f
+        }
+        "pod-failure" => {
+            found.refuse(origin, "pod-failure", "Faultline has no fault that swaps a pod's containers for pause containers; pod-delete or container-kill are the closest");
+            return Vec::new();
+        }
+        other => {
+            found.refuse(
+                origin,
+                other,
+                "is not a PodChaos action Faultline knows (pod-kill, container-kill)",
+            );
+            return Vec::new();
+        }
+    };
+    if once {
+        fault.interval = fault.duration;
+    }
+    vec![fault]
+}
+
+/// Chaos Mesh's `direction` as a traffic direction.
+fn direction(value: Option<&str>, origin: &Origin, found: &mut Findings) -> Direction {
+    match value.unwrap_or("to") {
+        "to" => Direction::Egress,
+        "from" => Direction::Ingress,
+        "both" => Direction::Both,
+        other => {
+            found.refuse(
+                origin,
+                "direction",
+                format!("{other:?} is not to, from or both"),
+            );
+            Direction::Egress
+        }
+    }
+}
+
+/// The addresses of `externalTargets`; host names are refused (Faultline takes addresses).
+fn destinations(spec: &NetworkChaosSpec, origin: &Origin, found: &mut Findings) -> Vec<String> {
+    let mut out = Vec::new();
+    for peer in &spec.external_targets {
+        let address = peer.split('/').next().unwrap_or(peer);
+        if address.parse::<std::net::IpAddr>().is_ok() {
+            out.push(peer.clone());
+        } else {
+            found.refuse(origin, "externalTargets", format!("{peer:?} is a host name; Faultline selects peers by address or CIDR (destinations) or by Service (services)"));
+        }
+    }
+    out
+}
+
+/// A Chaos Mesh correlation, noted when set: Faultline's network faults have none.
+fn correlation(value: Option<&str>, origin: &Origin, found: &mut Findings) {
+    if let Some(c) = value.filter(|c| c.trim() != "0" && !c.trim().is_empty()) {
+        found.note(
+            origin,
+            format!("correlation {c}% is dropped: Faultline draws each packet independently"),
+        );
+    }
+}
+
+/// NetworkChaos: delay, loss and partition.
+pub fn network_chaos(spec: &NetworkChaosSpec, origin: &Origin, found: &mut Findings) -> Vec<Fault> {
+    found.refuse_rest(origin, "", &spec.rest);
+    let target = target(&spec.common, origin, found);
+    if spec.common.duration.is_none() {
+        found.note(origin, format!("no duration: Chaos Mesh keeps it until the object is deleted; the fault lasts {DEFAULT_DURATION}"));
+    }
+    let duration = duration(&spec.common, origin, found, DEFAULT_DURATION);
+    let traffic = TrafficSelection {
+        direction: direction(spec.direction.as_deref(), origin, found),
+        destinations: destinations(spec, origin, found),
+        ..TrafficSelection::default()
+    };
+    if spec.action != "partition" && spec.target.is_some() {
+        found.refuse(origin, "target", "a delay or loss towards selected pods; Faultline selects the affected peers by address (destinations) or Service (services)");
+    }
+    let fault = match spec.action.as_str() {
+        "delay" => {
+            let Some(delay) = &spec.delay else {
+                found.refuse(origin, "delay", "action delay needs a delay block");
+                return Vec::new();
+            };
+            found.refuse_rest(origin, "delay.", &delay.rest);
+            correlation(delay.correlation.as_deref(), origin, found);
+            let parse = |text: &str, found: &mut Findings| {
+                text.parse::<Duration>()
+                    .map_err(|e| {
+                        found.refuse(origin, "delay", format!("{text:?} is not a duration: {e}"))
+                    })
+                    .ok()
+            };
+            let latency = parse(&delay.latency, found);
+            let jitter = delay.jitter.as_deref().and_then(|j| parse(j, found));
+            let mut f = fault(origin, FaultType::PodNetworkLatency, target, duration);
+            f.parameters.network_latency = latency.map(|latency| NetworkLatencyParameters {
+                latency,
+                jitter: jitter.unwrap_or(Duration::from_secs(0)),
+                traffic,
+            });
+            f
+        }
+        "loss" => {
+            let Some(loss) = &spec.loss else {
+                found.refuse(origin, "loss", "action loss needs a loss block");
+                return Vec::new();
+            };
+            found.refuse_rest(origin, "loss.", &loss.rest);
+            correlation(loss.correlation.as_deref(), origin, found);
+            let percent = match loss.loss.trim().parse::<f64>() {
+                Ok(p) if (0.0..=100.0).contains(&p) => {
+                    if p.fract() != 0.0 {
+                        found.note(origin, format!("loss {p}% is rounded to {}%", p.round()));
+                    }
+                    p.round() as u8
+                }
+                _ => {
+                    found.refuse(
+                        origin,
+                        "loss",
+                        format!("{:?} is not a percent between 0 and 100", loss.loss),
+                    );
+                    0
+                }
+            };
+            let mut f = fault(origin, FaultType::PodNetworkLoss, target, duration);
+            f.parameters.network_loss = Some(NetworkLossParameters { percent, traffic });
+            f
+        }
+        "partition" => {
+            let mut f = fault(origin, FaultType::PodNetworkPartition, target, duration);
+            f.parameters.network_partition = partition(spec, traffic, origin, found);
+            f
+        }
+        other => {
+            found.refuse(origin, other, "is not a NetworkChaos action Faultline has (delay, loss, partition); it has no bandwidth, duplicate, corrupt or netem fault");
+            return Vec::new();
+        }
+    };
+    vec![fault]
+}
+
+/// A partition's peers: `target` pods (in the fault's namespace, or whole namespaces) and
+/// external addresses.
+fn partition(
+    spec: &NetworkChaosSpec,
+    traffic: TrafficSelection,
+    origin: &Origin,
+    found: &mut Findings,
+) -> Option<NetworkPartitionParameters> {
+    let mut parameters = NetworkPartitionParameters {
+        traffic,
+        ..NetworkPartitionParameters::default()
+    };
+    if let Some(peers) = &spec.target {
+        found.refuse_rest(origin, "target.selector.", &peers.selector.rest);
+        if peers.mode.as_deref().is_some_and(|m| m != "all") {
+            found.note(origin, "the partition cuts the target off from every peer pod, not a share of them (mode all)");
+        }
+        let own = spec
+            .common
+            .selector
+            .namespaces
+            .first()
+            .cloned()
+            .unwrap_or_else(|| origin.namespace.clone());
+        let others: Vec<String> = peers
+            .selector
+            .namespaces
+            .iter()
+            .filter(|n| **n != own)
+            .cloned()
+            .collect();
+        match (labels(&peers.selector), others.is_empty()) {
+            (Some(selector), true) => parameters.pods = Some(selector),
+            (None, false) => parameters.namespaces = others,
+            (None, true) => parameters.namespaces = vec![own],
+            (Some(_), false) => found.refuse(origin, "target.selector", "selects pods by label in another namespace; Faultline's partition takes labelled pods in the target's own namespace, or whole namespaces"),
+        }
+    }
+    let empty = parameters.pods.is_none()
+        && parameters.namespaces.is_empty()
+        && parameters.traffic.destinations.is_empty();
+    if empty {
+        found.refuse(
+            origin,
+            "partition",
+            "names no peers (target or externalTargets) to cut off",
+        );
+        return None;
+    }
+    Some(parameters)
+}
+
+/// Chaos Mesh's memory size as MiB, or a percent.
+fn memory_size(size: &str, origin: &Origin, found: &mut Findings) -> (Option<u64>, Option<u32>) {
+    let size = size.trim();
+    if let Some(percent) = size.strip_suffix('%') {
+        found.note(
+            origin,
+            format!(
+                "memory {size} of the node's memory becomes {size} of the container's memory limit"
+            ),
+        );
+        return (
+            None,
+            percent
+                .trim()
+                .parse()
+                .ok()
+                .filter(|p| (1..=100).contains(p)),
+        );
+    }
+    let split = size
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(size.len());
+    let (digits, unit) = size.split_at(split);
+    let units: BTreeMap<&str, f64> = [
+        ("", 1.0),
+        ("B", 1.0),
+        ("KB", 1e3),
+        ("MB", 1e6),
+        ("GB", 1e9),
+        ("KIB", 1024.0),
+        ("MIB", 1048576.0),
+        ("GIB", 1073741824.0),
+    ]
+    .into_iter()
+    .collect();
+    match (
+        digits.parse::<f64>(),
+        units.get(unit.trim().to_ascii_uppercase().as_str()),
+    ) {
+        (Ok(n), Some(factor)) => (
+            Some(((n * factor) / 1048576.0).ceil().max(1.0) as u64),
+            None,
+        ),
+        _ => {
+            found.refuse(
+                origin,
+                "stressors.memory.size",
+                format!("{size:?} is not a size such as 256MB, 1GiB or 25%"),
+            );
+            (None, None)
+        }
+    }
+}
+
+/// StressChaos: the CPU stressor to pod-cpu-hog, the memory stressor to pod-memory-hog.
+pub fn stress_chaos(spec: &StressChaosSpec, origin: &Origin, found: &mut Findings) -> Vec<Fault> {
+    found.refuse_rest(origin, "", &spec.rest);
+    found.refuse_rest(origin, "stressors.", &spec.stressors.rest);
+    let target = target(&spec.common, origin, found);
+    if spec.common.duration.is_none() {
+        found.note(origin, format!("no duration: Chaos Mesh keeps it until the object is deleted; the fault lasts {DEFAULT_DURATION}"));
+    }
+    let duration = duration(&spec.common, origin, found, DEFAULT_DURATION);
+    let container = container(&spec.container_names, origin, found);
+    let mut faults = Vec::new();
+    if let Some(cpu) = &spec.stressors.cpu {
+        found.refuse_rest(origin, "stressors.cpu.", &cpu.rest);
+        let millicores = cpu.workers * cpu.load.unwrap_or(100).min(100) * 10;
+        let cores = if millicores % 1000 == 0 {
+            (millicores / 1000).to_string()
+        } else {
+            format!("{millicores}m")
+        };
+        found.note(
+            origin,
+            format!(
+                "{} CPU worker(s) at {}% become one hog burning {cores} core(s) in total",
+                cpu.workers,
+                cpu.load.unwrap_or(100)
+            ),
+        );
+        let mut f = fault(
+            origin,
+            FaultType::PodCpuHog,
+            target.clone(),
+            duration,
+        );
+        f.parameters.cpu_hog = Some(CpuHogParameters {
+            container: container.clone(),
+            cores: Some(cores),
+            percent: None,
+        });
+        faults.push(f);
+    }
+    if let Some(memory) = &spec.stressors.memory {
+        found.refuse_rest(origin, "stressors.memory.", &memory.rest);
+        let (mebibytes, percent) = memory_size(&memory.size, origin, found);
+        let mut f = fault(origin, FaultType::PodMemoryHog, target, duration);
+        f.parameters.memory_hog = Some(MemoryHogParameters {
+            container,
+            mebibytes,
+            percent,
+        });
+        faults.push(f);
+    }
+    if faults.is_empty() {
+        found.refuse(
+            origin,
+            "stressors",
+            "has neither a cpu nor a memory stressor",
+        );
+    }
+    faults
+}
