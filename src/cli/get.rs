@@ -277,13 +277,21 @@ mod tests {
         assert_eq!(age(None, now), "-");
     }
 
+    fn noon() -> Timestamp {
+        "2026-11-21T12:00:00Z".parse().unwrap()
+    }
+
+    /// A Faultline object from the YAML that follows its apiVersion.
+    fn object<K: serde::de::DeserializeOwned>(yaml: &str) -> K {
+        serde_yaml_ng::from_str(&format!("apiVersion: chaos.faultline.dev/v1alpha1\n{yaml}"))
+            .unwrap()
+    }
+
     #[test]
     fn a_result_row_shows_the_duration_of_an_ended_run_only() {
-        let now: Timestamp = "2026-11-21T12:00:00Z".parse().unwrap();
         let result = |status: &str| -> ChaosResult {
-            serde_yaml_ng::from_str(&format!(
-                "apiVersion: chaos.faultline.dev/v1alpha1
-kind: ChaosResult
+            object(&format!(
+                "kind: ChaosResult
 metadata: {{name: kill-1, creationTimestamp: '2026-11-21T11:59:00Z'}}
 spec:
   experimentRef: kill
@@ -296,13 +304,12 @@ spec:
       target: {{kind: Deployment, name: web}}
 status: {status}"
             ))
-            .unwrap()
         };
         let ended = result(
             "{phase: Completed, verdict: Pass, resilienceScore: 100, startTime: '2026-11-21T11:59:00Z', completionTime: '2026-11-21T11:59:42Z'}",
         );
         let running = result("{phase: Running, startTime: '2026-11-21T11:59:00Z'}");
-        let rows = result_rows(&[ended, running], now);
+        let rows = result_rows(&[ended, running], noon());
         assert_eq!(rows[0][6], "DURATION");
         assert_eq!(
             rows[1],
@@ -322,21 +329,18 @@ status: {status}"
 
     #[test]
     fn a_probe_row_shows_its_ready_condition_or_a_dash() {
-        let now: Timestamp = "2026-11-21T12:00:00Z".parse().unwrap();
         let probe = |status: &str| -> ChaosProbe {
-            serde_yaml_ng::from_str(&format!(
-                "apiVersion: chaos.faultline.dev/v1alpha1
-kind: ChaosProbe
+            object(&format!(
+                "kind: ChaosProbe
 metadata: {{name: up}}
 spec: {{type: http, http: {{url: 'http://web'}}}}
 {status}"
             ))
-            .unwrap()
         };
         let ready = probe(
             "status: {conditions: [{type: Ready, status: 'False', reason: Invalid, message: m, lastTransitionTime: '2026-11-21T11:00:00Z'}]}",
         );
-        let rows = probe_rows(&[ready, probe("")], now);
+        let rows = probe_rows(&[ready, probe("")], noon());
         assert_eq!(rows[0], cols(["NAME", "TYPE", "READY", "AGE"]));
         assert_eq!(rows[1], cols(["up", "http", "False", "-"]));
         assert_eq!(rows[2], cols(["up", "http", "-", "-"]));
