@@ -552,7 +552,14 @@ async fn dispatch(args: Args) -> ExitCode {
         Command::Fault(args) => fault_main(args).await,
         Command::Hog(_) => unreachable!("a hog runs before the runtime starts"),
         Command::Crds { format } => crds_main(&format),
-        Command::Run(args) => finish(cli::run::run(args.into()).await),
+        command => finish(cli_command(command).await),
+    }
+}
+
+/// Runs one of the commands a person types against a cluster, and returns its exit code.
+async fn cli_command(command: Command) -> Result<u8, cli::CliError> {
+    match command {
+        Command::Run(args) => cli::run::run(args.into()).await,
         Command::Get {
             kind,
             namespace,
@@ -565,48 +572,26 @@ async fn dispatch(args: Args) -> ExitCode {
                 all_namespaces,
                 experiment,
             };
-            finish(cli::get::run(options).await.map(print_ok))
+            cli::get::run(options).await.map(print_ok)
         }
         Command::Logs {
             result,
             namespace,
             follow,
-        } => finish(
-            cli::logs::run(&result, namespace.as_deref(), follow)
-                .await
-                .map(|()| cli::exit::OK),
-        ),
-        Command::Stop { name, namespace } => finish(
-            cli::stop::run(&name, namespace.as_deref())
-                .await
-                .map(print_ok),
-        ),
+        } => cli::logs::run(&result, namespace.as_deref(), follow)
+            .await
+            .map(|()| cli::exit::OK),
+        Command::Stop { name, namespace } => cli::stop::run(&name, namespace.as_deref())
+            .await
+            .map(print_ok),
         Command::Report {
             result,
-            history: true,
+            history,
             last,
             namespace,
             format,
             output,
-        } => finish(
-            cli::history_command(
-                &result,
-                namespace.as_deref(),
-                last.map(usize::from),
-                format,
-                output.as_deref(),
-            )
-            .await,
-        ),
-        Command::Report {
-            result,
-            namespace,
-            format,
-            output,
-            ..
-        } => finish(
-            cli::report_command(&result, namespace.as_deref(), format, output.as_deref()).await,
-        ),
+        } => report_main(&result, history, last, namespace.as_deref(), format, output).await,
         Command::Import {
             from:
                 ImportCommand::Chaostoolkit {
@@ -614,17 +599,31 @@ async fn dispatch(args: Args) -> ExitCode {
                     namespace,
                     name,
                 },
-        } => finish(cli::import_chaostoolkit(&file, namespace, name)),
-        Command::Check { namespace } => match cli::check::run(namespace).await {
-            Ok(report) => {
-                print!("{report}");
-                ExitCode::from(cli::exit::OK)
-            }
-            Err(err) => {
-                eprintln!("faultline: {err}");
-                ExitCode::from(err.exit_code())
-            }
-        },
+        } => cli::import_chaostoolkit(&file, namespace, name),
+        Command::Check { namespace } => cli::check::run(namespace).await.map(|report| {
+            print!("{report}");
+            cli::exit::OK
+        }),
+        Command::Operator(_) | Command::Fault(_) | Command::Hog(_) | Command::Crds { .. } => {
+            unreachable!("dispatch runs the operator's own commands")
+        }
+    }
+}
+
+/// `faultline report`: one run's report, or with `--history` the experiment's.
+async fn report_main(
+    result: &str,
+    history: bool,
+    last: Option<u16>,
+    namespace: Option<&str>,
+    format: cli::ReportFormat,
+    output: Option<std::path::PathBuf>,
+) -> Result<u8, cli::CliError> {
+    if history {
+        let last = last.map(usize::from);
+        cli::history_command(result, namespace, last, format, output.as_deref()).await
+    } else {
+        cli::report_command(result, namespace, format, output.as_deref()).await
     }
 }
 

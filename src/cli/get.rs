@@ -44,32 +44,7 @@ pub async fn run(options: GetOptions) -> Result<String, CliError> {
     let rows = match options.kind {
         Kind::Experiments => {
             let items = list::<ChaosExperiment>(&cluster, scope, &params).await?;
-            let mut rows = vec![cols([
-                "NAME", "PHASE", "SCORE", "VERDICT", "LAST RUN", "SCHEDULE", "AGE",
-            ])];
-            rows.extend(items.iter().map(|e| {
-                let status = e.status.clone().unwrap_or_default();
-                let last = status.last_run.clone();
-                vec![
-                    e.name_any(),
-                    status
-                        .phase
-                        .map(|p| p.as_str().to_string())
-                        .unwrap_or_else(|| "-".into()),
-                    last.as_ref()
-                        .and_then(|l| l.score)
-                        .map(format_score)
-                        .unwrap_or_else(|| "-".into()),
-                    last.as_ref()
-                        .and_then(|l| l.verdict)
-                        .map(|v| v.as_str().to_string())
-                        .unwrap_or_else(|| "-".into()),
-                    last.map(|l| l.result).unwrap_or_else(|| "-".into()),
-                    e.spec.schedule.clone().unwrap_or_else(|| "-".into()),
-                    age(e.metadata.creation_timestamp.as_ref(), now),
-                ]
-            }));
-            with_namespace(rows, &items, scope)
+            with_namespace(experiment_rows(&items, now), &items, scope)
         }
         Kind::Results => {
             let mut items = list::<ChaosResult>(&cluster, scope, &params).await?;
@@ -80,66 +55,111 @@ pub async fn run(options: GetOptions) -> Result<String, CliError> {
                     r.spec.run_number,
                 )
             });
-            let mut rows = vec![cols([
-                "NAME",
-                "EXPERIMENT",
-                "TRIGGER",
-                "PHASE",
-                "VERDICT",
-                "SCORE",
-                "DURATION",
-                "AGE",
-            ])];
-            rows.extend(items.iter().map(|r| {
-                let status = r.status.clone().unwrap_or_default();
-                let duration = match (&status.start_time, &status.completion_time) {
-                    (Some(s), Some(e)) => format!("{}s", (e.0.as_second() - s.0.as_second())),
-                    _ => "-".into(),
-                };
-                vec![
-                    r.name_any(),
-                    r.spec.experiment_ref.clone(),
-                    label(&r.spec.trigger),
-                    status.phase.as_str().to_string(),
-                    status.verdict.as_str().to_string(),
-                    status
-                        .resilience_score
-                        .map(format_score)
-                        .unwrap_or_else(|| "-".into()),
-                    duration,
-                    age(r.metadata.creation_timestamp.as_ref(), now),
-                ]
-            }));
-            with_namespace(rows, &items, scope)
+            with_namespace(result_rows(&items, now), &items, scope)
         }
         Kind::Probes => {
             let items = list::<ChaosProbe>(&cluster, scope, &params).await?;
-            let mut rows = vec![cols(["NAME", "TYPE", "READY", "AGE"])];
-            rows.extend(items.iter().map(|p| {
-                let ready = p
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"))
-                    .map(|c| c.status.clone())
-                    .unwrap_or_else(|| "-".into());
-                vec![
-                    p.name_any(),
-                    label(&p.spec.probe_type),
-                    ready,
-                    age(p.metadata.creation_timestamp.as_ref(), now),
-                ]
-            }));
-            with_namespace(rows, &items, scope)
+            with_namespace(probe_rows(&items, now), &items, scope)
         }
     };
     if rows.len() == 1 {
-        let place = scope.map_or_else(
-            || "any namespace".to_string(),
-            |ns| format!("namespace {ns}"),
-        );
-        return Ok(format!("No {} found in {place}.\n", plural(options.kind)));
+        return Ok(nothing_found(options.kind, scope));
     }
     Ok(table(&rows))
+}
+
+/// The experiments table: a header row, then one row per experiment.
+fn experiment_rows(items: &[ChaosExperiment], now: Timestamp) -> Vec<Vec<String>> {
+    let mut rows = vec![cols([
+        "NAME", "PHASE", "SCORE", "VERDICT", "LAST RUN", "SCHEDULE", "AGE",
+    ])];
+    rows.extend(items.iter().map(|e| {
+        let status = e.status.clone().unwrap_or_default();
+        let last = status.last_run.clone();
+        vec![
+            e.name_any(),
+            status
+                .phase
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "-".into()),
+            last.as_ref()
+                .and_then(|l| l.score)
+                .map(format_score)
+                .unwrap_or_else(|| "-".into()),
+            last.as_ref()
+                .and_then(|l| l.verdict)
+                .map(|v| v.as_str().to_string())
+                .unwrap_or_else(|| "-".into()),
+            last.map(|l| l.result).unwrap_or_else(|| "-".into()),
+            e.spec.schedule.clone().unwrap_or_else(|| "-".into()),
+            age(e.metadata.creation_timestamp.as_ref(), now),
+        ]
+    }));
+    rows
+}
+
+/// The results table: a header row, then one row per result, in the order given.
+fn result_rows(items: &[ChaosResult], now: Timestamp) -> Vec<Vec<String>> {
+    let mut rows = vec![cols([
+        "NAME",
+        "EXPERIMENT",
+        "TRIGGER",
+        "PHASE",
+        "VERDICT",
+        "SCORE",
+        "DURATION",
+        "AGE",
+    ])];
+    rows.extend(items.iter().map(|r| {
+        let status = r.status.clone().unwrap_or_default();
+        let duration = match (&status.start_time, &status.completion_time) {
+            (Some(s), Some(e)) => format!("{}s", (e.0.as_second() - s.0.as_second())),
+            _ => "-".into(),
+        };
+        vec![
+            r.name_any(),
+            r.spec.experiment_ref.clone(),
+            label(&r.spec.trigger),
+            status.phase.as_str().to_string(),
+            status.verdict.as_str().to_string(),
+            status
+                .resilience_score
+                .map(format_score)
+                .unwrap_or_else(|| "-".into()),
+            duration,
+            age(r.metadata.creation_timestamp.as_ref(), now),
+        ]
+    }));
+    rows
+}
+
+/// The probes table: a header row, then one row per probe with its `Ready` condition.
+fn probe_rows(items: &[ChaosProbe], now: Timestamp) -> Vec<Vec<String>> {
+    let mut rows = vec![cols(["NAME", "TYPE", "READY", "AGE"])];
+    rows.extend(items.iter().map(|p| {
+        let ready = p
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"))
+            .map(|c| c.status.clone())
+            .unwrap_or_else(|| "-".into());
+        vec![
+            p.name_any(),
+            label(&p.spec.probe_type),
+            ready,
+            age(p.metadata.creation_timestamp.as_ref(), now),
+        ]
+    }));
+    rows
+}
+
+/// What `get` prints when the list is empty, naming where it looked.
+fn nothing_found(kind: Kind, scope: Option<&str>) -> String {
+    let place = scope.map_or_else(
+        || "any namespace".to_string(),
+        |ns| format!("namespace {ns}"),
+    );
+    format!("No {} found in {place}.\n", plural(kind))
 }
 
 fn plural(kind: Kind) -> &'static str {
@@ -255,5 +275,86 @@ mod tests {
         assert_eq!(age(Some(&at("2026-11-21T07:00:00Z")), now), "5h");
         assert_eq!(age(Some(&at("2026-11-16T12:00:00Z")), now), "5d");
         assert_eq!(age(None, now), "-");
+    }
+
+    fn noon() -> Timestamp {
+        "2026-11-21T12:00:00Z".parse().unwrap()
+    }
+
+    /// A Faultline object from the YAML that follows its apiVersion.
+    fn object<K: serde::de::DeserializeOwned>(yaml: &str) -> K {
+        serde_yaml_ng::from_str(&format!("apiVersion: chaos.faultline.dev/v1alpha1\n{yaml}"))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_result_row_shows_the_duration_of_an_ended_run_only() {
+        let result = |status: &str| -> ChaosResult {
+            object(&format!(
+                "kind: ChaosResult
+metadata: {{name: kill-1, creationTimestamp: '2026-11-21T11:59:00Z'}}
+spec:
+  experimentRef: kill
+  runNumber: 1
+  trigger: request
+  experiment:
+    faults:
+    - name: k
+      type: pod-delete
+      target: {{kind: Deployment, name: web}}
+status: {status}"
+            ))
+        };
+        let ended = result(
+            "{phase: Completed, verdict: Pass, resilienceScore: 100, startTime: '2026-11-21T11:59:00Z', completionTime: '2026-11-21T11:59:42Z'}",
+        );
+        let running = result("{phase: Running, startTime: '2026-11-21T11:59:00Z'}");
+        let rows = result_rows(&[ended, running], noon());
+        assert_eq!(rows[0][6], "DURATION");
+        assert_eq!(
+            rows[1],
+            cols([
+                "kill-1",
+                "kill",
+                "request",
+                "Completed",
+                "Pass",
+                "100",
+                "42s",
+                "60s"
+            ])
+        );
+        assert_eq!(rows[2][6], "-");
+    }
+
+    #[test]
+    fn a_probe_row_shows_its_ready_condition_or_a_dash() {
+        let probe = |status: &str| -> ChaosProbe {
+            object(&format!(
+                "kind: ChaosProbe
+metadata: {{name: up}}
+spec: {{type: http, http: {{url: 'http://web'}}}}
+{status}"
+            ))
+        };
+        let ready = probe(
+            "status: {conditions: [{type: Ready, status: 'False', reason: Invalid, message: m, lastTransitionTime: '2026-11-21T11:00:00Z'}]}",
+        );
+        let rows = probe_rows(&[ready, probe("")], noon());
+        assert_eq!(rows[0], cols(["NAME", "TYPE", "READY", "AGE"]));
+        assert_eq!(rows[1], cols(["up", "http", "False", "-"]));
+        assert_eq!(rows[2], cols(["up", "http", "-", "-"]));
+    }
+
+    #[test]
+    fn an_empty_list_names_where_it_looked() {
+        assert_eq!(
+            nothing_found(Kind::Probes, Some("shop")),
+            "No chaosprobes found in namespace shop.\n"
+        );
+        assert_eq!(
+            nothing_found(Kind::Results, None),
+            "No chaosresults found in any namespace.\n"
+        );
     }
 }

@@ -70,19 +70,15 @@ pub async fn run(options: RunOptions) -> Result<u8, CliError> {
             (namespace, experiment)
         }
     };
+    refuse_stopped(&experiment, &namespace)?;
     let name = experiment.name_any();
-    if experiment.spec.stop {
-        return Err(CliError::Usage(format!(
-            "chaosexperiment {name} has spec.stop: true, so it starts no run; set it to false first: \
-             kubectl -n {namespace} patch chaosexperiment {name} --type=merge -p '{{\"spec\":{{\"stop\":false}}}}'"
-        )));
-    }
     let view = View::new();
     view.line(&format!(
         "requested a run of chaosexperiment {namespace}/{name}"
     ));
 
-    let deadline = options.timeout.map(|t| tokio::time::Instant::now() + t);
+    let now = tokio::time::Instant::now();
+    let deadline = options.timeout.map(|t| now + t);
     let follower = Follower {
         cluster: &cluster,
         namespace: &namespace,
@@ -90,11 +86,7 @@ pub async fn run(options: RunOptions) -> Result<u8, CliError> {
         request: &request,
         view: &view,
     };
-    let find_deadline = if options.wait {
-        deadline
-    } else {
-        Some(deadline.unwrap_or_else(|| tokio::time::Instant::now() + FIND_RESULT_TIMEOUT))
-    };
+    let find_deadline = find_deadline(options.wait, deadline, now);
     let outcome = follower.follow(options.wait, find_deadline).await?;
     let (result, samples, how) = match outcome {
         Followed::NoResult(why) => {
@@ -113,36 +105,83 @@ pub async fn run(options: RunOptions) -> Result<u8, CliError> {
         Followed::Ended(result, samples) => (result, samples, None),
         Followed::Interrupted(result, samples, why) => (result, samples, Some(why)),
     };
+    let (journal, code) = record(&cluster, result, samples, options.min_score).await;
+    view.finish();
+    report(&journal, how.as_deref(), &options)?;
+    Ok(exit_code(code, how.is_some()))
+}
 
+/// An experiment with `spec.stop: true` starts no run: say so, and how to lift it.
+fn refuse_stopped(experiment: &ChaosExperiment, namespace: &str) -> Result<(), CliError> {
+    if !experiment.spec.stop {
+        return Ok(());
+    }
+    let name = experiment.name_any();
+    Err(CliError::Usage(format!(
+        "chaosexperiment {name} has spec.stop: true, so it starts no run; set it to false first: \
+         kubectl -n {namespace} patch chaosexperiment {name} --type=merge -p '{{\"spec\":{{\"stop\":false}}}}'"
+    )))
+}
+
+/// How long to look for the run's result: `--timeout` when waiting for the end (none if not
+/// given), and otherwise `--timeout` or [`FIND_RESULT_TIMEOUT`] from `now`.
+fn find_deadline(
+    wait: bool,
+    deadline: Option<tokio::time::Instant>,
+    now: tokio::time::Instant,
+) -> Option<tokio::time::Instant> {
+    if wait {
+        deadline
+    } else {
+        Some(deadline.unwrap_or(now + FIND_RESULT_TIMEOUT))
+    }
+}
+
+/// The journal of an ended run (the result, the probe samples seen while following it, its
+/// Events, the verdict judged against `--min-score` when given) and the verdict's exit code.
+async fn record(
+    cluster: &Cluster,
+    result: ChaosResult,
+    samples: Vec<ProbeSample>,
+    min_score: Option<f64>,
+) -> (Journal, u8) {
     let mut journal = Journal::from_result(&result);
     journal.samples = samples;
-    journal.events = run_events(&cluster, &result).await;
+    journal.events = run_events(cluster, &result).await;
     let status = result.status.clone().unwrap_or_default();
-    let (verdict, mut code) = gate(&status, options.min_score);
-    if let Some(min) = options.min_score {
+    let (verdict, code) = gate(&status, min_score);
+    if let Some(min) = min_score {
         journal.min_score = Some(min);
     }
     journal.status.verdict = verdict;
-    if how.is_some() {
-        code = exit::ERROR;
-    }
-    view.finish();
-    write_reports(&journal, options.junit.as_ref(), options.report.as_ref())?;
-    match options.output {
-        Output::Text => print!("{}", summary(&journal, how.as_deref())),
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&journal).unwrap_or_default()
-        ),
-        Output::Yaml => print!("{}", serde_yaml_ng::to_string(&journal).unwrap_or_default()),
-    }
+    (journal, code)
+}
+
+/// Writes the reports asked for and prints the outcome. `interrupted` says why the run had to
+/// be stopped, if it had.
+fn report(
+    journal: &Journal,
+    interrupted: Option<&str>,
+    options: &RunOptions,
+) -> Result<(), CliError> {
+    write_reports(journal, options.junit.as_ref(), options.report.as_ref())?;
+    print_journal(journal, options.output, || summary(journal, interrupted));
     if let Some(path) = &options.junit {
         eprintln!("JUnit report: {}", path.display());
     }
     if let Some(path) = &options.report {
         eprintln!("HTML report: {}", path.display());
     }
-    Ok(code)
+    Ok(())
+}
+
+/// A run stopped by `--timeout` or a signal exits with an error, whatever its verdict.
+fn exit_code(verdict_code: u8, interrupted: bool) -> u8 {
+    if interrupted {
+        exit::ERROR
+    } else {
+        verdict_code
+    }
 }
 
 /// A value no other request used: the time and some randomness.
@@ -391,101 +430,40 @@ impl Follower<'_> {
                     .error(format!("listing chaosresults in {}", self.namespace), e)
             })?;
         let selector = format!("{EXPERIMENT_LABEL}={}", self.experiment);
-        let stream =
-            watcher(api.clone(), watcher::Config::default().labels(&selector)).default_backoff();
+        let stream = watcher(api, watcher::Config::default().labels(&selector)).default_backoff();
         let mut stream = std::pin::pin!(stream);
-        let mut current: Option<ChaosResult> = None;
-        let mut samples = Vec::new();
+        let mut seen = Seen::new();
         let mut tick = tokio::time::interval(Duration::from_millis(500));
-        let started_waiting = tokio::time::Instant::now();
-        let mut hinted = false;
-        let mut last_heartbeat = tokio::time::Instant::now();
         let sleep_until = deadline.unwrap_or_else(|| {
             tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 86400)
         });
-        let interrupted = super::interrupted();
-        let mut interrupted = std::pin::pin!(interrupted);
-        let timeout = std::pin::pin!(tokio::time::sleep_until(sleep_until));
-        let mut timeout = timeout;
+        let mut interrupted = std::pin::pin!(super::interrupted());
+        let mut timeout = std::pin::pin!(tokio::time::sleep_until(sleep_until));
         loop {
             tokio::select! {
                 event = stream.next() => {
                     let Some(event) = event else { break };
-                    let object = match event {
-                        Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => o,
-                        Ok(watcher::Event::Delete(o)) if self.ours(&o) => {
-                            return Err(CliError::Usage(format!(
-                                "chaosresult {} was deleted while the CLI was following it", o.name_any()
-                            )));
-                        }
-                        Ok(_) => continue,
-                        Err(err) => {
-                            tracing::debug!(%err, "watch error; the watcher retries");
-                            continue;
-                        }
-                    };
-                    if !self.ours(&object) {
-                        continue;
-                    }
-                    if current.is_none() {
-                        self.view.line(&format!("run {} recorded in chaosresult/{}", object.spec.run_number, object.name_any()));
-                        if !wait {
-                            return Ok(Followed::Started(object));
-                        }
-                    }
-                    let previous = current.as_ref().and_then(|r| r.status.clone()).unwrap_or_default();
-                    let next = object.status.clone().unwrap_or_default();
-                    for change in changes(&previous, &next, Timestamp::now()) {
-                        if let super::follow::Change::Probe(sample) = &change {
-                            samples.push(sample.clone());
-                        }
-                        self.view.line(&change.to_string());
-                    }
-                    let ended = next.phase.is_terminal();
-                    current = Some(object);
-                    if ended {
-                        let result = current.take().expect("just set");
-                        return Ok(Followed::Ended(result, samples));
+                    if let Some(followed) = self.on_event(event, wait, &mut seen)? {
+                        return Ok(followed);
                     }
                 }
-                _ = tick.tick() => {
-                    match &current {
-                        Some(result) => {
-                            let progress = Progress::of(result, Timestamp::now());
-                            if self.view.live {
-                                self.view.draw(&progress.lines(&result.name_any()));
-                            } else if last_heartbeat.elapsed() >= Duration::from_secs(15) {
-                                last_heartbeat = tokio::time::Instant::now();
-                                let remaining = progress.remaining.map(|r| format!(", ~{} left", super::follow::clock(r))).unwrap_or_default();
-                                self.view.line(&format!(
-                                    "{}: {} elapsed{remaining}, probes {} passed {} failed",
-                                    progress.phase.as_str(), super::follow::clock(progress.elapsed), progress.probes_passed, progress.probes_failed
-                                ));
-                            }
-                        }
-                        None if !hinted && started_waiting.elapsed() >= Duration::from_secs(20) => {
-                            hinted = true;
-                            self.view.line(&self.waiting_hint().await);
-                        }
-                        None => {}
-                    }
-                }
+                _ = tick.tick() => self.on_tick(&mut seen).await,
                 _ = &mut timeout => {
-                    let after = deadline.map(|d| d.duration_since(started_waiting)).unwrap_or_default();
-                    return match current {
+                    let after = deadline.map(|d| d.duration_since(seen.started_waiting)).unwrap_or_default();
+                    return match seen.current {
                         None => Ok(Followed::NoResult(format!(
                             "no run of chaosexperiment {} started within {}", self.experiment, humantime(after)
                         ))),
                         Some(result) => {
                             let why = format!("--timeout {} passed", humantime(after));
-                            self.stop_and_settle(result, samples, why).await
+                            self.stop_and_settle(result, seen.samples, why).await
                         }
                     };
                 }
                 _ = &mut interrupted => {
-                    return match current {
+                    return match seen.current {
                         None => Ok(Followed::NoResult("interrupted before the run started".into())),
-                        Some(result) => self.stop_and_settle(result, samples, "interrupted".into()).await,
+                        Some(result) => self.stop_and_settle(result, seen.samples, "interrupted".into()).await,
                     };
                 }
             }
@@ -493,6 +471,92 @@ impl Follower<'_> {
         Err(CliError::Usage(
             "the watch on chaosresults ended unexpectedly".into(),
         ))
+    }
+
+    /// One event of the watch on the experiment's results: the end of following when our
+    /// result appears and we do not wait, or when it ends.
+    fn on_event(
+        &self,
+        event: Result<watcher::Event<ChaosResult>, watcher::Error>,
+        wait: bool,
+        seen: &mut Seen,
+    ) -> Result<Option<Followed>, CliError> {
+        let object = match event {
+            Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => o,
+            Ok(watcher::Event::Delete(o)) if self.ours(&o) => {
+                return Err(CliError::Usage(format!(
+                    "chaosresult {} was deleted while the CLI was following it",
+                    o.name_any()
+                )));
+            }
+            Ok(_) => return Ok(None),
+            Err(err) => {
+                tracing::debug!(%err, "watch error; the watcher retries");
+                return Ok(None);
+            }
+        };
+        if !self.ours(&object) {
+            return Ok(None);
+        }
+        if seen.current.is_none() {
+            self.view.line(&format!(
+                "run {} recorded in chaosresult/{}",
+                object.spec.run_number,
+                object.name_any()
+            ));
+            if !wait {
+                return Ok(Some(Followed::Started(object)));
+            }
+        }
+        let previous = seen
+            .current
+            .as_ref()
+            .and_then(|r| r.status.clone())
+            .unwrap_or_default();
+        let next = object.status.clone().unwrap_or_default();
+        self.show_changes(&previous, &next, &mut seen.samples);
+        if next.phase.is_terminal() {
+            let samples = std::mem::take(&mut seen.samples);
+            return Ok(Some(Followed::Ended(object, samples)));
+        }
+        seen.current = Some(object);
+        Ok(None)
+    }
+
+    /// Every half second: the progress of the run, or a hint once nothing has answered the
+    /// request for 20 s.
+    async fn on_tick(&self, seen: &mut Seen) {
+        match &seen.current {
+            Some(result) => {
+                let progress = Progress::of(result, Timestamp::now());
+                if self.view.live {
+                    self.view.draw(&progress.lines(&result.name_any()));
+                } else if seen.last_heartbeat.elapsed() >= Duration::from_secs(15) {
+                    seen.last_heartbeat = tokio::time::Instant::now();
+                    self.view.line(&heartbeat(&progress));
+                }
+            }
+            None if !seen.hinted && seen.started_waiting.elapsed() >= Duration::from_secs(20) => {
+                seen.hinted = true;
+                self.view.line(&self.waiting_hint().await);
+            }
+            None => {}
+        }
+    }
+
+    /// Prints what changed from `previous` to `next`, keeping the probe samples for the journal.
+    fn show_changes(
+        &self,
+        previous: &ChaosResultStatus,
+        next: &ChaosResultStatus,
+        samples: &mut Vec<ProbeSample>,
+    ) {
+        for change in changes(previous, next, Timestamp::now()) {
+            if let super::follow::Change::Probe(sample) = &change {
+                samples.push(sample.clone());
+            }
+            self.view.line(&change.to_string());
+        }
     }
 
     fn ours(&self, result: &ChaosResult) -> bool {
@@ -546,12 +610,7 @@ impl Follower<'_> {
             if let Ok(latest) = api.get(&name).await {
                 let previous = last.status.clone().unwrap_or_default();
                 let next = latest.status.clone().unwrap_or_default();
-                for change in changes(&previous, &next, Timestamp::now()) {
-                    if let super::follow::Change::Probe(sample) = &change {
-                        samples.push(sample.clone());
-                    }
-                    self.view.line(&change.to_string());
-                }
+                self.show_changes(&previous, &next, &mut samples);
                 last = latest;
                 if next.phase.is_terminal() {
                     return Ok(Followed::Interrupted(last, samples, why));
@@ -565,6 +624,46 @@ impl Follower<'_> {
         );
         Ok(Followed::Interrupted(last, samples, why))
     }
+}
+
+/// What the follower has seen of the run so far.
+struct Seen {
+    /// Our result, once it exists.
+    current: Option<ChaosResult>,
+    samples: Vec<ProbeSample>,
+    started_waiting: tokio::time::Instant,
+    /// Whether the hint on why no result has appeared was shown.
+    hinted: bool,
+    /// When the last progress line was printed (plain output only).
+    last_heartbeat: tokio::time::Instant,
+}
+
+impl Seen {
+    fn new() -> Seen {
+        let now = tokio::time::Instant::now();
+        Seen {
+            current: None,
+            samples: Vec::new(),
+            started_waiting: now,
+            hinted: false,
+            last_heartbeat: now,
+        }
+    }
+}
+
+/// The progress line printed every 15 s when the output is not a terminal.
+fn heartbeat(progress: &Progress) -> String {
+    let remaining = progress
+        .remaining
+        .map(|r| format!(", ~{} left", super::follow::clock(r)))
+        .unwrap_or_default();
+    format!(
+        "{}: {} elapsed{remaining}, probes {} passed {} failed",
+        progress.phase.as_str(),
+        super::follow::clock(progress.elapsed),
+        progress.probes_passed,
+        progress.probes_failed
+    )
 }
 
 /// `5m`, `90s`.
@@ -659,16 +758,23 @@ fn fit(line: &str, width: usize) -> std::borrow::Cow<'_, str> {
 
 fn print_started(result: &ChaosResult, output: Output) {
     let journal = Journal::from_result(result);
-    match output {
-        Output::Text => println!(
-            "chaosresult/{} created; follow it with: faultline logs {} -n {} -f",
+    print_journal(&journal, output, || {
+        format!(
+            "chaosresult/{} created; follow it with: faultline logs {} -n {} -f\n",
             journal.result, journal.result, journal.namespace
-        ),
+        )
+    });
+}
+
+/// The journal on stdout as JSON or YAML, or as `text` makes it.
+fn print_journal(journal: &Journal, output: Output, text: impl FnOnce() -> String) {
+    match output {
+        Output::Text => print!("{}", text()),
         Output::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&journal).unwrap_or_default()
+            serde_json::to_string_pretty(journal).unwrap_or_default()
         ),
-        Output::Yaml => print!("{}", serde_yaml_ng::to_string(&journal).unwrap_or_default()),
+        Output::Yaml => print!("{}", serde_yaml_ng::to_string(journal).unwrap_or_default()),
     }
 }
 
@@ -898,6 +1004,68 @@ spec:
         );
         let err = resolve_namespace(&docs, Some("prod")).unwrap_err();
         assert!(err.contains("but -n says \"prod\""), "{err}");
+    }
+
+    #[test]
+    fn a_stopped_experiment_is_refused_with_the_patch_that_lifts_the_stop() {
+        let mut experiment: ChaosExperiment = serde_yaml_ng::from_str(EXPERIMENT).unwrap();
+        assert!(refuse_stopped(&experiment, "shop").is_ok());
+        experiment.spec.stop = true;
+        let err = refuse_stopped(&experiment, "shop").unwrap_err().to_string();
+        assert!(
+            err.starts_with("chaosexperiment kill has spec.stop: true"),
+            "{err}"
+        );
+        assert!(
+            err.ends_with(
+                "kubectl -n shop patch chaosexperiment kill --type=merge -p '{\"spec\":{\"stop\":false}}'"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn without_wait_the_result_is_looked_for_two_minutes_unless_timeout_says() {
+        let now = tokio::time::Instant::now();
+        let timeout = Some(now + Duration::from_secs(5));
+        assert_eq!(find_deadline(true, None, now), None);
+        assert_eq!(find_deadline(true, timeout, now), timeout);
+        assert_eq!(find_deadline(false, timeout, now), timeout);
+        assert_eq!(
+            find_deadline(false, None, now),
+            Some(now + FIND_RESULT_TIMEOUT)
+        );
+    }
+
+    #[test]
+    fn an_interrupted_run_exits_with_an_error_whatever_its_verdict() {
+        assert_eq!(exit_code(exit::PASS, false), exit::PASS);
+        assert_eq!(exit_code(exit::FAIL, false), exit::FAIL);
+        assert_eq!(exit_code(exit::PASS, true), exit::ERROR);
+    }
+
+    #[test]
+    fn the_heartbeat_line_says_the_phase_the_time_and_the_probes() {
+        let mut progress = Progress {
+            phase: crate::api::RunPhase::Running,
+            current: None,
+            faults_done: 0,
+            faults_total: 1,
+            targets: 0,
+            probes_passed: 4,
+            probes_failed: 1,
+            elapsed: Duration::from_secs(75),
+            remaining: Some(Duration::from_secs(45)),
+        };
+        assert_eq!(
+            heartbeat(&progress),
+            "Running: 1:15 elapsed, ~0:45 left, probes 4 passed 1 failed"
+        );
+        progress.remaining = None;
+        assert_eq!(
+            heartbeat(&progress),
+            "Running: 1:15 elapsed, probes 4 passed 1 failed"
+        );
     }
 
     #[test]

@@ -56,113 +56,135 @@ fn registered<C: prometheus::core::Collector + Clone + 'static>(
     collector
 }
 
+/// A registered counter family with these labels.
+fn counters(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let vec = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+    registered(registry, vec)
+}
+
+/// A registered gauge without labels.
+fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
+    registered(registry, IntGauge::new(name, help).expect("valid metric"))
+}
+
+/// A registered gauge family with one series per experiment.
+fn per_experiment(registry: &Registry, name: &str, help: &str) -> GaugeVec {
+    let vec =
+        GaugeVec::new(Opts::new(name, help), &["namespace", "experiment"]).expect("valid metric");
+    registered(registry, vec)
+}
+
+/// `faultline_results`, set from the result cache at each scrape.
+fn results_by_phase(registry: &Registry) -> IntGaugeVec {
+    let vec = IntGaugeVec::new(
+        Opts::new("faultline_results", "ChaosResults by phase"),
+        &["phase"],
+    )
+    .expect("valid metric");
+    registered(registry, vec)
+}
+
+fn reconcile_duration(registry: &Registry) -> HistogramVec {
+    let vec = HistogramVec::new(
+        HistogramOpts::new(
+            "faultline_reconcile_duration_seconds",
+            "Time spent in one reconcile",
+        )
+        .buckets(vec![0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0]),
+        &["controller"],
+    )
+    .expect("valid metric");
+    registered(registry, vec)
+}
+
+/// `faultline_reconcile_errors_total`, with every controller and error kind at 0 from the
+/// start, so a rate() or an alert sees the series before the first error.
+fn reconcile_errors(registry: &Registry) -> IntCounterVec {
+    let errors = counters(
+        registry,
+        "faultline_reconcile_errors_total",
+        "Reconcile errors by controller and error kind",
+        &["controller", "kind"],
+    );
+    for controller in ["experiment", "result", "probe", "run"] {
+        for kind in super::error::ErrorKind::ALL {
+            errors.with_label_values(&[controller, kind.as_str()]);
+        }
+    }
+    errors
+}
+
 impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
-        let counters = |name: &str, help: &str, labels: &[&str]| {
-            let vec = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
-            registered(&registry, vec)
-        };
-        let gauge = |name: &str, help: &str| {
-            registered(&registry, IntGauge::new(name, help).expect("valid metric"))
-        };
-        let leader = gauge(
-            "faultline_leader",
-            "1 if this replica holds the leader Lease and runs the controllers, else 0",
-        );
-        let kube_requests = counters(
-            "faultline_kube_requests_total",
-            "Requests the operator sent to the Kubernetes API, by HTTP verb",
-            &["verb"],
-        );
-        let runs = counters(
-            "faultline_runs_total",
-            "Finished chaos runs by verdict",
-            &["verdict"],
-        );
-        let per_experiment = |name: &str, help: &str| {
-            let vec = GaugeVec::new(Opts::new(name, help), &["namespace", "experiment"])
-                .expect("valid metric");
-            registered(&registry, vec)
-        };
-        let resilience_score = per_experiment(
-            "faultline_resilience_score",
-            "The last resilience score (0-100) of each experiment",
-        );
-        let expected_resilience_score = per_experiment(
-            "faultline_expected_resilience_score",
-            "The expected score the last run of each experiment was judged against (0-100)",
-        );
-        let injections = counters(
-            "faultline_fault_injections_total",
-            "Fault injections by fault type and outcome",
-            &["type", "outcome"],
-        );
-        let reverts = counters(
-            "faultline_fault_reverts_total",
-            "Fault reverts by fault type and outcome",
-            &["type", "outcome"],
-        );
-        let probe_checks = counters(
-            "faultline_probe_checks_total",
-            "Probe checks by probe type, mode and outcome",
-            &["type", "mode", "outcome"],
-        );
-        let active_injections = gauge(
-            "faultline_active_injections",
-            "Ledger entries injected and not yet reverted, across every ChaosResult",
-        );
-        let results = IntGaugeVec::new(
-            Opts::new("faultline_results", "ChaosResults by phase"),
-            &["phase"],
-        )
-        .expect("valid metric");
-        let unreverted_injections = gauge(
-            "faultline_unreverted_injections",
-            "Injected changes whose revert keeps failing; each is listed in its result's Reverted condition",
-        );
-        let reconcile_duration = HistogramVec::new(
-            HistogramOpts::new(
-                "faultline_reconcile_duration_seconds",
-                "Time spent in one reconcile",
-            )
-            .buckets(vec![0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0]),
-            &["controller"],
-        )
-        .expect("valid metric");
-        let reconcile_errors = counters(
-            "faultline_reconcile_errors_total",
-            "Reconcile errors by controller and error kind",
-            &["controller", "kind"],
-        );
-        // At 0 from the start, so a rate() or an alert sees the series before the first error.
-        for controller in ["experiment", "result", "probe", "run"] {
-            for kind in super::error::ErrorKind::ALL {
-                reconcile_errors.with_label_values(&[controller, kind.as_str()]);
-            }
-        }
-        let invalid_objects = counters(
-            "faultline_invalid_objects_total",
-            "Objects read from a watch that could not be parsed and were ignored, by kind",
-            &["kind"],
-        );
+        let r = &registry;
         Metrics {
-            resilience_score,
-            expected_resilience_score,
-            results: registered(&registry, results),
-            reconcile_duration: registered(&registry, reconcile_duration),
-            registry,
-            runs,
-            injections,
-            reverts,
-            probe_checks,
-            active_injections,
+            leader: gauge(
+                r,
+                "faultline_leader",
+                "1 if this replica holds the leader Lease and runs the controllers, else 0",
+            ),
+            kube_requests: counters(
+                r,
+                "faultline_kube_requests_total",
+                "Requests the operator sent to the Kubernetes API, by HTTP verb",
+                &["verb"],
+            ),
+            runs: counters(
+                r,
+                "faultline_runs_total",
+                "Finished chaos runs by verdict",
+                &["verdict"],
+            ),
+            resilience_score: per_experiment(
+                r,
+                "faultline_resilience_score",
+                "The last resilience score (0-100) of each experiment",
+            ),
+            expected_resilience_score: per_experiment(
+                r,
+                "faultline_expected_resilience_score",
+                "The expected score the last run of each experiment was judged against (0-100)",
+            ),
+            injections: counters(
+                r,
+                "faultline_fault_injections_total",
+                "Fault injections by fault type and outcome",
+                &["type", "outcome"],
+            ),
+            reverts: counters(
+                r,
+                "faultline_fault_reverts_total",
+                "Fault reverts by fault type and outcome",
+                &["type", "outcome"],
+            ),
+            probe_checks: counters(
+                r,
+                "faultline_probe_checks_total",
+                "Probe checks by probe type, mode and outcome",
+                &["type", "mode", "outcome"],
+            ),
+            active_injections: gauge(
+                r,
+                "faultline_active_injections",
+                "Ledger entries injected and not yet reverted, across every ChaosResult",
+            ),
+            unreverted_injections: gauge(
+                r,
+                "faultline_unreverted_injections",
+                "Injected changes whose revert keeps failing; each is listed in its result's Reverted condition",
+            ),
+            reconcile_errors: reconcile_errors(r),
+            invalid_objects: counters(
+                r,
+                "faultline_invalid_objects_total",
+                "Objects read from a watch that could not be parsed and were ignored, by kind",
+                &["kind"],
+            ),
+            results: results_by_phase(r),
+            reconcile_duration: reconcile_duration(r),
             result_cache: OnceLock::new(),
-            unreverted_injections,
-            reconcile_errors,
-            invalid_objects,
-            kube_requests,
-            leader,
+            registry,
         }
     }
 

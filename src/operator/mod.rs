@@ -34,7 +34,7 @@ use thiserror::Error;
 pub use context::{Config, Context, Stores};
 use metrics::Metrics;
 
-use crate::api::ChaosProbe;
+use crate::api::{ChaosExperiment, ChaosProbe, ChaosResult};
 
 /// Why the operator could not start or keep running.
 #[derive(Debug, Error)]
@@ -221,26 +221,18 @@ async fn controllers(
         shared_watch(&ctx, experiment_writer, None),
         shared_watch(&ctx, result_writer, None),
         shared_watch(&ctx, probe_writer, Some(probe_deleted)),
-        woken_results.for_each(move |result| {
-            use kube::ResourceExt;
-            wakers.wake(&result.namespace().unwrap_or_default(), &result.name_any());
-            futures::future::ready(())
-        }),
+        wake_run_drivers(woken_results, wakers),
     );
     tokio::spawn(fault_pod_watch(&ctx, pod_writer));
 
-    let users = experiments.clone();
-    let experiment_loop = Controller::for_shared_stream(experiment_events, experiments.clone())
-        .owns_shared_stream(owned_results)
-        .watches_shared_stream(probe_changes, move |probe: Arc<ChaosProbe>| {
-            experiment::experiments_using(&experiments, &probe)
-        })
-        .watches_stream(probe_deletions.map(Ok), move |probe: ChaosProbe| {
-            experiment::experiments_using(&users, &probe)
-        })
-        .shutdown_on_signal()
-        .run(experiment::reconcile, experiment::error_policy, ctx.clone())
-        .for_each(|_| futures::future::ready(()));
+    let experiment_loop = experiment_controller(
+        experiment_events,
+        experiments,
+        owned_results,
+        probe_changes,
+        probe_deletions,
+        ctx.clone(),
+    );
     let result_loop = Controller::for_shared_stream(result_events, results)
         .shutdown_on_signal()
         .run(result::reconcile, result::error_policy, ctx.clone())
@@ -258,6 +250,42 @@ async fn controllers(
         }
     };
     Ok((ctx, all))
+}
+
+/// The ChaosExperiment controller, woken by a change of an experiment, of a result it owns,
+/// or of a probe it uses, deletions included.
+fn experiment_controller(
+    events: reflector::ReflectHandle<ChaosExperiment>,
+    experiments: reflector::Store<ChaosExperiment>,
+    owned_results: reflector::ReflectHandle<ChaosResult>,
+    probe_changes: reflector::ReflectHandle<ChaosProbe>,
+    probe_deletions: futures::channel::mpsc::UnboundedReceiver<ChaosProbe>,
+    ctx: Arc<Context>,
+) -> impl std::future::Future<Output = ()> {
+    let users = experiments.clone();
+    Controller::for_shared_stream(events, experiments.clone())
+        .owns_shared_stream(owned_results)
+        .watches_shared_stream(probe_changes, move |probe: Arc<ChaosProbe>| {
+            experiment::experiments_using(&experiments, &probe)
+        })
+        .watches_stream(probe_deletions.map(Ok), move |probe: ChaosProbe| {
+            experiment::experiments_using(&users, &probe)
+        })
+        .shutdown_on_signal()
+        .run(experiment::reconcile, experiment::error_policy, ctx)
+        .for_each(|_| futures::future::ready(()))
+}
+
+/// Wakes a result's run driver at each change of the result.
+fn wake_run_drivers(
+    results: reflector::ReflectHandle<ChaosResult>,
+    wakers: Arc<wake::Wakers>,
+) -> impl std::future::Future<Output = ()> {
+    results.for_each(move |result| {
+        use kube::ResourceExt;
+        wakers.wake(&result.namespace().unwrap_or_default(), &result.name_any());
+        futures::future::ready(())
+    })
 }
 
 /// The guarded watch of every `K` that feeds `writer`'s shared cache and its subscribers, and

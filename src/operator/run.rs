@@ -842,17 +842,7 @@ impl Run {
                 injected = true;
                 self.mark_injected(fault, pod_name, chaos).await?;
             }
-            let cached = self
-                .ctx
-                .fault_pods
-                .get(&kube::runtime::reflector::ObjectRef::new(pod_name).within(&at.namespace))
-                .map(|p| (*p).clone());
-            // Missing from the cache: not seen yet (just created) or gone; only a GET can tell.
-            let pod = match cached {
-                Some(pod) => Some(pod),
-                None => pods.get_opt(pod_name).await?,
-            };
-            let Some(pod) = pod else {
+            let Some(pod) = self.fault_pod(&pods, at).await? else {
                 break FaultEnd::Finished(Some(format!(
                     "fault pod {pod_name} was lost before it finished"
                 )));
@@ -866,20 +856,14 @@ impl Run {
                 }
                 // Once the ledger shows an injection, a pod the cache still shows Pending has
                 // started: the queue timeout no longer applies.
-                FaultPodState::Pending if !injected => {
-                    let created = pod
-                        .metadata
-                        .creation_timestamp
-                        .as_ref()
-                        .map(to_chrono)
-                        .unwrap_or_else(chrono::Utc::now);
-                    if (chrono::Utc::now() - created).to_std().unwrap_or_default() > queue_timeout {
-                        let _ = pods.delete(pod_name, &DeleteParams::default()).await;
-                        break FaultEnd::QueueTimedOut(format!(
-                            "fault pod {pod_name} did not start within queueTimeout {}",
-                            self.result.spec.experiment.queue_timeout
-                        ));
-                    }
+                FaultPodState::Pending
+                    if !injected && queue_expired(&pod, queue_timeout, chrono::Utc::now()) =>
+                {
+                    let _ = pods.delete(pod_name, &DeleteParams::default()).await;
+                    break FaultEnd::QueueTimedOut(format!(
+                        "fault pod {pod_name} did not start within queueTimeout {}",
+                        self.result.spec.experiment.queue_timeout
+                    ));
                 }
                 _ => {}
             }
@@ -891,6 +875,16 @@ impl Run {
         };
         self.count_fault_end(fault, &end).await;
         Ok(end)
+    }
+
+    /// The fault pod as the watch cache has it, or as a GET finds it when the cache does not
+    /// have it (not seen yet, just created, or gone); None once it is gone.
+    async fn fault_pod(&self, pods: &Api<Pod>, at: &pods::FaultPodRef) -> Result<Option<Pod>> {
+        let key = kube::runtime::reflector::ObjectRef::new(&at.name).within(&at.namespace);
+        match self.ctx.fault_pods.get(&key) {
+            Some(pod) => Ok(Some((*pod).clone())),
+            None => Ok(pods.get_opt(&at.name).await?),
+        }
     }
 
     /// The fault pod runs: OnChaos probes start sampling and the run is Running.
@@ -1125,6 +1119,18 @@ impl ProbeTracker {
     }
 }
 
+/// Whether a fault pod not yet started has waited longer than the run's queueTimeout since
+/// it was created (one without a creation time has not waited).
+fn queue_expired(pod: &Pod, queue_timeout: Duration, now: chrono::DateTime<chrono::Utc>) -> bool {
+    let created = pod
+        .metadata
+        .creation_timestamp
+        .as_ref()
+        .map(to_chrono)
+        .unwrap_or(now);
+    (now - created).to_std().unwrap_or_default() > queue_timeout
+}
+
 /// Deletes a fault pod and waits until it has stopped acting: gone, or finished (see
 /// `fault_pod_state`).
 /// The fault process stops on SIGTERM, so this normally takes a second or two; it gives up
@@ -1193,6 +1199,25 @@ mod tests {
             faults: vec![fault],
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_pending_fault_pod_times_out_only_past_the_queue_timeout_since_its_creation() {
+        let now: chrono::DateTime<chrono::Utc> = "2026-12-04T12:00:00Z".parse().unwrap();
+        let created = |at: &str| Pod {
+            metadata: kube::api::ObjectMeta {
+                creation_timestamp: Some(Time(at.parse().unwrap())),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let limit = Duration::from_secs(60);
+        assert!(!queue_expired(&created("2026-12-04T11:59:30Z"), limit, now));
+        assert!(!queue_expired(&created("2026-12-04T11:59:00Z"), limit, now));
+        assert!(queue_expired(&created("2026-12-04T11:58:59Z"), limit, now));
+        // A clock ahead of the pod's creation time does not count as waiting.
+        assert!(!queue_expired(&created("2026-12-04T12:05:00Z"), limit, now));
+        assert!(!queue_expired(&Pod::default(), limit, now));
     }
 
     #[test]
