@@ -115,6 +115,27 @@ enum ImportCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Chaos Mesh manifests (PodChaos, NetworkChaos, StressChaos, a Schedule or a Workflow) as
+    /// one ChaosExperiment; the YAML goes to stdout, notes to stderr.
+    ///
+    /// Several files or documents become faults run one after the other. Anything that cannot
+    /// be converted is refused with the full list (exit 3).
+    Chaosmesh {
+        /// The manifest files.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// The experiment's namespace (default: the first manifest's).
+        #[arg(short, long)]
+        namespace: Option<String>,
+        /// The experiment's name (default: the first manifest's).
+        #[arg(long)]
+        name: Option<String>,
+        /// Add to each fault an end-of-test k8s probe that the Deployments labelled like its
+        /// target pods are Available (Chaos Mesh has no probes, and a run without one ends in
+        /// Error).
+        #[arg(long)]
+        probe_available: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -600,6 +621,22 @@ async fn cli_command(command: Command) -> Result<u8, cli::CliError> {
                     name,
                 },
         } => cli::import_chaostoolkit(&file, namespace, name),
+        Command::Import {
+            from:
+                ImportCommand::Chaosmesh {
+                    files,
+                    namespace,
+                    name,
+                    probe_available,
+                },
+        } => cli::import_chaosmesh(
+            &files,
+            cli::chaosmesh::ImportOptions {
+                namespace,
+                name,
+                probe_available,
+            },
+        ),
         Command::Check { namespace } => cli::check::run(namespace).await.map(|report| {
             print!("{report}");
             cli::exit::OK

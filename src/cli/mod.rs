@@ -3,6 +3,7 @@
 pub mod chaosmesh;
 pub mod chaostoolkit;
 pub mod check;
+pub mod defaults;
 pub mod follow;
 pub mod get;
 pub mod journal;
@@ -243,6 +244,32 @@ pub fn import_chaostoolkit(
         eprintln!("note: {note}");
     }
     print!("{}", imported.to_yaml());
+    Ok(exit::OK)
+}
+
+/// `faultline import chaosmesh FILE...`: YAML on stdout, notes on stderr.
+pub fn import_chaosmesh(
+    files: &[std::path::PathBuf],
+    options: chaosmesh::ImportOptions,
+) -> Result<u8, CliError> {
+    let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let mut source = String::new();
+    for (file, path) in files.iter().zip(&shown) {
+        let text = std::fs::read_to_string(file).map_err(|e| CliError::BadFile {
+            path: path.clone(),
+            why: e.to_string(),
+        })?;
+        source.push_str(&text);
+        source.push_str("\n---\n");
+    }
+    let imported = chaosmesh::import(&source, &options).map_err(|e| CliError::BadFile {
+        path: shown.join(", "),
+        why: e.to_string(),
+    })?;
+    for note in &imported.notes {
+        eprintln!("note: {note}");
+    }
+    print!("{}", chaosmesh::to_yaml(&imported));
     Ok(exit::OK)
 }
 

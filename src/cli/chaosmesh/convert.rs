@@ -325,7 +325,10 @@ fn correlation(value: Option<&str>, origin: &Origin, found: &mut Findings) {
 
 /// NetworkChaos: delay, loss and partition.
 pub fn network_chaos(spec: &NetworkChaosSpec, origin: &Origin, found: &mut Findings) -> Vec<Fault> {
-    found.refuse_rest(origin, "", &spec.rest);
+    // The block named after an action Faultline lacks is refused with the action.
+    let mut rest = spec.rest.clone();
+    rest.remove(&spec.action);
+    found.refuse_rest(origin, "", &rest);
     let target = target(&spec.common, origin, found);
     if spec.common.duration.is_none() {
         found.note(origin, format!("no duration: Chaos Mesh keeps it until the object is deleted; the fault lasts {DEFAULT_DURATION}"));
@@ -537,12 +540,7 @@ pub fn stress_chaos(spec: &StressChaosSpec, origin: &Origin, found: &mut Finding
                 cpu.load.unwrap_or(100)
             ),
         );
-        let mut f = fault(
-            origin,
-            FaultType::PodCpuHog,
-            target.clone(),
-            duration,
-        );
+        let mut f = fault(origin, FaultType::PodCpuHog, target.clone(), duration);
         f.parameters.cpu_hog = Some(CpuHogParameters {
             container: container.clone(),
             cores: Some(cores),

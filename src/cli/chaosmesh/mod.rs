@@ -485,6 +485,9 @@ pub fn to_yaml(imported: &Imported) -> String {
         out.push_str(&format!("# note: {}\n", note.replace('\n', " ")));
     }
     out.push_str("---\n");
-    out.push_str(&serde_yaml_ng::to_string(&imported.experiment).unwrap_or_default());
+    out.push_str(&crate::cli::defaults::minimal_yaml(
+        &imported.experiment,
+        "ChaosExperiment",
+    ));
     out
 }
