@@ -582,7 +582,8 @@ table { width: 100%; border-collapse: collapse; background: var(--panel); border
   border-radius: 6px; font-size: 13px; }
 th { text-align: left; font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--dim);
   background: #f1f5f9; padding: 6px 10px; border-bottom: 1px solid var(--line); }
-td { padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
+td { padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: break-word; }
+td:last-child { overflow-wrap: anywhere; }
 tbody tr:last-child td { border-bottom: none; }
 tbody tr:nth-child(even) td { background: #fcfdfe; }
 .num { font-variant-numeric: tabular-nums; }

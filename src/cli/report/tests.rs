@@ -568,3 +568,14 @@ fn history_escapes_the_results_strings() {
     }
     assert!(!page.contains('\u{1}') && !page.contains('\u{1b}') && !page.contains('\u{0}'));
 }
+
+#[test]
+fn table_cells_break_only_long_words_except_the_free_text_column() {
+    // `overflow-wrap: anywhere` let a squeezed column split "available" into "availabl e".
+    let td = super::html::STYLE
+        .lines()
+        .find(|l| l.starts_with("td {"))
+        .unwrap();
+    assert!(td.contains("overflow-wrap: break-word"), "{td}");
+    assert!(super::html::STYLE.contains("td:last-child { overflow-wrap: anywhere; }"));
+}
