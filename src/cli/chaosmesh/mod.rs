@@ -60,6 +60,9 @@ pub enum ImportError {
     Unsupported(Vec<Unsupported>),
 }
 
+/// The Chaos Mesh kinds Faultline converts.
+const CHAOS_KINDS: [&str; 3] = ["PodChaos", "NetworkChaos", "StressChaos"];
+
 /// Chaos Mesh kinds Faultline has no equivalent for, with the reason.
 const REFUSED_KINDS: &[(&str, &str)] = &[
     ("TimeChaos", "Faultline has no clock fault"),
@@ -342,6 +345,9 @@ fn workflow(manifest: &Manifest, origin: Origin, assembly: &mut Assembly) {
             format!("names no template {:?}", spec.entry),
         );
     };
+    assembly
+        .found
+        .refuse_rest(&origin, "the entry's ", &entry.rest);
     match entry.template_type.as_str() {
         "Serial" => assembly.parallel = false,
         "Parallel" => assembly.parallel = true,
@@ -380,7 +386,14 @@ fn workflow(manifest: &Manifest, origin: Origin, assembly: &mut Assembly) {
             .get("templateType")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let Some(chaos_spec) = raw.get(embedded_field(kind).as_str()) else {
+        let field = embedded_field(kind);
+        let known = ["name", "templateType", "deadline", field.as_str()];
+        for key in raw.keys().filter(|k| !known.contains(&k.as_str())) {
+            let reason = "has no Faultline equivalent, so it cannot be converted";
+            assembly.found.refuse(&step, key, reason);
+        }
+        let is_chaos = CHAOS_KINDS.contains(&kind) || REFUSED_KINDS.iter().any(|(k, _)| *k == kind);
+        let Some(chaos_spec) = raw.get(field.as_str()).filter(|_| is_chaos) else {
             assembly.found.refuse(&step, kind, "only chaos steps convert: Faultline runs faults back to back or all at once, with no nested Serial or Parallel, Suspend, Task or StatusCheck step");
             continue;
         };

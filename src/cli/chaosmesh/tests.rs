@@ -261,3 +261,49 @@ fn a_file_without_chaos_mesh_objects_is_an_error() {
     .unwrap_err();
     assert!(matches!(err, ImportError::Empty), "{err}");
 }
+
+#[test]
+fn workflow_steps_that_are_not_chaos_are_refused_with_their_fields() {
+    let source = r#"
+apiVersion: chaos-mesh.org/v1alpha1
+kind: Workflow
+metadata: {name: wf, namespace: shop}
+spec:
+  entry: entry
+  templates:
+    - {name: entry, templateType: Serial, children: [wait, inner, kill]}
+    - {name: wait, templateType: Suspend, deadline: 10s}
+    - {name: inner, templateType: Serial, children: [kill]}
+    - name: kill
+      templateType: PodChaos
+      abortWithStatusCheck: true
+      podChaos: {action: pod-kill, mode: one, selector: {labelSelectors: {app: web}}}
+"#;
+    let items = refused(source);
+    let lines: Vec<String> = items.iter().map(ToString::to_string).collect();
+    assert_eq!(items.len(), 4, "{lines:#?}");
+    assert!(
+        items
+            .iter()
+            .any(|i| i.name == "wait" && i.provider == "Workflow Suspend"),
+        "{lines:#?}"
+    );
+    assert!(
+        items
+            .iter()
+            .any(|i| i.name == "inner" && i.provider == "Workflow Serial"),
+        "{lines:#?}"
+    );
+    assert!(
+        items
+            .iter()
+            .any(|i| i.name == "inner" && i.provider == "Workflow children"),
+        "{lines:#?}"
+    );
+    assert!(
+        items
+            .iter()
+            .any(|i| i.name == "kill" && i.provider == "Workflow abortWithStatusCheck"),
+        "{lines:#?}"
+    );
+}
