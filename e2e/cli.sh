@@ -294,6 +294,30 @@ test_f_the_docs_pipeline_jobs_gate_a_real_run() {
 	done
 }
 
+test_h_chaosmesh_import_round_trip() {
+	new_namespace cli-cm opt-in; local ns=$NS
+	deploy_app "$ns" 3
+	# One fault of each family (pod-kill, network delay, CPU stress), imported, applied and run to a Pass.
+	faultline import chaosmesh "$REPO_ROOT/e2e/manifests/chaosmesh/workflow.yaml" -n "$ns" --probe-available \
+		> "$OUT/h-imported.yaml" || fail "the import failed"
+	cat "$OUT/h-imported.yaml"
+	local types; types=$(grep -E '^    type: ' "$OUT/h-imported.yaml" | awk '{print $2}' | tr '\n' ' ')
+	[ "$types" = "pod-delete pod-network-latency pod-cpu-hog " ] || fail "imported fault types: $types"
+	expect_exit 0 faultline run -f "$OUT/h-imported.yaml" --wait --timeout 4m --junit "$OUT/h-junit.xml"
+	local result; result=$(kubectl -n "$ns" get chaosresults -o jsonpath='{.items[0].metadata.name}')
+	[ "$(field "$ns" chaosresult "$result" '{.status.verdict}')" = Pass ] || fail "verdict is not Pass"
+	local states; states=$(field "$ns" chaosresult "$result" '{.status.faults[*].status}')
+	[ "$states" = "Completed Completed Completed" ] || fail "fault statuses: $states"
+	# Kinds with no equivalent are refused, every one listed.
+	local out
+	out=$(faultline import chaosmesh "$REPO_ROOT/tests/fixtures/chaosmesh/unsupported.yaml" 2>&1); [ $? = 3 ] ||
+		fail "an unsupported manifest was not refused with exit 3"
+	echo "$out"
+	for kind in TimeChaos 'PodChaos pod-failure' 'NetworkChaos bandwidth'; do
+		grep -F "[$kind]" <<< "$out" >/dev/null || fail "the refusal does not list $kind"
+	done
+}
+
 # kubectl runs an executable named kubectl-NAME on PATH as `kubectl NAME`, with the arguments
 # after NAME, and replaces itself with it: the exit code is the plugin's own.
 test_g_the_binary_works_as_a_kubectl_plugin() {
@@ -315,7 +339,7 @@ command -v chromium >/dev/null || { echo "chromium is missing: run make deps" >&
 install_operator || { echo "cli: 0 passed, 1 failed"; exit 1; }
 for t in a_passing_run_exits_0_with_reports b_a_score_below_min_score_exits_1 c_stopped_or_timed_out_runs_exit_2 \
 	d_bad_input_exits_3_with_a_message e_chaostoolkit_import_round_trip f_the_docs_pipeline_jobs_gate_a_real_run \
-	g_the_binary_works_as_a_kubectl_plugin; do
+	g_the_binary_works_as_a_kubectl_plugin h_chaosmesh_import_round_trip; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done
