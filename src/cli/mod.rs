@@ -4,6 +4,7 @@ pub mod chaosmesh;
 pub mod chaostoolkit;
 pub mod check;
 pub mod defaults;
+pub mod findings;
 pub mod follow;
 pub mod get;
 pub mod journal;

@@ -6,68 +6,20 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::model::{Common, NetworkChaosSpec, PodChaosSpec, Rest, Selector, StressChaosSpec};
+use super::model::{Common, NetworkChaosSpec, PodChaosSpec, Selector, StressChaosSpec};
 use crate::api::{
     ContainerKillParameters, CpuHogParameters, Direction, Duration, Fault, FaultParameters,
     FaultType, MemoryHogParameters, NetworkLatencyParameters, NetworkLossParameters,
     NetworkPartitionParameters, PodDeleteParameters, Target, TargetKind, TargetMode,
     TrafficSelection,
 };
-use crate::cli::chaostoolkit::Unsupported;
+pub use crate::cli::findings::{Findings, Origin};
 
 /// How long a sustained fault lasts when its chaos object has no duration (Chaos Mesh keeps it
 /// until the object is deleted).
 const DEFAULT_DURATION: Duration = Duration::from_secs(30);
 /// pod-kill and container-kill without a duration act once: one interval as long as the run.
 const ONE_SHOT: Duration = Duration::from_secs(10);
-
-/// What converting found: refusals and notes, in the order met.
-#[derive(Debug, Default)]
-pub struct Findings {
-    pub unsupported: Vec<Unsupported>,
-    pub notes: Vec<String>,
-}
-
-/// Where a chaos spec comes from: its location in the input, its name and kind.
-#[derive(Clone, Debug)]
-pub struct Origin {
-    pub location: String,
-    pub name: String,
-    pub kind: &'static str,
-    /// The namespace a selector without namespaces means.
-    pub namespace: String,
-}
-
-impl Findings {
-    pub fn refuse(&mut self, origin: &Origin, what: &str, reason: impl Into<String>) {
-        self.unsupported.push(Unsupported {
-            location: origin.location.clone(),
-            name: origin.name.clone(),
-            provider: format!("{} {what}", origin.kind),
-            reason: reason.into(),
-        });
-    }
-
-    pub fn note(&mut self, origin: &Origin, text: impl AsRef<str>) {
-        self.notes.push(format!(
-            "{} {:?}: {}",
-            origin.kind,
-            origin.name,
-            text.as_ref()
-        ));
-    }
-
-    /// Refuses every key of `rest`, named under `path`.
-    pub fn refuse_rest(&mut self, origin: &Origin, path: &str, rest: &Rest) {
-        for key in rest.keys() {
-            self.refuse(
-                origin,
-                &format!("{path}{key}"),
-                "has no Faultline equivalent, so it cannot be converted",
-            );
-        }
-    }
-}
 
 /// A fault of `fault_type` on `target`, for `duration`.
 fn fault(origin: &Origin, fault_type: FaultType, target: Target, duration: Duration) -> Fault {
