@@ -1,0 +1,213 @@
+//! Python providers: the chaosk8s functions that have an equivalent, and their arguments.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use super::CTK_DEFAULT_NS;
+use super::converter::{Converted, Converter, Kind, ProbeDraft};
+use super::names::is_dns_label;
+use super::selector::parse_label_selector;
+use super::values::{kind_of, short_json};
+
+impl Converter<'_> {
+    pub(super) fn python(
+        &mut self,
+        kind: Kind,
+        provider: &Map<String, Value>,
+        tolerance: Option<&Value>,
+        timeout: Option<f64>,
+        location: &str,
+        name: &str,
+    ) -> Option<Converted> {
+        let module = provider
+            .get("module")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let func = provider
+            .get("func")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let label = format!("python {module}.{func}");
+        if provider.get("secrets").is_some() {
+            self.notes.push(format!(
+                "{location} {name:?}: provider.secrets ignored: the chaosk8s calls use the \
+                 operator's and fault pods' ServiceAccounts"
+            ));
+        }
+        let arguments = match provider.get("arguments") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(args)) => {
+                match self.substitute(&Value::Object(args.clone()), location) {
+                    Value::Object(args) => args,
+                    _ => Map::new(),
+                }
+            }
+            Some(other) => {
+                self.refuse(
+                    location,
+                    name,
+                    label,
+                    format!("arguments must be a mapping, not {}", kind_of(other)),
+                );
+                return None;
+            }
+        };
+        let mut args = Args {
+            values: arguments,
+            location: location.to_string(),
+            name: name.to_string(),
+            problems: Vec::new(),
+        };
+        let converted = match (kind, module, func) {
+            (Kind::Action, "chaosk8s.pod.actions", "terminate_pods") => {
+                self.terminate_pods(&mut args)
+            }
+            (Kind::Action, "chaosk8s.pod.actions" | "chaosk8s.actions", "delete_pods") => {
+                self.delete_pods(&mut args)
+            }
+            (Kind::Probe, "chaosk8s.probes", "microservice_available_and_healthy")
+            | (
+                Kind::Probe,
+                "chaosk8s.deployment.probes" | "chaosk8s.probes",
+                "deployment_available_and_healthy",
+            ) => self
+                .deployment_probe(&mut args, func, tolerance, timeout)
+                .map(|spec| {
+                    Converted::Probe(Box::new(ProbeDraft {
+                        name: name.to_string(),
+                        spec,
+                    }))
+                }),
+            _ => {
+                let reason = if module.starts_with("chaosk8s") {
+                    format!(
+                        "{module}.{func} has no Faultline equivalent yet; supported: chaosk8s \
+                         terminate_pods and delete_pods (actions), microservice_available_and_healthy \
+                         and deployment_available_and_healthy (probes)"
+                    )
+                } else if module.is_empty() || func.is_empty() {
+                    "a python provider needs a module and a func".to_string()
+                } else {
+                    format!(
+                        "{module} is a Chaos Toolkit driver Faultline does not implement; only \
+                         chaosk8s pod deletion and deployment health checks are converted"
+                    )
+                };
+                self.refuse(location, name, label, reason);
+                return None;
+            }
+        };
+        for unknown in args.values.keys() {
+            args.problems.push(format!(
+                "unknown argument {unknown:?} (Chaos Toolkit would refuse it too)"
+            ));
+        }
+        if !args.problems.is_empty() {
+            let reason = args.problems.join("; ");
+            self.refuse(location, name, label, reason);
+            return None;
+        }
+        converted
+    }
+
+    /// The activity's `ns` (Chaos Toolkit's default is "default"), remembering the first one.
+    pub(super) fn ns_argument(&mut self, args: &mut Args) -> String {
+        let explicit = args.string("ns");
+        let ns = explicit
+            .clone()
+            .unwrap_or_else(|| CTK_DEFAULT_NS.to_string());
+        if !is_dns_label(&ns, 63) {
+            args.problems
+                .push(format!("ns {ns:?} is not a valid namespace name"));
+        }
+        match explicit {
+            Some(_) if self.first_ns.is_none() => self.first_ns = Some(ns.clone()),
+            Some(_) => {}
+            None => self
+                .implicit_ns
+                .push(format!("{} {:?}", args.location, args.name)),
+        }
+        ns
+    }
+}
+
+/// A python provider's arguments, taken one by one; what is left over is unknown.
+pub(super) struct Args {
+    pub(super) values: Map<String, Value>,
+    pub(super) location: String,
+    pub(super) name: String,
+    pub(super) problems: Vec<String>,
+}
+
+impl Args {
+    pub(super) fn take(&mut self, key: &str) -> Option<Value> {
+        self.values.remove(key).filter(|v| !v.is_null())
+    }
+
+    pub(super) fn string(&mut self, key: &str) -> Option<String> {
+        match self.take(key)? {
+            Value::String(s) => Some(s),
+            other => {
+                self.problems.push(format!(
+                    "{key} must be a string, not {}",
+                    short_json(&other)
+                ));
+                None
+            }
+        }
+    }
+
+    pub(super) fn boolean(&mut self, key: &str) -> Option<bool> {
+        match self.take(key)? {
+            Value::Bool(b) => Some(b),
+            other => {
+                self.problems.push(format!(
+                    "{key} must be true or false, not {} (Python would treat a non-empty string \
+                     as true; use a boolean, or env_var_type bool in the configuration)",
+                    short_json(&other)
+                ));
+                None
+            }
+        }
+    }
+
+    pub(super) fn integer(&mut self, key: &str) -> Option<i64> {
+        let value = self.take(key)?;
+        let parsed = match &value {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.problems.push(format!(
+                "{key} must be a whole number, not {}",
+                short_json(&value)
+            ));
+        }
+        parsed
+    }
+
+    pub(super) fn selector(&mut self, key: &str) -> Option<LabelSelector> {
+        let text = self.string(key)?;
+        if text.trim().is_empty() {
+            return None;
+        }
+        match parse_label_selector(&text) {
+            Ok(selector) => Some(selector),
+            Err(why) => {
+                self.problems
+                    .push(format!("{key} {text:?} cannot be parsed: {why}"));
+                None
+            }
+        }
+    }
+}
+
+pub(super) fn check_pattern(args: &mut Args, pattern: &str) {
+    if let Err(e) = Regex::new(pattern) {
+        args.problems.push(format!(
+            "name pattern {pattern:?} is not valid in Faultline's (RE2) syntax: {e}"
+        ));
+    }
+}
