@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::Unsupported;
 use super::converter::{Converted, Converter, Kind, Pauses, ProbeDraft, Section};
+use super::mapping::{self, Route};
 use super::values::short_json;
 
 /// The activity keys Chaos Toolkit defines.
@@ -160,42 +161,18 @@ impl Converter<'_> {
                 "a steady-state probe needs a tolerance (Chaos Toolkit refuses it too)",
             );
         }
-        let converted = match provider.get("type").and_then(Value::as_str) {
-            Some("http") => {
-                if kind == Kind::Action {
-                    self.refuse(
-                        location,
-                        name,
-                        provider_text,
-                        "an http action changes the system through an API Faultline does not \
-                         know how to revert; only http probes are converted",
-                    );
+        let provider_type = provider.get("type").and_then(Value::as_str);
+        let converted = match mapping::provider(kind, provider_type) {
+            Route::HttpProbe => self
+                .http_probe(provider, tolerance, timeout, location, &name)
+                .map(|spec| Converted::Probe(Box::new(ProbeDraft { name, spec }))),
+            Route::Python => self.python(kind, provider, tolerance, timeout, location, &name),
+            Route::Refused(reason) => {
+                self.refuse(location, name, provider_text, reason);
+                if provider_type == Some("http") {
+                    // Listed even when the activity uses a refused configuration key, as before.
                     return None;
                 }
-                self.http_probe(provider, tolerance, timeout, location, &name)
-                    .map(|spec| Converted::Probe(Box::new(ProbeDraft { name, spec })))
-            }
-            Some("python") => self.python(kind, provider, tolerance, timeout, location, &name),
-            Some("process") => {
-                self.refuse(
-                    location,
-                    name,
-                    provider_text,
-                    "a process provider runs a local program; Faultline cannot run it (for a \
-                     check, a cmd probe runs a command in a probe pod: write one by hand)",
-                );
-                None
-            }
-            other => {
-                self.refuse(
-                    location,
-                    name,
-                    provider_text,
-                    format!(
-                        "unknown provider type {}",
-                        other.map_or("(missing)".to_string(), |t| format!("{t:?}"))
-                    ),
-                );
                 None
             }
         };

@@ -48,7 +48,7 @@ pub(super) enum Converted {
 }
 
 /// The activity kinds, as `type` says.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kind {
     Probe,
     Action,

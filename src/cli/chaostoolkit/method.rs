@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::MAX_FAULT_NAME;
 use super::activities::{activity_name, provider_label};
 use super::converter::{Converted, Converter, FaultDraft, Kind, ProbeDraft, Section};
+use super::mapping;
 use super::names::{slug, unique_name};
 use super::values::seconds;
 
@@ -144,8 +145,11 @@ impl Converter<'_> {
                 "method",
                 "method",
                 "-",
-                "the method has no action Faultline can inject, and an experiment needs at \
-                 least one fault (supported: chaosk8s terminate_pods and delete_pods)",
+                format!(
+                    "the method has no action Faultline can inject, and an experiment needs at \
+                     least one fault (supported: chaosk8s {})",
+                    mapping::supported(Kind::Action)
+                ),
             );
         }
         faults

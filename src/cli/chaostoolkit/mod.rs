@@ -9,6 +9,7 @@ mod configuration;
 mod converter;
 mod deployment;
 mod http;
+mod mapping;
 mod method;
 mod names;
 mod pods;

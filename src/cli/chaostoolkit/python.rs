@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::CTK_DEFAULT_NS;
 use super::converter::{Converted, Converter, Kind, ProbeDraft};
+use super::mapping::{self, Becomes};
 use super::names::is_dns_label;
 use super::selector::parse_label_selector;
 use super::values::{kind_of, short_json};
@@ -59,19 +60,17 @@ impl Converter<'_> {
             name: name.to_string(),
             problems: Vec::new(),
         };
-        let converted = match (kind, module, func) {
-            (Kind::Action, "chaosk8s.pod.actions", "terminate_pods") => {
-                self.terminate_pods(&mut args)
+        let row = match mapping::python(kind, module, func) {
+            Ok(row) => row,
+            Err(reason) => {
+                self.refuse(location, name, label, reason);
+                return None;
             }
-            (Kind::Action, "chaosk8s.pod.actions" | "chaosk8s.actions", "delete_pods") => {
-                self.delete_pods(&mut args)
-            }
-            (Kind::Probe, "chaosk8s.probes", "microservice_available_and_healthy")
-            | (
-                Kind::Probe,
-                "chaosk8s.deployment.probes" | "chaosk8s.probes",
-                "deployment_available_and_healthy",
-            ) => self
+        };
+        let converted = match row.becomes {
+            Becomes::TerminatePods => self.terminate_pods(&mut args),
+            Becomes::DeletePods => self.delete_pods(&mut args),
+            Becomes::DeploymentAvailable => self
                 .deployment_probe(&mut args, func, tolerance, timeout)
                 .map(|spec| {
                     Converted::Probe(Box::new(ProbeDraft {
@@ -79,24 +78,6 @@ impl Converter<'_> {
                         spec,
                     }))
                 }),
-            _ => {
-                let reason = if module.starts_with("chaosk8s") {
-                    format!(
-                        "{module}.{func} has no Faultline equivalent yet; supported: chaosk8s \
-                         terminate_pods and delete_pods (actions), microservice_available_and_healthy \
-                         and deployment_available_and_healthy (probes)"
-                    )
-                } else if module.is_empty() || func.is_empty() {
-                    "a python provider needs a module and a func".to_string()
-                } else {
-                    format!(
-                        "{module} is a Chaos Toolkit driver Faultline does not implement; only \
-                         chaosk8s pod deletion and deployment health checks are converted"
-                    )
-                };
-                self.refuse(location, name, label, reason);
-                return None;
-            }
         };
         for unknown in args.values.keys() {
             args.problems.push(format!(
