@@ -1,42 +1,32 @@
 //! One activity: `ref` resolution, its common keys (type, pauses, timeout, tolerance, controls)
 //! and the dispatch on its provider type.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::Unsupported;
-use super::converter::{Converted, Converter, Kind, Pauses, ProbeDraft, Section};
+use super::converter::{Converted, Converter, Pauses, ProbeDraft, Section};
 use super::mapping::{self, Route};
-use super::values::short_json;
+use super::model::{Activity, Hypothesis, Kind, Lenient, from_mapping};
 
-/// The activity keys Chaos Toolkit defines.
-pub(super) const ACTIVITY_KEYS: &[&str] = &[
-    "type",
-    "name",
-    "provider",
-    "tolerance",
-    "pauses",
-    "background",
-    "controls",
-    "ref",
-    "timeout",
-];
+/// The name shown for an activity without one.
+const UNNAMED: &str = "(unnamed)";
+use super::values::short_json;
 
 impl Converter<'_> {
     /// Chaos Toolkit resolves `ref` against every named activity of the experiment.
-    pub(super) fn index_activities(&mut self, experiment: &Map<String, Value>) {
+    pub(super) fn index_activities(
+        &mut self,
+        hypothesis: Option<&Hypothesis>,
+        method: &[Value],
+        rollbacks: Option<&Vec<Value>>,
+    ) {
+        let probes = hypothesis.and_then(|h| h.probes.as_ref()?.typed());
         let sections = [
-            experiment
-                .get("steady-state-hypothesis")
-                .and_then(|h| h.get("probes")),
-            experiment.get("method"),
-            experiment.get("rollbacks"),
+            probes.map(Vec::as_slice),
+            Some(method),
+            rollbacks.map(Vec::as_slice),
         ];
-        for activity in sections
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_array)
-            .flatten()
-        {
+        for activity in sections.into_iter().flatten().flatten() {
             if activity.get("ref").is_none()
                 && let Some(name) = activity.get("name").and_then(Value::as_str)
             {
@@ -78,86 +68,38 @@ impl Converter<'_> {
         location: &str,
         section: Section,
     ) -> Option<(Kind, Converted, Pauses)> {
-        let name = activity_name(activity);
-        let provider_text = provider_label(activity);
         let refused_before = self.unsupported.len();
         self.uses_failed_key = false;
-        let Some(object) = activity.as_object() else {
-            self.refuse(location, name, "-", "an activity must be a mapping");
+        let Some(parsed) = from_mapping::<Activity>(activity) else {
+            self.refuse(location, UNNAMED, "-", "an activity must be a mapping");
             return None;
         };
-        let kind = match object.get("type").and_then(Value::as_str) {
-            Some("probe") => Kind::Probe,
-            Some("action") => Kind::Action,
-            other => {
-                self.refuse(
-                    location,
-                    name,
-                    provider_text,
-                    format!(
-                        "an activity's type must be probe or action, not {}",
-                        other.map_or("missing".to_string(), |t| format!("{t:?}"))
-                    ),
-                );
-                return None;
-            }
-        };
-        for key in object.keys() {
-            if !ACTIVITY_KEYS.contains(&key.as_str()) {
-                self.notes.push(format!(
-                    "{location} {name:?}: the key {key:?} is not part of a Chaos Toolkit \
-                     activity; ignored"
-                ));
-            }
-        }
-        if object.get("background").and_then(Value::as_bool) == Some(true) {
-            self.refuse(
-                location,
-                name.clone(),
-                provider_text.clone(),
-                "background activities run alongside the next ones; Faultline runs a method's \
-                 steps in order (use a fault probe with mode Continuous or OnChaos to check \
-                 during a fault)",
-            );
-        }
-        if let Some(controls) = object.get("controls") {
-            self.controls(&format!("{location}.controls"), controls);
-        }
-        let pauses = self.pauses(object.get("pauses"), location, &name);
-        let timeout = match object.get("timeout") {
-            None => None,
-            Some(t) => match t.as_f64() {
-                Some(secs) if secs > 0.0 => Some(secs),
-                _ => {
-                    self.refuse(
-                        location,
-                        name.clone(),
-                        provider_text.clone(),
-                        format!(
-                            "timeout must be a positive number of seconds, not {}",
-                            short_json(t)
-                        ),
-                    );
-                    None
-                }
-            },
-        };
-        let provider = object.get("provider").and_then(Value::as_object);
-        let Some(provider) = provider else {
-            self.refuse(
-                location,
-                name,
-                provider_text,
-                "an activity needs a provider",
-            );
+        let name = (parsed.name.as_ref().and_then(Lenient::typed))
+            .map_or(UNNAMED, String::as_str)
+            .to_string();
+        let label = provider_label(activity);
+        let Some(kind) = parsed.kind.as_ref().and_then(Lenient::typed).copied() else {
+            let found = match &parsed.kind {
+                Some(Lenient::Other(Value::String(t))) => format!("{t:?}"),
+                _ => "missing".to_string(),
+            };
+            let reason = format!("an activity's type must be probe or action, not {found}");
+            self.refuse(location, name, label, reason);
             return None;
         };
-        let tolerance = object.get("tolerance");
+        self.activity_keys(&parsed, location, &name, &label);
+        let pauses = self.pauses(parsed.pauses.as_ref(), location, &name);
+        let timeout = self.activity_timeout(parsed.timeout.as_ref(), location, &name, &label);
+        let Some(provider) = parsed.provider.as_ref().filter(|p| p.is_object()) else {
+            self.refuse(location, name, label, "an activity needs a provider");
+            return None;
+        };
+        let tolerance = parsed.tolerance.as_ref();
         if section == Section::SteadyState && tolerance.is_none() {
             self.refuse(
                 location,
                 name.clone(),
-                provider_text.clone(),
+                label.clone(),
                 "a steady-state probe needs a tolerance (Chaos Toolkit refuses it too)",
             );
         }
@@ -168,7 +110,7 @@ impl Converter<'_> {
                 .map(|spec| Converted::Probe(Box::new(ProbeDraft { name, spec }))),
             Route::Python => self.python(kind, provider, tolerance, timeout, location, &name),
             Route::Refused(reason) => {
-                self.refuse(location, name, provider_text, reason);
+                self.refuse(location, name, label, reason);
                 if provider_type == Some("http") {
                     // Listed even when the activity uses a refused configuration key, as before.
                     return None;
@@ -185,6 +127,51 @@ impl Converter<'_> {
             return None;
         }
         converted.map(|c| (kind, c, pauses))
+    }
+
+    /// Keys outside the format are noted; background activities and controls are refused.
+    fn activity_keys(&mut self, activity: &Activity, location: &str, name: &str, label: &str) {
+        for key in activity.rest.keys() {
+            self.notes.push(format!(
+                "{location} {name:?}: the key {key:?} is not part of a Chaos Toolkit activity; \
+                 ignored"
+            ));
+        }
+        if let Some(Lenient::Typed(true)) = activity.background {
+            self.refuse(
+                location,
+                name,
+                label,
+                "background activities run alongside the next ones; Faultline runs a method's \
+                 steps in order (use a fault probe with mode Continuous or OnChaos to check \
+                 during a fault)",
+            );
+        }
+        if let Some(controls) = &activity.controls {
+            self.controls(&format!("{location}.controls"), controls);
+        }
+    }
+
+    /// The activity's timeout in seconds; anything but a positive number is refused.
+    fn activity_timeout(
+        &mut self,
+        timeout: Option<&Value>,
+        location: &str,
+        name: &str,
+        label: &str,
+    ) -> Option<f64> {
+        let timeout = timeout?;
+        match timeout.as_f64() {
+            Some(secs) if secs > 0.0 => Some(secs),
+            _ => {
+                let reason = format!(
+                    "timeout must be a positive number of seconds, not {}",
+                    short_json(timeout)
+                );
+                self.refuse(location, name, label, reason);
+                None
+            }
+        }
     }
 
     pub(super) fn pauses(&mut self, pauses: Option<&Value>, location: &str, name: &str) -> Pauses {
@@ -223,7 +210,7 @@ pub(super) fn activity_name(activity: &Value) -> String {
     activity
         .get("name")
         .and_then(Value::as_str)
-        .unwrap_or("(unnamed)")
+        .unwrap_or(UNNAMED)
         .to_string()
 }
 

@@ -1,18 +1,24 @@
 //! `configuration`: plain values and env entries, and their substitution into activities.
 
+use std::collections::BTreeMap;
+
 use regex::Regex;
 use serde_json::Value;
 
 use super::converter::Converter;
+use super::model::{ConfigEntry, Dynamic, EnvEntry, Lenient};
 use super::values::{python_str, short_json};
 
 impl Converter<'_> {
     /// Resolves `configuration`: plain values as they are, env entries from the options' env.
-    pub(super) fn load_configuration(&mut self, configuration: Option<&Value>) {
+    pub(super) fn load_configuration(
+        &mut self,
+        configuration: Option<&Lenient<BTreeMap<String, ConfigEntry>>>,
+    ) {
         let Some(configuration) = configuration else {
             return;
         };
-        let Some(entries) = configuration.as_object() else {
+        let Some(entries) = configuration.typed() else {
             self.refuse(
                 "configuration",
                 "configuration",
@@ -21,23 +27,22 @@ impl Converter<'_> {
             );
             return;
         };
-        for (key, value) in entries {
+        for (key, entry) in entries {
             let location = format!("configuration.{key}");
-            let typed = value.as_object().and_then(|o| o.get("type"));
-            match typed.and_then(Value::as_str) {
-                Some("env") => {
-                    if let Some(resolved) = self.env_entry(&location, key, value) {
+            match entry {
+                ConfigEntry::Dynamic(Dynamic::Env(entry)) => {
+                    if let Some(resolved) = self.env_entry(&location, key, entry) {
                         self.config.insert(key.clone(), resolved);
                     }
                 }
-                Some("probe") => self.refuse(
+                ConfigEntry::Dynamic(Dynamic::Probe) => self.refuse(
                     location,
                     key.clone(),
                     "dynamic configuration (probe)",
                     "a configuration value computed by running a probe before the experiment \
                      cannot be computed at import; set the value, or an env entry, instead",
                 ),
-                _ => {
+                ConfigEntry::Plain(value) => {
                     self.config.insert(key.clone(), value.clone());
                 }
             }
@@ -45,8 +50,13 @@ impl Converter<'_> {
     }
 
     /// An env entry's value: the variable, else its default, else refused (as Chaos Toolkit does).
-    pub(super) fn env_entry(&mut self, location: &str, key: &str, entry: &Value) -> Option<Value> {
-        let Some(variable) = entry.get("key").and_then(Value::as_str) else {
+    pub(super) fn env_entry(
+        &mut self,
+        location: &str,
+        key: &str,
+        entry: &EnvEntry,
+    ) -> Option<Value> {
+        let Some(variable) = entry.key.as_ref().and_then(Lenient::typed) else {
             self.refuse(
                 location,
                 key,
@@ -56,7 +66,7 @@ impl Converter<'_> {
             return None;
         };
         let provider = format!("env {variable}");
-        let raw = match (self.options.env.get(variable), entry.get("default")) {
+        let raw = match (self.options.env.get(variable), &entry.default) {
             (Some(value), _) => Value::String(value.clone()),
             (None, Some(default)) => {
                 self.notes.push(format!(
@@ -81,7 +91,9 @@ impl Converter<'_> {
                 return None;
             }
         };
-        let kind = entry.get("env_var_type").and_then(Value::as_str);
+        let kind = (entry.env_var_type.as_ref())
+            .and_then(Lenient::typed)
+            .map(String::as_str);
         match convert_env(kind, raw) {
             Ok(value) => Some(value),
             Err(reason) => {

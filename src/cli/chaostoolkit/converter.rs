@@ -47,13 +47,6 @@ pub(super) enum Converted {
     Action(Box<(Target, FaultParameters)>),
 }
 
-/// The activity kinds, as `type` says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Kind {
-    Probe,
-    Action,
-}
-
 /// Where an activity sits, which decides what a tolerance means.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Section {

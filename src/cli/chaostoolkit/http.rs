@@ -7,114 +7,97 @@ use serde_json::{Map, Value};
 
 use super::converter::Converter;
 use super::deployment::run_properties;
+use super::model::{HttpProvider, Lenient, from_mapping, text};
 use super::values::{kind_of, python_str, short_json};
 use crate::api::{ChaosProbeSpec, HttpProbe, ProbeType};
 
 impl Converter<'_> {
+    /// An http probe: the provider is read once the configuration is substituted into it.
     pub(super) fn http_probe(
         &mut self,
-        provider: &Map<String, Value>,
+        provider: &Value,
         tolerance: Option<&Value>,
         activity_timeout: Option<f64>,
         location: &str,
         name: &str,
     ) -> Option<ChaosProbeSpec> {
-        let provider = match self.substitute(&Value::Object(provider.clone()), location) {
-            Value::Object(p) => p,
-            _ => return None,
-        };
-        let url = provider
-            .get("url")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let method = provider
-            .get("method")
-            .and_then(Value::as_str)
-            .unwrap_or("GET")
+        let provider = from_mapping::<HttpProvider>(&self.substitute(provider, location))?;
+        let url = text(&provider.url).to_string();
+        let method = (provider.method.as_ref().and_then(Lenient::typed))
+            .map_or("GET", String::as_str)
             .to_uppercase();
         let label = format!("http {method} {url}");
         let mut problems = Vec::new();
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             problems.push(format!("url {url:?} must start with http:// or https://"));
         }
-        let mut headers = BTreeMap::new();
-        match provider.get("headers") {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(map)) => {
-                for (key, value) in map {
-                    headers.insert(key.clone(), python_str(value));
-                }
-            }
-            Some(other) => {
-                problems.push(format!("headers must be a mapping, not {}", kind_of(other)))
-            }
+        let mut request = Request {
+            url,
+            headers: headers(provider.headers.as_ref(), &mut problems),
+            body: None,
+        };
+        if let Some(arguments) = &provider.arguments {
+            request.add_arguments(&method, arguments, &mut problems);
         }
-        let mut url = url;
-        let mut body = None;
-        match provider.get("arguments") {
-            None | Some(Value::Null) => {}
-            Some(arguments) if method == "GET" => match form_encode(arguments) {
-                Ok(query) if !query.is_empty() => {
-                    url.push(if url.contains('?') { '&' } else { '?' });
-                    url.push_str(&query);
-                }
-                Ok(_) => {}
-                Err(why) => problems.push(why),
-            },
-            Some(arguments) => {
-                if headers.get("Content-Type").map(String::as_str) == Some("application/json") {
-                    body = Some(arguments.to_string());
-                } else if let Value::String(raw) = arguments {
-                    body = Some(raw.clone());
-                } else {
-                    match form_encode(arguments) {
-                        Ok(form) => {
-                            headers
-                                .entry("Content-Type".into())
-                                .or_insert_with(|| "application/x-www-form-urlencoded".to_string());
-                            body = Some(form);
-                        }
-                        Err(why) => problems.push(why),
-                    }
-                }
-            }
+        let timeout = timeout(provider.timeout.as_ref(), activity_timeout, &mut problems);
+        let insecure = matches!(provider.verify_tls, Some(Lenient::Typed(false)));
+        let retries = (provider.max_retries.as_ref().and_then(Lenient::typed))
+            .map_or(0, |r| (*r).min(100) as u32);
+        self.note_ignored_http_keys(&provider, location, name);
+        let (expected_status, body_matches) = self
+            .http_expected(tolerance, location, name)
+            .unwrap_or_else(|why| {
+                problems.push(why);
+                (Vec::new(), None)
+            });
+        if !problems.is_empty() {
+            self.refuse(location, name, label, problems.join("; "));
+            return None;
         }
-        let mut timeout = activity_timeout;
-        if let Some(value) = provider.get("timeout") {
-            let secs = match value {
-                Value::Array(parts) => parts.iter().map(Value::as_f64).sum::<Option<f64>>(),
-                other => other.as_f64(),
-            };
-            match secs {
-                Some(secs) if secs > 0.0 => {
-                    timeout = Some(timeout.map_or(secs, |t: f64| t.min(secs)));
-                }
-                _ => problems.push(format!(
-                    "timeout must be a positive number of seconds or a [connect, read] pair, not {}",
-                    short_json(value)
-                )),
-            }
-        }
-        let insecure = provider.get("verify_tls").and_then(Value::as_bool) == Some(false);
-        let retries = provider
-            .get("max_retries")
-            .and_then(Value::as_u64)
-            .map(|r| r.min(100) as u32)
-            .unwrap_or(0);
-        if provider.get("expected_status").is_some() {
+        let mut run_properties = run_properties(timeout);
+        run_properties.retries = retries;
+        Some(ChaosProbeSpec {
+            probe_type: ProbeType::Http,
+            http: Some(HttpProbe {
+                url: request.url,
+                method,
+                headers: request.headers,
+                body: request.body,
+                expected_status,
+                body_matches,
+                max_latency: None,
+                insecure_skip_verify: insecure,
+            }),
+            k8s: None,
+            cmd: None,
+            prometheus: None,
+            run_properties,
+        })
+    }
+
+    fn note_ignored_http_keys(&mut self, provider: &HttpProvider, location: &str, name: &str) {
+        if provider.expected_status.is_some() {
             self.notes.push(format!(
                 "{location} {name:?}: provider.expected_status ignored: Chaos Toolkit's http \
                  provider has no such key and judges the status by the tolerance"
             ));
         }
-        if provider.get("secrets").is_some() {
+        if provider.secrets.is_some() {
             self.notes.push(format!(
                 "{location} {name:?}: provider.secrets ignored: Faultline's http probes send only \
                  the headers written in the probe"
             ));
         }
-        let expected = match tolerance {
+    }
+
+    /// The statuses (and body pattern) a tolerance accepts; none accepts below 400.
+    fn http_expected(
+        &mut self,
+        tolerance: Option<&Value>,
+        location: &str,
+        name: &str,
+    ) -> Result<(Vec<String>, Option<String>), String> {
+        match tolerance {
             Some(tolerance) => {
                 let tolerance = self.substitute(tolerance, location);
                 self.http_tolerance(&tolerance, location, name)
@@ -126,37 +109,7 @@ impl Converter<'_> {
                 ));
                 Ok((vec!["200-399".to_string()], None))
             }
-        };
-        let (expected_status, body_matches) = match expected {
-            Ok(found) => found,
-            Err(why) => {
-                problems.push(why);
-                (Vec::new(), None)
-            }
-        };
-        if !problems.is_empty() {
-            self.refuse(location, name, label, problems.join("; "));
-            return None;
         }
-        let mut run_properties = run_properties(timeout);
-        run_properties.retries = retries;
-        Some(ChaosProbeSpec {
-            probe_type: ProbeType::Http,
-            http: Some(HttpProbe {
-                url,
-                method,
-                headers,
-                body,
-                expected_status,
-                body_matches,
-                max_latency: None,
-                insecure_skip_verify: insecure,
-            }),
-            k8s: None,
-            cmd: None,
-            prometheus: None,
-            run_properties,
-        })
     }
 
     /// An http tolerance as expectedStatus (and bodyMatches for a regex on the body).
@@ -274,4 +227,85 @@ pub(super) fn form_encode(arguments: &Value) -> Result<String, String> {
         }
     }
     Ok(form.finish())
+}
+
+/// The parts of a request that the provider's arguments change.
+struct Request {
+    url: String,
+    headers: BTreeMap<String, String>,
+    body: Option<String>,
+}
+
+impl Request {
+    /// Arguments as Python requests sends them: a query for GET, else a JSON, raw or form body.
+    fn add_arguments(&mut self, method: &str, arguments: &Value, problems: &mut Vec<String>) {
+        if method == "GET" {
+            match form_encode(arguments) {
+                Ok(query) if !query.is_empty() => {
+                    self.url
+                        .push(if self.url.contains('?') { '&' } else { '?' });
+                    self.url.push_str(&query);
+                }
+                Ok(_) => {}
+                Err(why) => problems.push(why),
+            }
+        } else if self.headers.get("Content-Type").map(String::as_str) == Some("application/json") {
+            self.body = Some(arguments.to_string());
+        } else if let Value::String(raw) = arguments {
+            self.body = Some(raw.clone());
+        } else {
+            match form_encode(arguments) {
+                Ok(form) => {
+                    self.headers
+                        .entry("Content-Type".into())
+                        .or_insert_with(|| "application/x-www-form-urlencoded".to_string());
+                    self.body = Some(form);
+                }
+                Err(why) => problems.push(why),
+            }
+        }
+    }
+}
+
+/// Header values as Python's `str()` prints them.
+fn headers(
+    headers: Option<&Lenient<Map<String, Value>>>,
+    problems: &mut Vec<String>,
+) -> BTreeMap<String, String> {
+    match headers {
+        None => BTreeMap::new(),
+        Some(Lenient::Typed(map)) => map
+            .iter()
+            .map(|(key, value)| (key.clone(), python_str(value)))
+            .collect(),
+        Some(Lenient::Other(other)) => {
+            problems.push(format!("headers must be a mapping, not {}", kind_of(other)));
+            BTreeMap::new()
+        }
+    }
+}
+
+/// The shorter of the activity's timeout and the provider's (seconds, or connect + read).
+fn timeout(
+    provider: Option<&Value>,
+    activity: Option<f64>,
+    problems: &mut Vec<String>,
+) -> Option<f64> {
+    let Some(value) = provider else {
+        return activity;
+    };
+    let secs = match value {
+        Value::Array(parts) => parts.iter().map(Value::as_f64).sum::<Option<f64>>(),
+        other => other.as_f64(),
+    };
+    match secs {
+        Some(secs) if secs > 0.0 => Some(activity.map_or(secs, |t| t.min(secs))),
+        _ => {
+            problems.push(format!(
+                "timeout must be a positive number of seconds or a [connect, read] pair, not {}",
+                short_json(value)
+            ));
+            activity
+        }
+    }
 }

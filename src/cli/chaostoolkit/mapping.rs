@@ -2,7 +2,7 @@
 //! Faultline equivalent, and the reason for every family that has none. A new conversion is a
 //! row here, a [`Becomes`] variant and the function that converts its arguments.
 
-use super::converter::Kind;
+use super::model::Kind;
 
 /// The conversion a python function gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

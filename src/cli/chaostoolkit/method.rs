@@ -6,21 +6,23 @@ use serde_json::Value;
 
 use super::MAX_FAULT_NAME;
 use super::activities::{activity_name, provider_label};
-use super::converter::{Converted, Converter, FaultDraft, Kind, ProbeDraft, Section};
+use super::converter::{Converted, Converter, FaultDraft, Pauses, ProbeDraft, Section};
 use super::mapping;
+use super::model::{Hypothesis, Kind, Lenient};
 use super::names::{slug, unique_name};
 use super::values::seconds;
+use crate::api::{FaultParameters, Target};
 
 impl Converter<'_> {
-    pub(super) fn steady_state(&mut self, hypothesis: Option<&Value>) -> Vec<ProbeDraft> {
+    pub(super) fn steady_state(&mut self, hypothesis: Option<&Hypothesis>) -> Vec<ProbeDraft> {
         let Some(hypothesis) = hypothesis else {
             return Vec::new();
         };
         let mut probes = Vec::new();
-        if let Some(controls) = hypothesis.get("controls") {
+        if let Some(controls) = &hypothesis.controls {
             self.controls("steady-state-hypothesis.controls", controls);
         }
-        let Some(list) = hypothesis.get("probes").and_then(Value::as_array) else {
+        let Some(list) = hypothesis.probes.as_ref().and_then(Lenient::typed) else {
             return probes;
         };
         for (i, activity) in list.iter().enumerate() {
@@ -66,10 +68,7 @@ impl Converter<'_> {
     /// The method's actions become faults in order; its probes attach to the fault before them
     /// (EOT), or to the first fault (SOT) when no action precedes them; pauses become windows.
     pub(super) fn method(&mut self, method: &[Value]) -> Vec<FaultDraft> {
-        let mut faults: Vec<FaultDraft> = Vec::new();
-        let mut leading: Vec<ProbeDraft> = Vec::new();
-        let mut leading_wait: Vec<String> = Vec::new();
-        let mut names = BTreeSet::new();
+        let mut plan = Plan::default();
         for (i, activity) in method.iter().enumerate() {
             let location = format!("method[{i}]");
             let Some((activity, location)) = self.resolve_ref(activity, location) else {
@@ -80,67 +79,22 @@ impl Converter<'_> {
                 continue;
             };
             let name = activity_name(&activity);
-            let before = pauses.describe_before(&name);
-            let after = pauses.describe_after(&name);
             match converted {
-                Converted::Action(action) => {
-                    let (target, parameters) = *action;
-                    if let Some(previous) = faults.last_mut() {
-                        previous.window += pauses.before;
-                        previous.window_parts.extend(before);
-                    } else {
-                        leading_wait.extend(before);
-                    }
-                    let fault_name = unique_name(
-                        &slug(&name, MAX_FAULT_NAME),
-                        "pod-delete",
-                        MAX_FAULT_NAME,
-                        &mut names,
-                    );
-                    faults.push(FaultDraft {
-                        name: fault_name,
-                        target,
-                        parameters,
-                        before: std::mem::take(&mut leading),
-                        after: Vec::new(),
-                        window: pauses.after,
-                        window_parts: after.into_iter().collect(),
-                    });
-                }
+                Converted::Action(action) => plan.action(&name, *action, pauses),
                 Converted::Probe(probe) => {
-                    if !self.scored_note {
-                        self.scored_note = true;
-                        self.notes.push(
-                            "method probes are scored: Chaos Toolkit only records them in its \
-                             journal, while each becomes a probe of a fault here, and its verdict \
-                             counts toward that fault's score"
-                                .into(),
-                        );
-                    }
-                    match faults.last_mut() {
-                        Some(previous) => {
-                            previous.window += pauses.before + pauses.after;
-                            previous.window_parts.extend(before);
-                            previous.window_parts.extend(after);
-                            previous.after.push(*probe);
-                        }
-                        None => {
-                            leading_wait.extend(before);
-                            leading_wait.extend(after);
-                            leading.push(*probe);
-                        }
-                    }
+                    self.note_method_probes_are_scored();
+                    plan.probe(&name, *probe, pauses);
                 }
             }
         }
-        if !leading_wait.is_empty() && !faults.is_empty() {
+        if !plan.leading_wait.is_empty() && !plan.faults.is_empty() {
             self.notes.push(format!(
                 "dropped the waits before the first action ({}): they only delay the first fault, \
                  which Faultline starts right after the steady-state check",
-                leading_wait.join(", ")
+                plan.leading_wait.join(", ")
             ));
         }
-        if faults.is_empty() && self.unsupported.is_empty() {
+        if plan.faults.is_empty() && self.unsupported.is_empty() {
             self.refuse(
                 "method",
                 "method",
@@ -152,13 +106,25 @@ impl Converter<'_> {
                 ),
             );
         }
-        faults
+        plan.faults
+    }
+
+    fn note_method_probes_are_scored(&mut self) {
+        if !self.scored_note {
+            self.scored_note = true;
+            self.notes.push(
+                "method probes are scored: Chaos Toolkit only records them in its journal, while \
+                 each becomes a probe of a fault here, and its verdict counts toward that fault's \
+                 score"
+                    .into(),
+            );
+        }
     }
 
     /// Rollbacks: pod deletion needs none (the owner replaces deleted pods), so a rollback that
     /// only checks the workload is dropped with a note; anything else is refused.
-    pub(super) fn rollbacks(&mut self, rollbacks: Option<&Value>) {
-        let Some(list) = rollbacks.and_then(Value::as_array) else {
+    pub(super) fn rollbacks(&mut self, rollbacks: Option<&Vec<Value>>) {
+        let Some(list) = rollbacks else {
             return;
         };
         for (i, activity) in list.iter().enumerate() {
@@ -189,6 +155,71 @@ impl Converter<'_> {
                      runs no rollback activities (each fault reverts itself)",
                 ),
                 None => {}
+            }
+        }
+    }
+}
+
+/// The method's faults as they are built, and what comes before the first one.
+#[derive(Default)]
+struct Plan {
+    faults: Vec<FaultDraft>,
+    /// Probes before the first action: checked at the start of the first fault (SOT).
+    leading: Vec<ProbeDraft>,
+    /// Pauses before the first action, which are dropped.
+    leading_wait: Vec<String>,
+    /// Fault names taken so far.
+    names: BTreeSet<String>,
+}
+
+impl Plan {
+    /// A new fault; the pause before it extends the window of the fault before.
+    fn action(
+        &mut self,
+        name: &str,
+        (target, parameters): (Target, FaultParameters),
+        pauses: Pauses,
+    ) {
+        let before = pauses.describe_before(name);
+        let after = pauses.describe_after(name);
+        if let Some(previous) = self.faults.last_mut() {
+            previous.window += pauses.before;
+            previous.window_parts.extend(before);
+        } else {
+            self.leading_wait.extend(before);
+        }
+        let fault_name = unique_name(
+            &slug(name, MAX_FAULT_NAME),
+            "pod-delete",
+            MAX_FAULT_NAME,
+            &mut self.names,
+        );
+        self.faults.push(FaultDraft {
+            name: fault_name,
+            target,
+            parameters,
+            before: std::mem::take(&mut self.leading),
+            after: Vec::new(),
+            window: pauses.after,
+            window_parts: after.into_iter().collect(),
+        });
+    }
+
+    /// A probe checked after the fault before it (EOT), whose window its pauses extend.
+    fn probe(&mut self, name: &str, probe: ProbeDraft, pauses: Pauses) {
+        let before = pauses.describe_before(name);
+        let after = pauses.describe_after(name);
+        match self.faults.last_mut() {
+            Some(previous) => {
+                previous.window += pauses.before + pauses.after;
+                previous.window_parts.extend(before);
+                previous.window_parts.extend(after);
+                previous.after.push(probe);
+            }
+            None => {
+                self.leading_wait.extend(before);
+                self.leading_wait.extend(after);
+                self.leading.push(probe);
             }
         }
     }

@@ -11,6 +11,7 @@ mod deployment;
 mod http;
 mod mapping;
 mod method;
+mod model;
 mod names;
 mod pods;
 mod python;
@@ -28,6 +29,7 @@ use serde_json::Value;
 
 use crate::api::{ChaosExperiment, ChaosProbe};
 use converter::{AssemblyInput, Converter};
+use model::{Experiment, Hypothesis, Lenient};
 use names::{check_dns_label, slug};
 use values::kind_of;
 
@@ -146,20 +148,20 @@ const CTK_DEFAULT_NS: &str = "default";
 /// Converts the Chaos Toolkit experiment in `source` (JSON or YAML, told apart by content).
 pub fn import(source: &str, options: &ImportOptions) -> Result<Imported, ImportError> {
     let document = parse(source)?;
-    let experiment = document
-        .as_object()
-        .ok_or_else(|| ImportError::NotAnExperiment {
+    let experiment = model::from_mapping::<Experiment>(&document).ok_or_else(|| {
+        ImportError::NotAnExperiment {
             reason: format!(
                 "the document is {}, not a mapping with a title and a method",
                 kind_of(&document)
             ),
-        })?;
+        }
+    })?;
     let mut missing = Vec::new();
-    let title = experiment.get("title").and_then(Value::as_str);
+    let title = experiment.title.as_ref().and_then(Lenient::typed);
     if title.is_none_or(|t| t.trim().is_empty()) {
         missing.push("no \"title\"");
     }
-    let method = experiment.get("method").and_then(Value::as_array);
+    let method = experiment.method.as_ref().and_then(Lenient::typed);
     if method.is_none_or(|m| m.is_empty()) {
         missing.push("no \"method\" with at least one activity");
     }
@@ -168,7 +170,7 @@ pub fn import(source: &str, options: &ImportOptions) -> Result<Imported, ImportE
             reason: format!("it has {}", missing.join(" and ")),
         });
     }
-    let title = title.unwrap_or_default().trim().to_string();
+    let title = title.map_or("", String::as_str).trim().to_string();
     if let Some(name) = &options.name {
         check_dns_label("--name", name, MAX_EXPERIMENT_NAME)?;
     }
@@ -177,14 +179,17 @@ pub fn import(source: &str, options: &ImportOptions) -> Result<Imported, ImportE
     }
 
     let mut converter = Converter::new(options);
-    converter.top_level(experiment);
-    converter.load_configuration(experiment.get("configuration"));
-    converter.index_activities(experiment);
+    converter.top_level(&experiment);
+    converter.load_configuration(experiment.configuration.as_ref());
+    let hypothesis =
+        (experiment.steady_state_hypothesis.as_ref()).and_then(model::from_mapping::<Hypothesis>);
+    let rollbacks = experiment.rollbacks.as_ref().and_then(Lenient::typed);
+    let method = method.map(Vec::as_slice).unwrap_or_default();
+    converter.index_activities(hypothesis.as_ref(), method, rollbacks);
 
-    let hypothesis = experiment.get("steady-state-hypothesis");
-    let steady = converter.steady_state(hypothesis);
-    let plan = converter.method(method.map(Vec::as_slice).unwrap_or_default());
-    converter.rollbacks(experiment.get("rollbacks"));
+    let steady = converter.steady_state(hypothesis.as_ref());
+    let plan = converter.method(method);
+    converter.rollbacks(rollbacks);
 
     if !converter.unsupported.is_empty() {
         return Err(ImportError::Unsupported(converter.unsupported));
@@ -202,10 +207,9 @@ pub fn import(source: &str, options: &ImportOptions) -> Result<Imported, ImportE
             slug
         }
     });
-    let description = experiment
-        .get("description")
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let description = (experiment.description.as_ref())
+        .and_then(Lenient::typed)
+        .cloned();
     Ok(converter.assemble(AssemblyInput {
         title,
         description,

@@ -2,63 +2,57 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use regex::Regex;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::CTK_DEFAULT_NS;
-use super::converter::{Converted, Converter, Kind, ProbeDraft};
+use super::converter::{Converted, Converter, ProbeDraft};
 use super::mapping::{self, Becomes};
+use super::model::{Kind, Lenient, PythonProvider, text};
 use super::names::is_dns_label;
 use super::selector::parse_label_selector;
 use super::values::{kind_of, short_json};
 
 impl Converter<'_> {
+    /// A python provider, through the mapping table's row for its module and function.
     pub(super) fn python(
         &mut self,
         kind: Kind,
-        provider: &Map<String, Value>,
+        provider: &Value,
         tolerance: Option<&Value>,
         timeout: Option<f64>,
         location: &str,
         name: &str,
     ) -> Option<Converted> {
-        let module = provider
-            .get("module")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let func = provider
-            .get("func")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let provider = match PythonProvider::deserialize(provider) {
+            Ok(provider) => provider,
+            Err(e) => {
+                let reason = format!("the provider cannot be read: {e}");
+                self.refuse(location, name, "python", reason);
+                return None;
+            }
+        };
+        let (module, func) = (text(&provider.module), text(&provider.func));
         let label = format!("python {module}.{func}");
-        if provider.get("secrets").is_some() {
+        if provider.secrets.is_some() {
             self.notes.push(format!(
                 "{location} {name:?}: provider.secrets ignored: the chaosk8s calls use the \
                  operator's and fault pods' ServiceAccounts"
             ));
         }
-        let arguments = match provider.get("arguments") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(args)) => {
+        let values = match &provider.arguments {
+            None => Map::new(),
+            Some(Lenient::Typed(args)) => {
                 match self.substitute(&Value::Object(args.clone()), location) {
                     Value::Object(args) => args,
                     _ => Map::new(),
                 }
             }
-            Some(other) => {
-                self.refuse(
-                    location,
-                    name,
-                    label,
-                    format!("arguments must be a mapping, not {}", kind_of(other)),
-                );
+            Some(Lenient::Other(other)) => {
+                let reason = format!("arguments must be a mapping, not {}", kind_of(other));
+                self.refuse(location, name, label, reason);
                 return None;
             }
-        };
-        let mut args = Args {
-            values: arguments,
-            location: location.to_string(),
-            name: name.to_string(),
-            problems: Vec::new(),
         };
         let row = match mapping::python(kind, module, func) {
             Ok(row) => row,
@@ -67,16 +61,20 @@ impl Converter<'_> {
                 return None;
             }
         };
+        let mut args = Args {
+            values,
+            location: location.to_string(),
+            name: name.to_string(),
+            problems: Vec::new(),
+        };
         let converted = match row.becomes {
             Becomes::TerminatePods => self.terminate_pods(&mut args),
             Becomes::DeletePods => self.delete_pods(&mut args),
             Becomes::DeploymentAvailable => self
                 .deployment_probe(&mut args, func, tolerance, timeout)
                 .map(|spec| {
-                    Converted::Probe(Box::new(ProbeDraft {
-                        name: name.to_string(),
-                        spec,
-                    }))
+                    let name = name.to_string();
+                    Converted::Probe(Box::new(ProbeDraft { name, spec }))
                 }),
         };
         for unknown in args.values.keys() {

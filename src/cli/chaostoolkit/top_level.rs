@@ -1,39 +1,70 @@
 //! The experiment-level keys that are neither activities nor configuration: secrets, controls,
 //! runtime, tags and the rest.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::converter::Converter;
+use super::model::{Control, Experiment, Lenient, Runtime, RuntimeHypothesis, from_mapping};
 use super::values::short_json;
 
 /// Controls that only report what happens (to a tracer) and change nothing in the run.
 pub(super) const OBSERVING_CONTROLS: &[&str] = &["chaostracing.control", "chaosotel.control"];
 
+/// A top-level key the conversion has something to say about.
+enum Part<'e> {
+    Tags(&'e Value),
+    /// contributions or extensions.
+    Descriptive,
+    Secrets(&'e Value),
+    Controls(&'e Lenient<Vec<Value>>),
+    Runtime(&'e Value),
+    Unknown,
+}
+
 impl Converter<'_> {
-    /// The experiment-level keys other than the activities and the configuration.
-    pub(super) fn top_level(&mut self, experiment: &Map<String, Value>) {
-        for (key, value) in experiment {
-            match key.as_str() {
-                "version"
-                | "title"
-                | "description"
-                | "configuration"
-                | "method"
-                | "steady-state-hypothesis"
-                | "rollbacks" => {}
-                "tags" => self.notes.push(format!(
+    /// The experiment-level keys other than the activities and the configuration, in the
+    /// mapping's key order.
+    pub(super) fn top_level(&mut self, experiment: &Experiment) {
+        let known = [
+            ("tags", experiment.tags.as_ref().map(Part::Tags)),
+            (
+                "contributions",
+                experiment.contributions.as_ref().map(|_| Part::Descriptive),
+            ),
+            (
+                "extensions",
+                experiment.extensions.as_ref().map(|_| Part::Descriptive),
+            ),
+            ("secrets", experiment.secrets.as_ref().map(Part::Secrets)),
+            ("controls", experiment.controls.as_ref().map(Part::Controls)),
+            ("runtime", experiment.runtime.as_ref().map(Part::Runtime)),
+        ];
+        let mut parts: Vec<(&str, Part)> = known
+            .into_iter()
+            .filter_map(|(key, part)| Some((key, part?)))
+            .chain(
+                experiment
+                    .rest
+                    .keys()
+                    .map(|key| (key.as_str(), Part::Unknown)),
+            )
+            .collect();
+        parts.sort_by_key(|(key, _)| *key);
+        for (key, part) in parts {
+            match part {
+                Part::Tags(value) => self.notes.push(format!(
                     "tags ignored ({}): Faultline has no experiment tags; add labels to the \
                      ChaosExperiment if you select experiments by them",
                     short_json(value)
                 )),
-                "contributions" | "extensions" => self.notes.push(format!(
+                Part::Descriptive => self.notes.push(format!(
                     "{key} ignored: they describe the experiment and change nothing in how it runs"
                 )),
-                "secrets" => self.secrets(value),
-                "controls" => self.controls("controls", value),
-                "runtime" => self.runtime(value),
-                other => self.notes.push(format!(
-                    "the top-level key {other:?} is not part of a Chaos Toolkit experiment; ignored"
+                Part::Secrets(value) => self.secrets(value),
+                Part::Controls(controls) => self.controls("controls", controls),
+                Part::Runtime(value) => self.runtime(value),
+                Part::Unknown => self.notes.push(format!(
+                    "the top-level key {key:?} is not part of a Chaos Toolkit experiment; ignored"
                 )),
             }
         }
@@ -69,8 +100,8 @@ impl Converter<'_> {
         }
     }
 
-    pub(super) fn controls(&mut self, location: &str, controls: &Value) {
-        let Some(list) = controls.as_array() else {
+    pub(super) fn controls(&mut self, location: &str, controls: &Lenient<Vec<Value>>) {
+        let Some(list) = controls.typed() else {
             self.refuse(
                 location,
                 "controls",
@@ -80,16 +111,11 @@ impl Converter<'_> {
             return;
         };
         for (i, control) in list.iter().enumerate() {
-            let name = control
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("control")
-                .to_string();
-            let module = control
-                .pointer("/provider/module")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
+            let control = from_mapping::<Control>(control);
+            let name = (control.as_ref())
+                .and_then(|c| c.name.as_ref()?.typed().cloned())
+                .unwrap_or_else(|| "control".to_string());
+            let module = control.as_ref().map(Control::module).unwrap_or_default();
             if OBSERVING_CONTROLS.contains(&module.as_str()) {
                 self.notes.push(format!(
                     "{location}[{i}] {name:?} ({module}) ignored: it only reports the run to a \
@@ -113,10 +139,13 @@ impl Converter<'_> {
     }
 
     pub(super) fn runtime(&mut self, runtime: &Value) {
-        let hypothesis = runtime
-            .pointer("/hypothesis/strategy")
-            .and_then(Value::as_str);
+        let Some(runtime) = from_mapping::<Runtime>(runtime) else {
+            return;
+        };
+        let hypothesis = (runtime.hypothesis.as_ref()).and_then(from_mapping::<RuntimeHypothesis>);
         if let Some(strategy) = hypothesis
+            .as_ref()
+            .and_then(|h| h.strategy.as_ref()?.typed())
             && strategy != "default"
         {
             self.refuse(
@@ -128,7 +157,7 @@ impl Converter<'_> {
                  OnChaos for checks during the method",
             );
         }
-        if runtime.get("rollbacks").is_some() {
+        if runtime.rollbacks.is_some() {
             self.notes.push(
                 "runtime.rollbacks ignored: Faultline reverts every fault itself and runs no \
                  rollback activities"
