@@ -240,3 +240,58 @@ pub(super) struct HttpProvider {
     #[serde(default, deserialize_with = "present")]
     pub(super) secrets: Option<Value>,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_wrongly_typed_field_is_kept_and_null_is_not_missing() {
+        let activity: Activity = from_mapping(&json!({
+            "type": "Action", "name": 5, "timeout": null, "colour": "red",
+            "background": true, "provider": {"type": "python"}
+        }))
+        .unwrap();
+        assert!(
+            matches!(activity.kind, Some(Lenient::Other(Value::String(ref t))) if t == "Action")
+        );
+        assert!(matches!(activity.name, Some(Lenient::Other(_))));
+        assert_eq!(activity.timeout, Some(Value::Null), "present, null");
+        assert_eq!(activity.tolerance, None, "missing");
+        assert!(matches!(activity.background, Some(Lenient::Typed(true))));
+        assert_eq!(activity.rest.keys().collect::<Vec<_>>(), ["colour"]);
+    }
+
+    #[test]
+    fn configuration_entries_are_env_probe_or_plain() {
+        let experiment: Experiment = from_mapping(&json!({"configuration": {
+            "a": {"type": "env", "key": "A", "default": null},
+            "b": {"type": "probe", "provider": {}},
+            "c": {"type": "other"},
+            "d": 3
+        }, "zzz": 1}))
+        .unwrap();
+        let Some(Lenient::Typed(entries)) = &experiment.configuration else {
+            panic!("a mapping");
+        };
+        let ConfigEntry::Dynamic(Dynamic::Env(env)) = &entries["a"] else {
+            panic!("{:?}", entries["a"]);
+        };
+        assert_eq!(text(&env.key), "A");
+        assert_eq!(env.default, Some(Value::Null));
+        assert!(matches!(entries["b"], ConfigEntry::Dynamic(Dynamic::Probe)));
+        assert!(matches!(&entries["c"], ConfigEntry::Plain(v) if v["type"] == "other"));
+        assert!(matches!(&entries["d"], ConfigEntry::Plain(v) if *v == json!(3)));
+        assert_eq!(experiment.rest.keys().collect::<Vec<_>>(), ["zzz"]);
+    }
+
+    #[test]
+    fn only_mappings_are_read_as_structs() {
+        // A derived struct would also read a list positionally.
+        assert!(from_mapping::<Control>(&json!(["name", "provider"])).is_none());
+        let control: Control = from_mapping(&json!({"name": "c", "provider": ["x"]})).unwrap();
+        assert_eq!(control.module(), "");
+    }
+}
