@@ -69,7 +69,6 @@ impl Converter<'_> {
         section: Section,
     ) -> Option<(Kind, Converted, Pauses)> {
         let refused_before = self.unsupported.len();
-        self.uses_failed_key = false;
         let Some(parsed) = from_mapping::<Activity>(activity) else {
             self.refuse(location, UNNAMED, "-", "an activity must be a mapping");
             return None;
@@ -111,18 +110,9 @@ impl Converter<'_> {
             Route::Python => self.python(kind, provider, tolerance, timeout, location, &name),
             Route::Refused(reason) => {
                 self.refuse(location, name, label, reason);
-                if provider_type == Some("http") {
-                    // Listed even when the activity uses a refused configuration key, as before.
-                    return None;
-                }
                 None
             }
         };
-        if self.uses_failed_key {
-            // The refused configuration entry is the cause, and it is listed already.
-            self.unsupported.truncate(refused_before);
-            return None;
-        }
         if self.unsupported.len() > refused_before {
             return None;
         }
@@ -179,7 +169,7 @@ impl Converter<'_> {
         let Some(pauses) = pauses else {
             return out;
         };
-        let pauses = self.substitute(pauses, location);
+        let (pauses, names_failed_key) = self.substitute_traced(pauses, location);
         for (key, slot) in [("before", &mut out.before), ("after", &mut out.after)] {
             let Some(value) = pauses.get(key) else {
                 continue;
@@ -191,6 +181,8 @@ impl Converter<'_> {
             };
             match secs {
                 Some(secs) if secs >= 0.0 && secs.is_finite() => *slot = secs,
+                // The refused configuration key it names is the cause, listed already.
+                _ if names_failed_key => {}
                 _ => self.unsupported.push(Unsupported {
                     location: location.to_string(),
                     name: name.to_string(),

@@ -104,9 +104,17 @@ impl Converter<'_> {
         }
     }
 
+    /// [`Self::substitute`], and whether `value` names a configuration key that was refused:
+    /// what is wrong with the result may come from that key, whose refusal is listed already.
+    pub(super) fn substitute_traced(&mut self, value: &Value, location: &str) -> (Value, bool) {
+        self.uses_failed_key = false;
+        let value = self.substitute(value, location);
+        (value, std::mem::take(&mut self.uses_failed_key))
+    }
+
     /// Chaos Toolkit's substitution: `${name}` and `$name` from the configuration, `$$` for `$`;
     /// a string that is only one reference takes the value's own type.
-    pub(super) fn substitute(&mut self, value: &Value, location: &str) -> Value {
+    fn substitute(&mut self, value: &Value, location: &str) -> Value {
         match value {
             Value::String(s) => self.substitute_str(s, location),
             Value::Array(items) => Value::Array(

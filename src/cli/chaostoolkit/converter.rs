@@ -71,7 +71,7 @@ pub(super) struct Converter<'a> {
     pub(super) scored_note: bool,
     /// Configuration keys that were refused; what refers to them is not refused again.
     pub(super) failed_keys: BTreeSet<String>,
-    /// Whether the activity being converted refers to a refused configuration key.
+    /// Whether the value being substituted names a refused configuration key.
     pub(super) uses_failed_key: bool,
 }
 

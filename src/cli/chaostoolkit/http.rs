@@ -21,7 +21,8 @@ impl Converter<'_> {
         location: &str,
         name: &str,
     ) -> Option<ChaosProbeSpec> {
-        let provider = from_mapping::<HttpProvider>(&self.substitute(provider, location))?;
+        let (provider, provider_failed) = self.substitute_traced(provider, location);
+        let provider = from_mapping::<HttpProvider>(&provider)?;
         let url = text(&provider.url).to_string();
         let method = (provider.method.as_ref().and_then(Lenient::typed))
             .map_or("GET", String::as_str)
@@ -44,12 +45,23 @@ impl Converter<'_> {
         let retries = (provider.max_retries.as_ref().and_then(Lenient::typed))
             .map_or(0, |r| (*r).min(100) as u32);
         self.note_ignored_http_keys(&provider, location, name);
+        let (tolerance, tolerance_failed) = match tolerance {
+            Some(tolerance) => {
+                let (tolerance, failed) = self.substitute_traced(tolerance, location);
+                (Some(tolerance), failed)
+            }
+            None => (None, false),
+        };
         let (expected_status, body_matches) = self
-            .http_expected(tolerance, location, name)
+            .http_expected(tolerance.as_ref(), location, name)
             .unwrap_or_else(|why| {
                 problems.push(why);
                 (Vec::new(), None)
             });
+        if !problems.is_empty() && (provider_failed || tolerance_failed) {
+            // The refused configuration key they name is the cause, listed already.
+            return None;
+        }
         if !problems.is_empty() {
             self.refuse(location, name, label, problems.join("; "));
             return None;
@@ -90,7 +102,7 @@ impl Converter<'_> {
         }
     }
 
-    /// The statuses (and body pattern) a tolerance accepts; none accepts below 400.
+    /// The statuses (and body pattern) a substituted tolerance accepts; none accepts below 400.
     fn http_expected(
         &mut self,
         tolerance: Option<&Value>,
@@ -98,10 +110,7 @@ impl Converter<'_> {
         name: &str,
     ) -> Result<(Vec<String>, Option<String>), String> {
         match tolerance {
-            Some(tolerance) => {
-                let tolerance = self.substitute(tolerance, location);
-                self.http_tolerance(&tolerance, location, name)
-            }
+            Some(tolerance) => self.http_tolerance(tolerance, location, name),
             None => {
                 self.notes.push(format!(
                     "{location} {name:?} has no tolerance: it passes on a status below 400, the \

@@ -40,12 +40,12 @@ impl Converter<'_> {
                  operator's and fault pods' ServiceAccounts"
             ));
         }
-        let values = match &provider.arguments {
-            None => Map::new(),
+        let (values, names_failed_key) = match &provider.arguments {
+            None => (Map::new(), false),
             Some(Lenient::Typed(args)) => {
-                match self.substitute(&Value::Object(args.clone()), location) {
-                    Value::Object(args) => args,
-                    _ => Map::new(),
+                match self.substitute_traced(&Value::Object(args.clone()), location) {
+                    (Value::Object(args), failed) => (args, failed),
+                    (_, failed) => (Map::new(), failed),
                 }
             }
             Some(Lenient::Other(other)) => {
@@ -83,6 +83,10 @@ impl Converter<'_> {
             ));
         }
         if !args.problems.is_empty() {
+            if names_failed_key {
+                // The refused configuration key they name is the cause, listed already.
+                return None;
+            }
             let reason = args.problems.join("; ");
             self.refuse(location, name, label, reason);
             return None;

@@ -513,3 +513,37 @@ fn the_documented_example_is_what_the_importer_prints() {
         "docs/chaostoolkit.md must show exactly this refusal:\n{refusal}"
     );
 }
+
+#[test]
+fn an_unset_variable_does_not_hide_what_else_cannot_be_converted() {
+    let source = r#"{"title": "t", "configuration": {"ns": {"type": "env", "key": "TARGET_NS"}},
+        "method": [
+          {"type": "action", "name": "stop-an-instance", "provider": {"type": "python",
+           "module": "chaosaws.ec2.actions", "func": "stop_instances",
+           "arguments": {"az": "${ns}"}}},
+          {"type": "action", "name": "kill", "background": true, "pauses": {"after": "${ns}"},
+           "provider": {"type": "python", "module": "chaosk8s.pod.actions",
+           "func": "terminate_pods", "arguments": {"ns": "${ns}"}}},
+          {"type": "probe", "name": "up", "provider": {"type": "http",
+           "url": "http://web.${ns}/", "timeout": "${ns}"}}]}"#;
+    let refusals = refused(source, &ImportOptions::default());
+    let listed: Vec<(&str, &str)> = refusals
+        .iter()
+        .map(|u| (u.location.as_str(), u.provider.as_str()))
+        .collect();
+    // The kill's ns and pause, and the probe's timeout, are wrong only because TARGET_NS is
+    // unset: the variable's refusal says so once; the driver and the background are not.
+    assert_eq!(
+        listed,
+        [
+            ("configuration.ns", "env TARGET_NS"),
+            ("method[0]", "python chaosaws.ec2.actions.stop_instances"),
+            ("method[1]", "python chaosk8s.pod.actions.terminate_pods"),
+        ],
+        "{refusals:#?}"
+    );
+    assert!(refusals[2].reason.starts_with("background activities"));
+    // Setting it brings out the problems of its value, and the other two remain as they were.
+    let again = refused(source, &env(&[("TARGET_NS", "shop")]));
+    assert_eq!(again[..2], refusals[1..], "{again:#?}");
+}
