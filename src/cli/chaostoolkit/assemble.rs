@@ -270,7 +270,7 @@ fn experiment_spec(faults: Vec<Fault>, steady: Vec<ProbeEntry>) -> ChaosExperime
     }
 }
 
-pub(super) fn mode_name(mode: ProbeMode) -> &'static str {
+fn mode_name(mode: ProbeMode) -> &'static str {
     match mode {
         ProbeMode::Sot => "SOT",
         ProbeMode::Eot => "EOT",

@@ -50,12 +50,7 @@ impl Converter<'_> {
     }
 
     /// An env entry's value: the variable, else its default, else refused (as Chaos Toolkit does).
-    pub(super) fn env_entry(
-        &mut self,
-        location: &str,
-        key: &str,
-        entry: &EnvEntry,
-    ) -> Option<Value> {
+    fn env_entry(&mut self, location: &str, key: &str, entry: &EnvEntry) -> Option<Value> {
         let Some(variable) = entry.key.as_ref().and_then(Lenient::typed) else {
             self.refuse(
                 location,
@@ -132,7 +127,7 @@ impl Converter<'_> {
         }
     }
 
-    pub(super) fn substitute_str(&mut self, text: &str, location: &str) -> Value {
+    fn substitute_str(&mut self, text: &str, location: &str) -> Value {
         let pattern = template_pattern();
         if let Some(captures) = pattern.captures(text)
             && captures
@@ -180,7 +175,7 @@ impl Converter<'_> {
 }
 
 /// Python `string.Template`'s pattern: `$$`, `$name` or `${name}`.
-pub(super) fn template_pattern() -> &'static Regex {
+fn template_pattern() -> &'static Regex {
     static PATTERN: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     PATTERN.get_or_init(|| {
         Regex::new(r"(?i)\$(?:(\$)|([_a-z][_a-z0-9]*)|\{([_a-z][_a-z0-9]*)\})")
@@ -189,7 +184,7 @@ pub(super) fn template_pattern() -> &'static Regex {
 }
 
 /// An env entry's value coerced as `env_var_type` says.
-pub(super) fn convert_env(kind: Option<&str>, raw: Value) -> Result<Value, String> {
+fn convert_env(kind: Option<&str>, raw: Value) -> Result<Value, String> {
     let text = match &raw {
         Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -122,7 +122,7 @@ impl Converter<'_> {
     }
 
     /// An http tolerance as expectedStatus (and bodyMatches for a regex on the body).
-    pub(super) fn http_tolerance(
+    fn http_tolerance(
         &mut self,
         tolerance: &Value,
         location: &str,
@@ -201,7 +201,7 @@ impl Converter<'_> {
     }
 }
 
-pub(super) fn status_code(value: &Value) -> Result<String, String> {
+fn status_code(value: &Value) -> Result<String, String> {
     match value.as_u64() {
         Some(code @ 100..=599) => Ok(code.to_string()),
         _ => Err(format!(
@@ -212,7 +212,7 @@ pub(super) fn status_code(value: &Value) -> Result<String, String> {
 }
 
 /// `application/x-www-form-urlencoded`, as Python requests encodes a mapping.
-pub(super) fn form_encode(arguments: &Value) -> Result<String, String> {
+fn form_encode(arguments: &Value) -> Result<String, String> {
     let Value::Object(map) = arguments else {
         return Err(format!(
             "arguments must be a mapping for a GET request, not {}",

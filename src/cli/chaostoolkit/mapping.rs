@@ -27,7 +27,7 @@ pub(super) struct Row {
 }
 
 /// The python functions that are converted, in the order the refusals name them.
-pub(super) static PYTHON: &[Row] = &[
+static PYTHON: &[Row] = &[
     Row {
         modules: &["chaosk8s.pod.actions"],
         func: "terminate_pods",

@@ -146,9 +146,9 @@ impl Control {
 }
 
 #[derive(Debug, Deserialize)]
-pub(super) struct ControlProvider {
+struct ControlProvider {
     #[serde(default)]
-    pub(super) module: Option<Lenient<String>>,
+    module: Option<Lenient<String>>,
 }
 
 /// `runtime`: how Chaos Toolkit runs the hypothesis and the rollbacks.

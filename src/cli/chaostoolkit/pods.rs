@@ -105,7 +105,7 @@ impl Converter<'_> {
     }
 }
 
-pub(super) fn pod_target(
+fn pod_target(
     ns: String,
     selector: Option<LabelSelector>,
     name_pattern: Option<String>,

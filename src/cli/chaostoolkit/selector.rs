@@ -82,7 +82,7 @@ pub fn parse_label_selector(text: &str) -> Result<LabelSelector, String> {
     })
 }
 
-pub(super) fn set_pattern() -> &'static Regex {
+fn set_pattern() -> &'static Regex {
     static PATTERN: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     PATTERN.get_or_init(|| {
         Regex::new(r"^(\S+)\s+(in|notin)\s*\(([^()]*)\)$").expect("the set pattern is valid")
@@ -90,7 +90,7 @@ pub(super) fn set_pattern() -> &'static Regex {
 }
 
 /// Splits on the commas that are not inside parentheses.
-pub(super) fn split_requirements(text: &str) -> Result<Vec<&str>, String> {
+fn split_requirements(text: &str) -> Result<Vec<&str>, String> {
     let mut parts = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;
@@ -116,7 +116,7 @@ pub(super) fn split_requirements(text: &str) -> Result<Vec<&str>, String> {
     Ok(parts)
 }
 
-pub(super) fn check_label_key(key: &str) -> Result<(), String> {
+fn check_label_key(key: &str) -> Result<(), String> {
     let (prefix, name) = match key.rsplit_once('/') {
         Some((prefix, name)) => (Some(prefix), name),
         None => (None, key),
@@ -138,7 +138,7 @@ pub(super) fn check_label_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub(super) fn check_label_value(value: &str) -> Result<(), String> {
+fn check_label_value(value: &str) -> Result<(), String> {
     if value.is_empty() || is_label_name(value) {
         Ok(())
     } else {
@@ -149,7 +149,7 @@ pub(super) fn check_label_value(value: &str) -> Result<(), String> {
     }
 }
 
-pub(super) fn is_label_name(text: &str) -> bool {
+fn is_label_name(text: &str) -> bool {
     let bytes = text.as_bytes();
     let inner = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
     !text.is_empty()

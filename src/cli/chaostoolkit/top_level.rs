@@ -8,7 +8,7 @@ use super::model::{Control, Experiment, Lenient, Runtime, RuntimeHypothesis, fro
 use super::values::short_json;
 
 /// Controls that only report what happens (to a tracer) and change nothing in the run.
-pub(super) const OBSERVING_CONTROLS: &[&str] = &["chaostracing.control", "chaosotel.control"];
+const OBSERVING_CONTROLS: &[&str] = &["chaostracing.control", "chaosotel.control"];
 
 /// A top-level key the conversion has something to say about.
 enum Part<'e> {
@@ -167,7 +167,7 @@ impl Converter<'_> {
     }
 }
 
-pub(super) fn secret_source(entry: &Value) -> String {
+fn secret_source(entry: &Value) -> String {
     match entry.get("type").and_then(Value::as_str) {
         Some(kind) => match entry.get("key").and_then(Value::as_str) {
             Some(key) => format!("{kind} {key}"),
