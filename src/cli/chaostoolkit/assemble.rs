@@ -8,7 +8,7 @@ use super::values::seconds;
 use super::{CTK_DEFAULT_NS, Imported, MAX_PROBE_NAME};
 use crate::api::{
     ChaosExperiment, ChaosExperimentSpec, ChaosProbe, ChaosProbeSpec, ConcurrencyPolicy, Duration,
-    Fault, FaultType, ProbeEntry, ProbeMode, SteadyState,
+    Fault, ProbeEntry, ProbeMode, SteadyState,
 };
 
 impl Converter<'_> {
@@ -236,18 +236,18 @@ fn window_and_interval(window: f64) -> (Duration, Duration) {
 
 fn fault_of(fault: FaultDraft, probes: Vec<ProbeEntry>, namespace: &str) -> Fault {
     let (duration, interval) = window_and_interval(fault.window);
-    let mut target = fault.target;
+    let mut target = fault.action.target;
     if target.namespace.as_deref() == Some(namespace) {
         target.namespace = None;
     }
     Fault {
         name: fault.name,
-        fault_type: FaultType::PodDelete,
+        fault_type: fault.action.fault_type,
         weight: 10,
         target,
         duration,
         interval,
-        parameters: fault.parameters,
+        parameters: fault.action.parameters,
         probes,
     }
 }

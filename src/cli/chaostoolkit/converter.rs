@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::{ImportOptions, Unsupported};
-use crate::api::{ChaosProbeSpec, FaultParameters, Target};
+use crate::api::{ChaosProbeSpec, FaultParameters, FaultType, Target};
 
 /// A probe converted from a Chaos Toolkit probe.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,12 +16,19 @@ pub(super) struct ProbeDraft {
     pub(super) spec: ChaosProbeSpec,
 }
 
+/// What a Chaos Toolkit action becomes, before the method gives it a name and a window.
+#[derive(Clone, Debug)]
+pub(super) struct ActionDraft {
+    pub(super) fault_type: FaultType,
+    pub(super) target: Target,
+    pub(super) parameters: FaultParameters,
+}
+
 /// A fault converted from a Chaos Toolkit action.
 #[derive(Clone, Debug)]
 pub(super) struct FaultDraft {
     pub(super) name: String,
-    pub(super) target: Target,
-    pub(super) parameters: FaultParameters,
+    pub(super) action: ActionDraft,
     /// The method probes before it (only for the first fault: SOT).
     pub(super) before: Vec<ProbeDraft>,
     /// The method probes after it, up to the next action (EOT).
@@ -44,7 +51,7 @@ pub(super) struct AssemblyInput {
 /// What an activity converts to.
 pub(super) enum Converted {
     Probe(Box<ProbeDraft>),
-    Action(Box<(Target, FaultParameters)>),
+    Action(Box<ActionDraft>),
 }
 
 /// Where an activity sits, which decides what a tolerance means.

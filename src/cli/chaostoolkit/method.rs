@@ -6,12 +6,13 @@ use serde_json::Value;
 
 use super::MAX_FAULT_NAME;
 use super::activities::{activity_name, provider_label};
-use super::converter::{Converted, Converter, FaultDraft, Pauses, ProbeDraft, Section};
+use super::converter::{
+    ActionDraft, Converted, Converter, FaultDraft, Pauses, ProbeDraft, Section,
+};
 use super::mapping;
 use super::model::{Hypothesis, Kind, Lenient};
 use super::names::{slug, unique_name};
 use super::values::seconds;
-use crate::api::{FaultParameters, Target};
 
 impl Converter<'_> {
     pub(super) fn steady_state(&mut self, hypothesis: Option<&Hypothesis>) -> Vec<ProbeDraft> {
@@ -174,12 +175,7 @@ struct Plan {
 
 impl Plan {
     /// A new fault; the pause before it extends the window of the fault before.
-    fn action(
-        &mut self,
-        name: &str,
-        (target, parameters): (Target, FaultParameters),
-        pauses: Pauses,
-    ) {
+    fn action(&mut self, name: &str, action: ActionDraft, pauses: Pauses) {
         let before = pauses.describe_before(name);
         let after = pauses.describe_after(name);
         if let Some(previous) = self.faults.last_mut() {
@@ -190,14 +186,13 @@ impl Plan {
         }
         let fault_name = unique_name(
             &slug(name, MAX_FAULT_NAME),
-            "pod-delete",
+            action.fault_type.as_str(),
             MAX_FAULT_NAME,
             &mut self.names,
         );
         self.faults.push(FaultDraft {
             name: fault_name,
-            target,
-            parameters,
+            action,
             before: std::mem::take(&mut self.leading),
             after: Vec::new(),
             window: pauses.after,

@@ -2,10 +2,10 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::converter::{Converted, Converter};
+use super::converter::{ActionDraft, Converted, Converter};
 use super::python::{Args, check_pattern};
 use super::values::clamp_i32;
-use crate::api::{FaultParameters, PodDeleteParameters, Target, TargetKind, TargetMode};
+use crate::api::{FaultParameters, FaultType, PodDeleteParameters, Target, TargetKind, TargetMode};
 
 impl Converter<'_> {
     pub(super) fn terminate_pods(&mut self, args: &mut Args) -> Option<Converted> {
@@ -72,16 +72,17 @@ impl Converter<'_> {
             g if g >= 0 => Some(g),
             _ => None,
         };
-        Some(Converted::Action(Box::new((
-            pod_target(ns, selector, name_pattern, target_mode, value, rand),
-            FaultParameters {
+        Some(Converted::Action(Box::new(ActionDraft {
+            fault_type: FaultType::PodDelete,
+            target: pod_target(ns, selector, name_pattern, target_mode, value, rand),
+            parameters: FaultParameters {
                 pod_delete: Some(PodDeleteParameters {
                     grace_period_seconds,
                     force: false,
                 }),
                 ..FaultParameters::default()
             },
-        ))))
+        })))
     }
 
     pub(super) fn delete_pods(&mut self, args: &mut Args) -> Option<Converted> {
@@ -98,10 +99,11 @@ impl Converter<'_> {
              instead: set the fault's target.mode to all if you relied on that",
             args.location, args.name
         ));
-        Some(Converted::Action(Box::new((
-            pod_target(ns, selector, name, TargetMode::One, None, false),
-            FaultParameters::default(),
-        ))))
+        Some(Converted::Action(Box::new(ActionDraft {
+            fault_type: FaultType::PodDelete,
+            target: pod_target(ns, selector, name, TargetMode::One, None, false),
+            parameters: FaultParameters::default(),
+        })))
     }
 }
 
