@@ -40,27 +40,15 @@ impl Converter<'_> {
                  operator's and fault pods' ServiceAccounts"
             ));
         }
-        let (values, names_failed_key) = match &provider.arguments {
-            None => (Map::new(), false),
-            Some(Lenient::Typed(args)) => {
-                match self.substitute_traced(&Value::Object(args.clone()), location) {
-                    (Value::Object(args), failed) => (args, failed),
-                    (_, failed) => (Map::new(), failed),
+        let arguments = self.python_arguments(provider.arguments.as_ref(), location);
+        let ((values, names_failed_key), row) =
+            match (arguments, mapping::python(kind, module, func)) {
+                (Ok(arguments), Ok(row)) => (arguments, row),
+                (Err(reason), _) | (_, Err(reason)) => {
+                    self.refuse(location, name, label, reason);
+                    return None;
                 }
-            }
-            Some(Lenient::Other(other)) => {
-                let reason = format!("arguments must be a mapping, not {}", kind_of(other));
-                self.refuse(location, name, label, reason);
-                return None;
-            }
-        };
-        let row = match mapping::python(kind, module, func) {
-            Ok(row) => row,
-            Err(reason) => {
-                self.refuse(location, name, label, reason);
-                return None;
-            }
-        };
+            };
         let mut args = Args {
             values,
             location: location.to_string(),
@@ -92,6 +80,28 @@ impl Converter<'_> {
             return None;
         }
         converted
+    }
+
+    /// The arguments with the configuration substituted, and whether they name a refused
+    /// configuration key; `Err` says why they cannot be read.
+    fn python_arguments(
+        &mut self,
+        arguments: Option<&Lenient<Map<String, Value>>>,
+        location: &str,
+    ) -> Result<(Map<String, Value>, bool), String> {
+        match arguments {
+            None => Ok((Map::new(), false)),
+            Some(Lenient::Typed(args)) => {
+                match self.substitute_traced(&Value::Object(args.clone()), location) {
+                    (Value::Object(args), failed) => Ok((args, failed)),
+                    (_, failed) => Ok((Map::new(), failed)),
+                }
+            }
+            Some(Lenient::Other(other)) => Err(format!(
+                "arguments must be a mapping, not {}",
+                kind_of(other)
+            )),
+        }
     }
 
     /// The activity's `ns` (Chaos Toolkit's default is "default"), remembering the first one.
