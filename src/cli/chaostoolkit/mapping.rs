@@ -1,0 +1,253 @@
+//! What each Chaos Toolkit provider becomes, as data: one row per python function with a
+//! Faultline equivalent, and the reason for every family that has none. A new conversion is a
+//! row here, a [`Becomes`] variant and the function that converts its arguments.
+
+use super::model::Kind;
+
+/// The conversion a python function gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Becomes {
+    /// chaosk8s terminate_pods: a pod-delete fault with every argument mapped.
+    TerminatePods,
+    /// chaosk8s delete_pods: terminate_pods on a name pattern, with its defaults.
+    DeletePods,
+    /// A Deployment health check: a k8s probe for state Available.
+    DeploymentAvailable,
+}
+
+/// One python function with a Faultline equivalent.
+#[derive(Debug)]
+pub(super) struct Row {
+    /// Every module the function is found in (chaosk8s moved some between releases).
+    pub(super) modules: &'static [&'static str],
+    pub(super) func: &'static str,
+    /// Whether the experiment must use it as an action or as a probe.
+    pub(super) kind: Kind,
+    pub(super) becomes: Becomes,
+}
+
+/// The python functions that are converted, in the order the refusals name them.
+static PYTHON: &[Row] = &[
+    Row {
+        modules: &["chaosk8s.pod.actions"],
+        func: "terminate_pods",
+        kind: Kind::Action,
+        becomes: Becomes::TerminatePods,
+    },
+    Row {
+        modules: &["chaosk8s.pod.actions", "chaosk8s.actions"],
+        func: "delete_pods",
+        kind: Kind::Action,
+        becomes: Becomes::DeletePods,
+    },
+    Row {
+        modules: &["chaosk8s.probes"],
+        func: "microservice_available_and_healthy",
+        kind: Kind::Probe,
+        becomes: Becomes::DeploymentAvailable,
+    },
+    Row {
+        modules: &["chaosk8s.deployment.probes", "chaosk8s.probes"],
+        func: "deployment_available_and_healthy",
+        kind: Kind::Probe,
+        becomes: Becomes::DeploymentAvailable,
+    },
+];
+
+/// The row for a python function used as `kind`, or why there is none.
+pub(super) fn python(kind: Kind, module: &str, func: &str) -> Result<&'static Row, String> {
+    if let Some(row) = PYTHON
+        .iter()
+        .find(|row| row.kind == kind && row.func == func && row.modules.contains(&module))
+    {
+        return Ok(row);
+    }
+    Err(if module.starts_with("chaosk8s") {
+        format!(
+            "{module}.{func} has no Faultline equivalent yet; supported: chaosk8s {} (actions), \
+             {} (probes)",
+            supported(Kind::Action),
+            supported(Kind::Probe)
+        )
+    } else if module.is_empty() || func.is_empty() {
+        "a python provider needs a module and a func".to_string()
+    } else {
+        format!(
+            "{module} is a Chaos Toolkit driver Faultline does not implement; only chaosk8s pod \
+             deletion and deployment health checks are converted"
+        )
+    })
+}
+
+/// The functions converted as `kind`, in table order: `a and b`, `a, b and c`.
+pub(super) fn supported(kind: Kind) -> String {
+    let mut funcs: Vec<&str> = Vec::new();
+    for row in PYTHON.iter().filter(|row| row.kind == kind) {
+        if !funcs.contains(&row.func) {
+            funcs.push(row.func);
+        }
+    }
+    match funcs.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        Some((last, _)) => last.to_string(),
+        None => String::new(),
+    }
+}
+
+/// Where an activity's provider `type` leads.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Route {
+    HttpProbe,
+    Python,
+    Refused(String),
+}
+
+/// The provider types: http probes and python functions are converted, the rest refused.
+pub(super) fn provider(kind: Kind, provider_type: Option<&str>) -> Route {
+    match (provider_type, kind) {
+        (Some("http"), Kind::Probe) => Route::HttpProbe,
+        (Some("http"), Kind::Action) => Route::Refused(
+            "an http action changes the system through an API Faultline does not know how to \
+             revert; only http probes are converted"
+                .into(),
+        ),
+        (Some("python"), _) => Route::Python,
+        (Some("process"), _) => Route::Refused(
+            "a process provider runs a local program; Faultline cannot run it (for a check, a \
+             cmd probe runs a command in a probe pod: write one by hand)"
+                .into(),
+        ),
+        (other, _) => Route::Refused(format!(
+            "unknown provider type {}",
+            other.map_or("(missing)".to_string(), |t| format!("{t:?}"))
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{FaultType, ProbeType};
+    use crate::cli::chaostoolkit::{ImportOptions, import};
+
+    /// Arguments that a row's conversion accepts; the match makes a new variant need one.
+    fn minimal_arguments(becomes: Becomes) -> &'static str {
+        match becomes {
+            Becomes::TerminatePods | Becomes::DeletePods => r#"{"ns": "shop"}"#,
+            Becomes::DeploymentAvailable => r#"{"name": "web", "ns": "shop"}"#,
+        }
+    }
+
+    #[test]
+    fn every_row_is_found_under_each_of_its_modules() {
+        for row in PYTHON {
+            assert!(!row.modules.is_empty() && !row.func.is_empty(), "{row:?}");
+            for module in row.modules {
+                let found = python(row.kind, module, row.func).unwrap();
+                assert!(
+                    std::ptr::eq(found, row),
+                    "{module}.{} finds {found:?}",
+                    row.func
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_function_used_as_the_other_kind_is_refused() {
+        for row in PYTHON {
+            let other = match row.kind {
+                Kind::Action => Kind::Probe,
+                Kind::Probe => Kind::Action,
+            };
+            let why = python(other, row.modules[0], row.func).unwrap_err();
+            assert!(why.contains("has no Faultline equivalent yet"), "{why}");
+        }
+    }
+
+    #[test]
+    fn refusals_name_what_is_supported_or_the_driver() {
+        assert_eq!(
+            python(Kind::Action, "chaosk8s.node.actions", "cordon_node").unwrap_err(),
+            "chaosk8s.node.actions.cordon_node has no Faultline equivalent yet; supported: \
+             chaosk8s terminate_pods and delete_pods (actions), \
+             microservice_available_and_healthy and deployment_available_and_healthy (probes)"
+        );
+        assert_eq!(
+            python(Kind::Action, "chaosaws.ec2.actions", "stop_instances").unwrap_err(),
+            "chaosaws.ec2.actions is a Chaos Toolkit driver Faultline does not implement; only \
+             chaosk8s pod deletion and deployment health checks are converted"
+        );
+        for (module, func) in [("", "terminate_pods"), ("chaosaws.ec2.actions", "")] {
+            assert_eq!(
+                python(Kind::Action, module, func).unwrap_err(),
+                "a python provider needs a module and a func"
+            );
+        }
+        for row in PYTHON {
+            assert!(supported(row.kind).contains(row.func), "{row:?}");
+        }
+    }
+
+    #[test]
+    fn every_row_converts_a_minimal_activity() {
+        let kill = r#"{"type": "action", "name": "kill", "provider": {"type": "python",
+            "module": "chaosk8s.pod.actions", "func": "terminate_pods", "arguments": {"ns": "shop"}}}"#;
+        for row in PYTHON {
+            for module in row.modules {
+                let activity = format!(
+                    r#"{{"type": "{}", "name": "it", "provider": {{"type": "python",
+                    "module": "{module}", "func": "{}", "arguments": {}}}}}"#,
+                    if row.kind == Kind::Action {
+                        "action"
+                    } else {
+                        "probe"
+                    },
+                    row.func,
+                    minimal_arguments(row.becomes)
+                );
+                let source = format!(r#"{{"title": "t", "method": [{kill}, {activity}]}}"#);
+                let imported = import(&source, &ImportOptions::default())
+                    .unwrap_or_else(|e| panic!("{module}.{}: {e}", row.func));
+                let spec = &imported.experiment.spec;
+                match row.becomes {
+                    Becomes::TerminatePods | Becomes::DeletePods => {
+                        assert_eq!(spec.faults.len(), 2);
+                        assert_eq!(spec.faults[1].fault_type, FaultType::PodDelete);
+                    }
+                    Becomes::DeploymentAvailable => {
+                        let probe = spec.faults[0].probes[0].probe.as_ref().unwrap();
+                        assert_eq!(probe.probe_type, ProbeType::K8s);
+                        assert_eq!(probe.k8s.as_ref().unwrap().kind, "Deployment");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn http_probes_and_python_are_routed_and_other_providers_refused() {
+        assert_eq!(provider(Kind::Probe, Some("http")), Route::HttpProbe);
+        assert_eq!(provider(Kind::Action, Some("python")), Route::Python);
+        assert_eq!(provider(Kind::Probe, Some("python")), Route::Python);
+        for (kind, provider_type, reason) in [
+            (
+                Kind::Action,
+                Some("http"),
+                "an http action changes the system",
+            ),
+            (
+                Kind::Probe,
+                Some("process"),
+                "a process provider runs a local program",
+            ),
+            (Kind::Probe, Some("ruby"), "unknown provider type \"ruby\""),
+            (Kind::Action, None, "unknown provider type (missing)"),
+        ] {
+            match provider(kind, provider_type) {
+                Route::Refused(why) => assert!(why.starts_with(reason), "{why}"),
+                other => panic!("{provider_type:?} routed to {other:?}"),
+            }
+        }
+    }
+}
