@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::cli::chaostoolkit::Unsupported;
+use crate::api::ChaosExperiment;
+use crate::cli::chaostoolkit::{Unsupported, UnsupportedList};
 
 /// What converting found: refusals and notes, in the order met.
 #[derive(Debug, Default)]
@@ -52,5 +53,56 @@ impl Findings {
                 "has no Faultline equivalent, so it cannot be converted",
             );
         }
+    }
+}
+
+/// The experiment, and the notes the caller prints to stderr.
+#[derive(Clone, Debug)]
+pub struct Imported {
+    pub experiment: ChaosExperiment,
+    pub notes: Vec<String>,
+}
+
+/// Why the manifests could not be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("document {document} is not valid YAML: {source}")]
+    Parse {
+        document: usize,
+        #[source]
+        source: serde_yaml_ng::Error,
+    },
+    #[error("no {expected} found")]
+    Empty { expected: &'static str },
+    #[error(
+        "cannot import: {} part(s) have no Faultline equivalent, so nothing was generated:{}",
+        .0.len(),
+        UnsupportedList(.0.clone())
+    )]
+    Unsupported(Vec<Unsupported>),
+}
+
+/// Millicores as a CPU quantity: whole cores when they are ("1"), else millicores ("500m").
+pub fn cpu_quantity(millicores: u64) -> String {
+    if millicores.is_multiple_of(1000) {
+        (millicores / 1000).to_string()
+    } else {
+        format!("{millicores}m")
+    }
+}
+
+impl Imported {
+    /// YAML: a leading comment with the notes, then the ChaosExperiment without its defaults.
+    pub fn to_yaml(&self, command: &str) -> String {
+        let mut out = format!("# Imported by `faultline import {command}`.\n");
+        for note in &self.notes {
+            out.push_str(&format!("# note: {}\n", note.replace('\n', " ")));
+        }
+        out.push_str("---\n");
+        out.push_str(&crate::cli::defaults::minimal_yaml(
+            &self.experiment,
+            "ChaosExperiment",
+        ));
+        out
     }
 }

@@ -8,6 +8,7 @@ pub mod findings;
 pub mod follow;
 pub mod get;
 pub mod journal;
+pub mod litmus;
 pub mod logs;
 pub mod report;
 pub mod run;
@@ -270,7 +271,7 @@ pub fn import_chaosmesh(
     for note in &imported.notes {
         eprintln!("note: {note}");
     }
-    print!("{}", chaosmesh::to_yaml(&imported));
+    print!("{}", imported.to_yaml("chaosmesh"));
     Ok(exit::OK)
 }
 

@@ -479,11 +479,7 @@ pub fn stress_chaos(spec: &StressChaosSpec, origin: &Origin, found: &mut Finding
     if let Some(cpu) = &spec.stressors.cpu {
         found.refuse_rest(origin, "stressors.cpu.", &cpu.rest);
         let millicores = cpu.workers * cpu.load.unwrap_or(100).min(100) * 10;
-        let cores = if millicores % 1000 == 0 {
-            (millicores / 1000).to_string()
-        } else {
-            format!("{millicores}m")
-        };
+        let cores = crate::cli::findings::cpu_quantity(u64::from(millicores));
         found.note(
             origin,
             format!(

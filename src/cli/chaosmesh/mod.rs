@@ -20,7 +20,8 @@ use crate::api::{
     ChaosExperiment, ChaosExperimentSpec, ConcurrencyPolicy, Duration, Fault, K8sCheck, K8sProbe,
     K8sState, ProbeEntry, ProbeMode, ProbeType, RunProperties,
 };
-use crate::cli::chaostoolkit::{Unsupported, UnsupportedList};
+use crate::cli::chaostoolkit::Unsupported;
+pub use crate::cli::findings::{ImportError, Imported};
 
 /// What the caller knows that the manifests do not.
 #[derive(Clone, Debug, Default)]
@@ -32,32 +33,6 @@ pub struct ImportOptions {
     /// Add to each fault an EOT probe that the Deployments its target's labels select are
     /// Available.
     pub probe_available: bool,
-}
-
-/// The experiment, and the notes the caller prints to stderr.
-#[derive(Clone, Debug)]
-pub struct Imported {
-    pub experiment: ChaosExperiment,
-    pub notes: Vec<String>,
-}
-
-/// Why the manifests could not be imported.
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error("document {document} is not valid YAML: {source}")]
-    Parse {
-        document: usize,
-        #[source]
-        source: serde_yaml_ng::Error,
-    },
-    #[error("no Chaos Mesh object found (apiVersion chaos-mesh.org/v1alpha1)")]
-    Empty,
-    #[error(
-        "cannot import: {} part(s) have no Faultline equivalent, so nothing was generated:{}",
-        .0.len(),
-        UnsupportedList(.0.clone())
-    )]
-    Unsupported(Vec<Unsupported>),
 }
 
 /// The Chaos Mesh kinds Faultline converts.
@@ -130,7 +105,9 @@ struct Assembly {
 /// Converts the Chaos Mesh manifests in `source` (YAML, one or more documents).
 pub fn import(source: &str, options: &ImportOptions) -> Result<Imported, ImportError> {
     let manifests = documents(source)?;
-    let first = manifests.first().ok_or(ImportError::Empty)?;
+    let first = manifests.first().ok_or(ImportError::Empty {
+        expected: "Chaos Mesh object (apiVersion chaos-mesh.org/v1alpha1)",
+    })?;
     let namespace = options
         .namespace
         .clone()
@@ -489,18 +466,4 @@ fn add_probes(faults: &mut [Fault], notes: &mut Vec<String>) {
             fault.name
         ));
     }
-}
-
-/// Multi-document YAML: a leading comment with the notes, then the ChaosExperiment.
-pub fn to_yaml(imported: &Imported) -> String {
-    let mut out = String::from("# Imported by `faultline import chaosmesh`.\n");
-    for note in &imported.notes {
-        out.push_str(&format!("# note: {}\n", note.replace('\n', " ")));
-    }
-    out.push_str("---\n");
-    out.push_str(&crate::cli::defaults::minimal_yaml(
-        &imported.experiment,
-        "ChaosExperiment",
-    ));
-    out
 }
