@@ -241,7 +241,7 @@ mkdir -p "$TMP/bin"
 cat >"$TMP/bin/faultline" <<'SH'
 #!/bin/sh
 echo "faultline $*" >>"$STUB_LOG"
-case "$1" in --version) echo "faultline 0.1.0" ;; esac
+case "$1" in --version) echo "faultline 0.1.0 (abc1234)" ;; esac
 exit "${FAULTLINE_EXIT:-0}"
 SH
 cat >"$TMP/bin/kubectl" <<'SH'
