@@ -3,7 +3,8 @@
 # Helm-installed operator on the local cluster. Exit codes, the JUnit report (parsed with Python's
 # junitparser), the HTML report (rendered in headless Chromium, screenshot kept in the output
 # folder), an experiment's history (Chromium too), the Chaos Toolkit import round trip, the docs' CI
-# job scripts, and the binary as a kubectl plugin. ONLY=substr picks tests.
+# job scripts run in the CI job image (GitHub's installing a `make dist` archive), and the binary
+# as a kubectl plugin. ONLY=substr picks tests.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster/config.sh"
 export KUBECONFIG=$KUBECONFIG_ADMIN
@@ -292,6 +293,8 @@ job_pod() {
 	for kv in NS="$ns" EXPERIMENT=web-pod-delete "$@"; do
 		env+="{name: ${kv%%=*}, value: \"${kv#*=}\"}, "
 	done
+	ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -xF "$CLI_IMAGE" >/dev/null ||
+		fail "the cluster has no $CLI_IMAGE: run make image-cli"
 	chmod -R a+rwX "$work"
 	kubectl -n "$ns" apply -f - >/dev/null <<-EOF || fail "cannot create the job pod $name"
 	apiVersion: v1
@@ -336,7 +339,9 @@ test_f_the_docs_gitlab_job_gates_real_runs_in_the_cli_image() {
 	[ $code = 0 ] || fail "the GitLab chaos job exited $code on a healthy app, expected 0"
 	# The image holds this checkout's binary: the version line names the same commit.
 	grep -xF "$("$FAULTLINE" --version)" "$OUT/job-chaos-pass.log" || fail "the job's faultline --version is not $("$FAULTLINE" --version)"
-	grep -E "^faultline $FAULTLINE_VERSION \([0-9a-f]{7,}\)$" "$OUT/job-chaos-pass.log" >/dev/null || fail "the version names no commit"
+	local commit='[0-9a-f]{7,}'
+	git -C "$REPO_ROOT" rev-parse HEAD >/dev/null 2>&1 || commit=unknown
+	grep -E "^faultline $FAULTLINE_VERSION \($commit\)$" "$OUT/job-chaos-pass.log" >/dev/null || fail "the version names no commit"
 	$PY -c 'import sys, junitparser; junitparser.JUnitXml.fromfile(sys.argv[1])' "$work/chaos-junit.xml" || fail "the job's JUnit report"
 	[ -s "$work/chaos-report.html" ] || fail "the job wrote no HTML report"
 	# One replica, force-deleted, probed every second: the score falls below 80 and the job fails.
