@@ -10,7 +10,7 @@ BUILD := e2e/cluster/build.sh
 export CARGO_TARGET_DIR ?= /var/cache/faultline/cargo-target/$(notdir $(CURDIR))-$(shell printf %s "$(CURDIR)" | sha256sum | cut -c1-8)
 
 .PHONY: help deps faultline-bin build generate lint unit test e2e examples smoke operator-e2e cli-e2e revert-e2e network-e2e resources-e2e cluster-up cluster-down cluster-status \
-	tools images image image-pause image-demo image-coredns demo bench
+	tools images image image-pause image-demo image-coredns image-cli dist demo bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -86,10 +86,16 @@ cluster-status: ## show the state of each cluster component
 tools: ## build the cluster components into the cache (Kubernetes, etcd, CoreDNS, Helm, kwok)
 	@$(BUILD) tools
 
-images: image-pause image-coredns image-demo image ## build every local image and import it
+images: image-pause image-coredns image-demo image image-cli ## build every local image and import it
 
 image: ## build localhost/faultline:<version> (static release binary) and import it
 	@$(BUILD) image-faultline && $(CLUSTER) load
+
+image-cli: ## build localhost/faultline-cli:<version>, the CI job image (faultline + busybox sh), and import it
+	@$(BUILD) image-cli && $(CLUSTER) load
+
+dist: ## write dist/faultline-<version>-linux-amd64.tar.gz (static binary, LICENSE, README) and dist/SHA256SUMS, and verify them
+	@$(BUILD) dist
 
 image-pause: ## build the pause image and import it
 	@$(BUILD) image-pause && $(CLUSTER) load

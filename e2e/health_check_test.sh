@@ -7,7 +7,8 @@
 #    fit the CRD schema in crds/faultline.yaml (types, enums, required and unknown fields, patterns,
 #    bounds; the CEL rules are not evaluated);
 #  - extract_script.py pulls the expected commands out of the CI examples, and those commands run
-#    under `bash -e` with stub faultline/kubectl, failing the job when faultline fails.
+#    under `bash -e` with stub faultline/kubectl (and wget/sha256sum/tar for the GitHub jobs'
+#    install step), failing the job when faultline fails or the archive's checksum does not verify.
 # Prints PASS/FAIL per check and exits 1 if any failed. Needs /usr/bin/lua5.1, lua-cjson and
 # /usr/bin/python3 with PyYAML (Debian: lua5.1 lua-cjson python3-yaml).
 set -euo pipefail
@@ -240,7 +241,7 @@ mkdir -p "$TMP/bin"
 cat >"$TMP/bin/faultline" <<'SH'
 #!/bin/sh
 echo "faultline $*" >>"$STUB_LOG"
-case "$1" in --version) echo "faultline 0.1.0" ;; esac
+case "$1" in --version) echo "faultline 0.1.0 (abc1234)" ;; esac
 exit "${FAULTLINE_EXIT:-0}"
 SH
 cat >"$TMP/bin/kubectl" <<'SH'
@@ -249,15 +250,33 @@ echo "kubectl $*" >>"$STUB_LOG"
 case "$*" in *"get chaosexperiment"*) printf '%s' "${EXPERIMENT_PHASE:-}" ;; esac
 exit 0
 SH
-chmod +x "$TMP/bin/faultline" "$TMP/bin/kubectl"
+# The GitHub jobs' install step: wget "downloads" empty files, sha256sum exits $SHA256_EXIT.
+cat >"$TMP/bin/wget" <<'SH'
+#!/bin/sh
+echo "wget $*" >>"$STUB_LOG"
+for url in "$@"; do case "$url" in http*) : >"${url##*/}" ;; esac; done
+SH
+cat >"$TMP/bin/sha256sum" <<'SH'
+#!/bin/sh
+echo "sha256sum $*" >>"$STUB_LOG"
+exit "${SHA256_EXIT:-0}"
+SH
+cat >"$TMP/bin/tar" <<'SH'
+#!/bin/sh
+echo "tar $*" >>"$STUB_LOG"
+SH
+chmod +x "$TMP/bin/faultline" "$TMP/bin/kubectl" "$TMP/bin/wget" "$TMP/bin/sha256sum" "$TMP/bin/tar"
 
 # run_job FILE JOB [VAR=VALUE...]: runs the extracted job; sets RC and LOG.
 run_job() {
 	local file=$1 job=$2; shift 2
 	"$PYTHON" "$EXAMPLES/extract_script.py" "$EXAMPLES/$file" "$job" >"$TMP/job.sh"
 	: >"$TMP/stub.log"
+	rm -rf "$TMP/runner" "$TMP/github_path"; mkdir -p "$TMP/runner"
 	RC=0
-	(cd "$TMP" && env PATH="$TMP/bin:$PATH" STUB_LOG="$TMP/stub.log" NS=shop EXPERIMENT=web-pod-delete "$@" \
+	(cd "$TMP" && env PATH="$TMP/bin:$PATH" STUB_LOG="$TMP/stub.log" NS=shop EXPERIMENT=web-pod-delete \
+		FAULTLINE_VERSION=0.1.0 FAULTLINE_URL=https://downloads.example.com/faultline/0.1.0 \
+		RUNNER_TEMP="$TMP/runner" GITHUB_PATH="$TMP/github_path" "$@" \
 		bash -e "$TMP/job.sh" >/dev/null 2>&1) || RC=$?
 	LOG=$(cat "$TMP/stub.log")
 }
@@ -272,15 +291,30 @@ for file in gitlab-ci.yml github-actions.yml; do
 		if [ "$RC" != 0 ]; then pass "$file chaos: faultline exit $code fails the job"
 		else fail "$file chaos: faultline exit $code did not fail the job"; fi
 	done
-	run_job "$file" rollback EXPERIMENT_PHASE=Running
-	if [ "$RC" = 0 ] && grep -qxF 'faultline stop web-pod-delete -n shop' <<<"$LOG" \
-		&& grep -qxF 'kubectl -n shop rollout undo deployment/web' <<<"$LOG"; then
-		pass "$file rollback: stops a Running run, undoes the rollout"
-	else fail "$file rollback with a Running run" "rc=$RC, calls: $LOG"; fi
-	run_job "$file" rollback EXPERIMENT_PHASE=Completed
-	if [ "$RC" = 0 ] && ! grep -q 'faultline stop' <<<"$LOG" && grep -qF 'rollout undo' <<<"$LOG"; then
-		pass "$file rollback: leaves an ended run alone, undoes the rollout"
-	else fail "$file rollback with an ended run" "rc=$RC, calls: $LOG"; fi
+	if [ "$file" = gitlab-ci.yml ]; then stop_job=stop-chaos; else stop_job=rollback; fi
+	run_job "$file" $stop_job
+	if [ "$RC" = 0 ] && grep -qxF 'faultline stop web-pod-delete -n shop' <<<"$LOG"; then
+		pass "$file $stop_job: stops the experiment's active run"
+	else fail "$file $stop_job" "rc=$RC, calls: $LOG"; fi
+	run_job "$file" rollback
+	if [ "$RC" = 0 ] && grep -qxF 'kubectl -n shop rollout undo deployment/web' <<<"$LOG"; then
+		pass "$file rollback: undoes the rollout"
+	else fail "$file rollback" "rc=$RC, calls: $LOG"; fi
+done
+
+# The GitHub jobs install faultline from the archive: the checksum is checked before anything
+# runs, and a mismatch fails the job.
+run_job github-actions.yml chaos
+if [ "$RC" = 0 ] && grep -qxF 'wget -q https://downloads.example.com/faultline/0.1.0/faultline-0.1.0-linux-amd64.tar.gz https://downloads.example.com/faultline/0.1.0/SHA256SUMS' <<<"$LOG" \
+	&& [ "$(grep -m1 -vE '^(wget|sha256sum)' <<<"$LOG")" = 'tar -xzf faultline-0.1.0-linux-amd64.tar.gz' ] \
+	&& grep -qxF "$TMP/runner/faultline-0.1.0-linux-amd64" "$TMP/github_path"; then
+	pass "github-actions.yml chaos: downloads the archive and SHA256SUMS, checks, unpacks, adds it to GITHUB_PATH"
+else fail "github-actions.yml chaos install step" "rc=$RC, calls: $LOG"; fi
+for job in chaos rollback; do
+	run_job github-actions.yml $job SHA256_EXIT=1
+	if [ "$RC" != 0 ] && ! grep -q '^faultline\|^tar' <<<"$LOG"; then
+		pass "github-actions.yml $job: a checksum mismatch fails the job before faultline runs"
+	else fail "github-actions.yml $job with a bad checksum" "rc=$RC, calls: $LOG"; fi
 done
 
 echo "$passed passed, $failed failed"

@@ -5,9 +5,18 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use faultline::cli;
 
+/// The version and the git commit the binary was built from (build.rs; "unknown" outside a
+/// checkout): `faultline 0.1.0 (abc1234)`.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("FAULTLINE_GIT_COMMIT"),
+    ")"
+);
+
 /// Faultline: chaos experiments for Kubernetes, with verdicts and resilience scores.
 #[derive(Debug, Parser)]
-#[command(name = "faultline", version, about)]
+#[command(name = "faultline", version = VERSION, about)]
 struct Args {
     #[command(subcommand)]
     command: Command,
@@ -672,6 +681,20 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         Args::command().debug_assert();
+    }
+
+    #[test]
+    fn the_version_names_the_commit_it_was_built_from() {
+        let version = Args::command().render_version();
+        let commit = version
+            .strip_prefix(concat!("faultline ", env!("CARGO_PKG_VERSION"), " ("))
+            .and_then(|rest| rest.strip_suffix(")\n"))
+            .unwrap_or_else(|| panic!("unexpected version line {version:?}"));
+        assert!(
+            commit == "unknown"
+                || (commit.len() >= 7 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+            "{commit:?} is neither a short commit hash nor unknown"
+        );
     }
 
     #[test]

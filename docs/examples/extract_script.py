@@ -3,7 +3,10 @@
 
     extract_script.py FILE JOB    GitLab CI: the job's `script` list, one entry per line (a
                                   multi-line entry is printed as it is).
-                                  GitHub Actions: the `run:` blocks of jobs.JOB.steps, in order.
+                                  GitHub Actions: the `run:` blocks of jobs.JOB.steps, in order,
+                                  each in a subshell of its own (a `cd` does not carry over to
+                                  the next step), and with the directories a step appends to
+                                  $GITHUB_PATH put on PATH for the later steps, as the runner does.
     extract_script.py --self-test checks the lines extracted from gitlab-ci.yml and
                                   github-actions.yml next to this file.
 
@@ -38,6 +41,15 @@ def _is_github(doc):
     return isinstance(jobs, dict) and any(isinstance(j, dict) and "steps" in j for j in jobs.values())
 
 
+# After each GitHub step: what the runner does with the lines a step wrote to $GITHUB_PATH.
+GITHUB_PATH_UPDATE = 'if [ -s "${GITHUB_PATH:-}" ]; then PATH=$(tr "\\n" : < "$GITHUB_PATH")$PATH; fi\n'
+
+
+def _github_step(run):
+    """One `run:` block as the runner runs it: a shell of its own, then the $GITHUB_PATH update."""
+    return "(\n" + run.rstrip("\n") + "\n)\n" + GITHUB_PATH_UPDATE
+
+
 def extract(path, job):
     """Returns the job's shell commands as a list of strings, in order."""
     try:
@@ -51,7 +63,7 @@ def extract(path, job):
         jobs = doc["jobs"]
         if job not in jobs:
             raise ExtractError(f"{path} has no job {job!r}; its jobs: {', '.join(jobs)}")
-        return [step["run"] for step in jobs[job].get("steps", []) if "run" in step]
+        return [_github_step(step["run"]) for step in jobs[job].get("steps", []) if "run" in step]
     definition = doc.get(job)
     if not isinstance(definition, dict) or "script" not in definition:
         jobs = [k for k, v in doc.items() if isinstance(v, dict) and "script" in v]
@@ -73,20 +85,30 @@ EXPECTED = {
         'faultline run -f chaos/experiment.yaml -n "$NS" --wait --timeout 10m --min-score 80'
         " --junit chaos-junit.xml --report chaos-report.html",
     ],
+    ("gitlab-ci.yml", "stop-chaos"): [
+        'faultline stop "$EXPERIMENT" -n "$NS"',
+    ],
     ("gitlab-ci.yml", "rollback"): [
-        'phase=$(kubectl -n "$NS" get chaosexperiment "$EXPERIMENT" -o jsonpath=\'{.status.phase}\' || true)',
-        'Queued|Running) faultline stop "$EXPERIMENT" -n "$NS" ;;',
         'kubectl -n "$NS" rollout undo deployment/web',
         'kubectl -n "$NS" rollout status deployment/web --timeout=5m',
     ],
     ("github-actions.yml", "chaos"): [
+        'cd "$RUNNER_TEMP"',
+        'wget -q "$FAULTLINE_URL/faultline-$FAULTLINE_VERSION-linux-amd64.tar.gz" "$FAULTLINE_URL/SHA256SUMS"',
+        "sha256sum -c SHA256SUMS",
+        'tar -xzf "faultline-$FAULTLINE_VERSION-linux-amd64.tar.gz"',
+        'echo "$RUNNER_TEMP/faultline-$FAULTLINE_VERSION-linux-amd64" >> "$GITHUB_PATH"',
         "faultline --version",
         'faultline run -f chaos/experiment.yaml -n "$NS" --wait --timeout 10m --min-score 80'
         " --junit chaos-junit.xml --report chaos-report.html",
     ],
     ("github-actions.yml", "rollback"): [
-        'phase=$(kubectl -n "$NS" get chaosexperiment "$EXPERIMENT" -o jsonpath=\'{.status.phase}\' || true)',
-        'Queued|Running) faultline stop "$EXPERIMENT" -n "$NS" ;;',
+        'cd "$RUNNER_TEMP"',
+        'wget -q "$FAULTLINE_URL/faultline-$FAULTLINE_VERSION-linux-amd64.tar.gz" "$FAULTLINE_URL/SHA256SUMS"',
+        "sha256sum -c SHA256SUMS",
+        'tar -xzf "faultline-$FAULTLINE_VERSION-linux-amd64.tar.gz"',
+        'echo "$RUNNER_TEMP/faultline-$FAULTLINE_VERSION-linux-amd64" >> "$GITHUB_PATH"',
+        'faultline stop "$EXPERIMENT" -n "$NS"',
         'kubectl -n "$NS" rollout undo deployment/web',
         'kubectl -n "$NS" rollout status deployment/web --timeout=5m',
     ],

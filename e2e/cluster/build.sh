@@ -3,7 +3,8 @@
 # whatever is already there:
 #   build.sh tools                  kube (control plane, kubelet, kube-proxy, kubectl, etcd), coredns, helm, kwok
 #   build.sh kube|coredns|helm|kwok one of them
-#   build.sh image-pause|image-coredns|image-demo|image-faultline
+#   build.sh image-pause|image-coredns|image-demo|image-faultline|image-cli
+#   build.sh dist                   the release archive and SHA256SUMS in dist/ (DIST_DIR overrides)
 # Each build prints how long it took; build times are recorded in e2e/cluster/README.md.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/config.sh"
@@ -96,11 +97,17 @@ build_image_coredns() {
 		"$COREDNS_BIN:/coredns:0755" >&2
 }
 
+static_busybox() { # the path of Debian's statically linked busybox
+	local busybox
+	for busybox in /bin/busybox /usr/bin/busybox; do
+		file -L "$busybox" 2>/dev/null | grep 'statically linked' >/dev/null && { echo "$busybox"; return 0; }
+	done
+	die "a static busybox is needed for the demo and CLI images (apt-get install busybox-static)"
+}
+
 build_image_demo() {
 	local out; out=$(image_archive "$DEMO_IMAGE")
-	local busybox=/bin/busybox
-	file -L "$busybox" 2>/dev/null | grep 'statically linked' >/dev/null || busybox=/usr/bin/busybox
-	[ -x "$busybox" ] || die "busybox-static is needed for the demo image (apt-get install busybox-static)"
+	local busybox; busybox=$(static_busybox)
 	# The archive is rebuilt when the page or busybox changes; mkimage output is deterministic.
 	local links=()
 	for applet in sh wget nslookup nc timeout true id sleep cat ls ps kill; do links+=(--link "/bin/$applet=busybox"); done
@@ -112,18 +119,69 @@ build_image_demo() {
 	mv "$out.new" "$out"
 }
 
-build_image_faultline() {
-	local out; out=$(image_archive "$FAULTLINE_IMAGE")
+build_faultline_bin() { # builds the static release binary (a no-op when fresh); prints its path
 	local target=x86_64-unknown-linux-gnu
 	log "building the static faultline binary (cargo build --release --target $target)"
 	(cd "$REPO_ROOT" && RUSTFLAGS="-C target-feature=+crt-static" \
-		cargo build --quiet --release --locked --target "$target" --bin faultline)
+		cargo build --quiet --release --locked --target "$target" --bin faultline) >&2
 	local bin; bin=$(cd "$REPO_ROOT" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/$target/release/faultline
 	file "$bin" | grep -E 'statically linked|static-pie linked' >/dev/null || die "$bin is not statically linked"
+	echo "$bin"
+}
+
+build_image_faultline() {
+	local out; out=$(image_archive "$FAULTLINE_IMAGE")
+	local bin; bin=$(build_faultline_bin)
 	mkimage --name "$FAULTLINE_IMAGE" --out "$out.new" --entrypoint '["/faultline"]' --user 65532 \
 		"$bin:/faultline:0755" >&2
 	mv "$out.new" "$out"
 	log "faultline binary $(stat -c %s "$bin") bytes, image archive $(stat -c %s "$out") bytes"
+}
+
+# The CI job image: the same binary, plus busybox for the job's shell and the tools a job script
+# may use (sh, wget, sha256sum, tar, tail for GitHub's container keep-alive, ...). No entrypoint, so
+# GitLab and GitHub run their own shell in it; root, as both expect of a job container.
+build_image_cli() {
+	local out; out=$(image_archive "$CLI_IMAGE")
+	local bin; bin=$(build_faultline_bin)
+	local busybox; busybox=$(static_busybox)
+	local links=() applet
+	for applet in $("$busybox" --list); do
+		[ "$applet" = busybox ] || links+=(--link "/bin/$applet=busybox")
+	done
+	mkimage --name "$CLI_IMAGE" --out "$out.new" --cmd '["/bin/sh"]' --workdir / "${links[@]}" \
+		"$busybox:/bin/busybox:0755" "$bin:/usr/local/bin/faultline:0755" >&2
+	mv "$out.new" "$out"
+	log "$CLI_IMAGE: image archive $(stat -c %s "$out") bytes (faultline $(stat -c %s "$bin"), busybox $(stat -c %s "$busybox"))"
+}
+
+# dist/faultline-<version>-linux-amd64.tar.gz (the static binary, LICENSE, docs/dist/README.md) and
+# dist/SHA256SUMS. The archive is reproducible from the same binary: sorted entries, fixed owners,
+# the commit's time as mtime, no gzip timestamp. Checks the sums and the unpacked binary's version.
+build_dist() {
+	local bin; bin=$(build_faultline_bin)
+	local dir=${DIST_DIR:-$REPO_ROOT/dist} name=faultline-$FAULTLINE_VERSION-linux-amd64
+	local stage mtime
+	stage=$(mktemp -d)
+	mtime=$(git -C "$REPO_ROOT" log -1 --format=%ct 2>/dev/null || echo 0)
+	mkdir -p "$stage/$name" "$dir"
+	install -m 0755 "$bin" "$stage/$name/faultline"
+	install -m 0644 "$REPO_ROOT/LICENSE" "$stage/$name/LICENSE"
+	install -m 0644 "$REPO_ROOT/docs/dist/README.md" "$stage/$name/README.md"
+	rm -f "$dir"/faultline-*-linux-amd64.tar.gz "$dir/SHA256SUMS"
+	tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$mtime" -cf - "$name" |
+		gzip -9 -n > "$dir/$name.tar.gz"
+	(cd "$dir" && sha256sum "$name.tar.gz" > SHA256SUMS)
+	# What a user does after downloading: check the sum, unpack, run it.
+	rm -rf "$stage"; mkdir -p "$stage"
+	(cd "$dir" && sha256sum -c SHA256SUMS >&2) || die "the checksum of $dir/$name.tar.gz does not verify"
+	tar -C "$stage" -xzf "$dir/$name.tar.gz"
+	local version; version=$("$stage/$name/faultline" --version)
+	rm -rf "$stage"
+	[[ $version == "faultline $FAULTLINE_VERSION ("*")" ]] || die "the unpacked binary says '$version'"
+	[ -z "$(git -C "$REPO_ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] ||
+		log "warning: the checkout has uncommitted changes, which '$version' does not show"
+	log "$dir/$name.tar.gz: $(stat -c %s "$dir/$name.tar.gz") bytes, $version; $dir/SHA256SUMS verifies"
 }
 
 mkdir -p "$FAULTLINE_CACHE/bin" "$IMAGE_DIR"
@@ -137,6 +195,8 @@ image-pause) build_image_pause ;;
 image-coredns) build_image_coredns ;;
 image-demo) build_image_demo ;;
 image-faultline) build_image_faultline ;;
-images) build_image_pause; build_image_coredns; build_image_demo; build_image_faultline ;;
+image-cli) build_image_cli ;;
+images) build_image_pause; build_image_coredns; build_image_demo; build_image_faultline; build_image_cli ;;
+dist) build_dist ;;
 *) die "unknown build target '$1'; see the header of $0" ;;
 esac

@@ -50,6 +50,7 @@ PAUSE_IMAGE=localhost/pause:3.10-faultline
 COREDNS_IMAGE=localhost/coredns:$COREDNS_VERSION
 DEMO_IMAGE=localhost/faultline-demo:$FAULTLINE_VERSION
 FAULTLINE_IMAGE=localhost/faultline:$FAULTLINE_VERSION
+CLI_IMAGE=localhost/faultline-cli:$FAULTLINE_VERSION   # the CI job image: faultline + busybox
 
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 
