@@ -451,13 +451,35 @@ test_h_the_docs_github_job_installs_the_dist_archive() {
 	$PY -c 'import sys, junitparser; junitparser.JUnitXml.fromfile(sys.argv[1])' "$work/chaos-junit.xml" || fail "the job's JUnit report"
 }
 
+test_j_litmus_import_round_trip() {
+	new_namespace cli-lt opt-in; local ns=$NS
+	deploy_app "$ns" 3
+	# One experiment of each family (pod-delete, network latency, CPU hog) with a k8sProbe each, imported,
+	# applied and run to a Pass.
+	faultline import litmus "$REPO_ROOT/e2e/manifests/litmus/engine.yaml" -n "$ns" > "$OUT/j-imported.yaml" ||
+		fail "the import failed"
+	cat "$OUT/j-imported.yaml"
+	local types; types=$(grep -E '^    type: ' "$OUT/j-imported.yaml" | awk '{print $2}' | tr '\n' ' ')
+	[ "$types" = "pod-delete pod-network-latency pod-cpu-hog " ] || fail "imported fault types: $types"
+	expect_exit 0 faultline run -f "$OUT/j-imported.yaml" --wait --timeout 4m
+	local result; result=$(kubectl -n "$ns" get chaosresults -o jsonpath='{.items[0].metadata.name}')
+	[ "$(field "$ns" chaosresult "$result" '{.status.verdict}')" = Pass ] || fail "verdict is not Pass"
+	# Cloud faults have no equivalent: refused with exit 3, each listed.
+	local out
+	out=$(faultline import litmus "$REPO_ROOT/tests/fixtures/litmus/unsupported-engine.yaml" 2>&1); [ $? = 3 ] ||
+		fail "an unsupported engine was not refused with exit 3"
+	echo "$out"
+	grep -F '"ec2-terminate-by-id" [experiment ec2-terminate-by-id]' <<< "$out" >/dev/null || fail "the refusal does not list the EC2 fault"
+}
+
 "$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
 [ -x "$FAULTLINE" ] || { echo "no faultline binary at $FAULTLINE: run make image" >&2; exit 1; }
 command -v chromium >/dev/null || { echo "chromium is missing: run make deps" >&2; exit 1; }
 install_operator || { echo "cli: 0 passed, 1 failed"; exit 1; }
 for t in a_passing_run_exits_0_with_reports b_a_score_below_min_score_exits_1 c_stopped_or_timed_out_runs_exit_2 \
 	d_bad_input_exits_3_with_a_message e_chaostoolkit_import_round_trip f_the_docs_gitlab_job_gates_real_runs_in_the_cli_image \
-	g_the_binary_works_as_a_kubectl_plugin h_the_docs_github_job_installs_the_dist_archive i_chaosmesh_import_round_trip; do
+	g_the_binary_works_as_a_kubectl_plugin h_the_docs_github_job_installs_the_dist_archive i_chaosmesh_import_round_trip \
+	j_litmus_import_round_trip; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done

@@ -124,6 +124,21 @@ enum ImportCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// A Litmus ChaosEngine (and the ChaosExperiment CRs whose default env it uses) as one
+    /// ChaosExperiment; the YAML goes to stdout, notes to stderr.
+    ///
+    /// Anything that cannot be converted is refused with the full list (exit 3).
+    Litmus {
+        /// The manifest files.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// The experiment's namespace (default: the engine's).
+        #[arg(short, long)]
+        namespace: Option<String>,
+        /// The experiment's name (default: the engine's).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Chaos Mesh manifests (PodChaos, NetworkChaos, StressChaos, a Schedule or a Workflow) as
     /// one ChaosExperiment; the YAML goes to stdout, notes to stderr.
     ///
@@ -630,6 +645,14 @@ async fn cli_command(command: Command) -> Result<u8, cli::CliError> {
                     name,
                 },
         } => cli::import_chaostoolkit(&file, namespace, name),
+        Command::Import {
+            from:
+                ImportCommand::Litmus {
+                    files,
+                    namespace,
+                    name,
+                },
+        } => cli::import_litmus(&files, cli::litmus::ImportOptions { namespace, name }),
         Command::Import {
             from:
                 ImportCommand::Chaosmesh {

@@ -249,11 +249,8 @@ pub fn import_chaostoolkit(
     Ok(exit::OK)
 }
 
-/// `faultline import chaosmesh FILE...`: YAML on stdout, notes on stderr.
-pub fn import_chaosmesh(
-    files: &[std::path::PathBuf],
-    options: chaosmesh::ImportOptions,
-) -> Result<u8, CliError> {
+/// The files' text, one YAML stream, and their names for messages.
+fn read_manifests(files: &[std::path::PathBuf]) -> Result<(String, String), CliError> {
     let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let mut source = String::new();
     for (file, path) in files.iter().zip(&shown) {
@@ -264,15 +261,42 @@ pub fn import_chaosmesh(
         source.push_str(&text);
         source.push_str("\n---\n");
     }
-    let imported = chaosmesh::import(&source, &options).map_err(|e| CliError::BadFile {
-        path: shown.join(", "),
+    Ok((source, shown.join(", ")))
+}
+
+/// Prints an import's notes on stderr and its YAML on stdout.
+fn print_import(
+    imported: Result<findings::Imported, findings::ImportError>,
+    command: &str,
+    shown: String,
+) -> Result<u8, CliError> {
+    let imported = imported.map_err(|e| CliError::BadFile {
+        path: shown,
         why: e.to_string(),
     })?;
     for note in &imported.notes {
         eprintln!("note: {note}");
     }
-    print!("{}", imported.to_yaml("chaosmesh"));
+    print!("{}", imported.to_yaml(command));
     Ok(exit::OK)
+}
+
+/// `faultline import chaosmesh FILE...`: YAML on stdout, notes on stderr.
+pub fn import_chaosmesh(
+    files: &[std::path::PathBuf],
+    options: chaosmesh::ImportOptions,
+) -> Result<u8, CliError> {
+    let (source, shown) = read_manifests(files)?;
+    print_import(chaosmesh::import(&source, &options), "chaosmesh", shown)
+}
+
+/// `faultline import litmus FILE...`: YAML on stdout, notes on stderr.
+pub fn import_litmus(
+    files: &[std::path::PathBuf],
+    options: litmus::ImportOptions,
+) -> Result<u8, CliError> {
+    let (source, shown) = read_manifests(files)?;
+    print_import(litmus::import(&source, &options), "litmus", shown)
 }
 
 impl Cluster {

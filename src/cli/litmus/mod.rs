@@ -169,6 +169,7 @@ fn convert(
         let at = Origin {
             location: format!("{} experiments[{i}]", origin.location),
             name: experiment.name.clone(),
+            kind: "experiment",
             ..origin.clone()
         };
         for key in experiment

@@ -145,8 +145,8 @@ fn cloud_faults_host_names_and_probe_side_effects_are_refused_together() {
     };
     let lines: Vec<String> = items.iter().map(ToString::to_string).collect();
     for (name, provider) in [
-        ("ec2-terminate-by-id", "ChaosEngine ec2-terminate-by-id"),
-        ("pod-network-latency", "ChaosEngine DESTINATION_HOSTS"),
+        ("ec2-terminate-by-id", "experiment ec2-terminate-by-id"),
+        ("pod-network-latency", "experiment DESTINATION_HOSTS"),
         ("make-pod", "probe operation"),
     ] {
         assert!(
