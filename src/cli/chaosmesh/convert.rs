@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::model::{Common, NetworkChaosSpec, PodChaosSpec, Selector, StressChaosSpec};
+use super::model::{Common, Delay, NetworkChaosSpec, PodChaosSpec, Selector, StressChaosSpec};
 use crate::api::{
     ContainerKillParameters, CpuHogParameters, Direction, Duration, Fault, FaultParameters,
     FaultType, MemoryHogParameters, NetworkLatencyParameters, NetworkLossParameters,
@@ -300,23 +300,8 @@ pub fn network_chaos(spec: &NetworkChaosSpec, origin: &Origin, found: &mut Findi
                 found.refuse(origin, "delay", "action delay needs a delay block");
                 return Vec::new();
             };
-            found.refuse_rest(origin, "delay.", &delay.rest);
-            correlation(delay.correlation.as_deref(), origin, found);
-            let parse = |text: &str, found: &mut Findings| {
-                text.parse::<Duration>()
-                    .map_err(|e| {
-                        found.refuse(origin, "delay", format!("{text:?} is not a duration: {e}"))
-                    })
-                    .ok()
-            };
-            let latency = parse(&delay.latency, found);
-            let jitter = delay.jitter.as_deref().and_then(|j| parse(j, found));
             let mut f = fault(origin, FaultType::PodNetworkLatency, target, duration);
-            f.parameters.network_latency = latency.map(|latency| NetworkLatencyParameters {
-                latency,
-                jitter: jitter.unwrap_or(Duration::from_secs(0)),
-                traffic,
-            });
+            f.parameters.network_latency = latency(delay, traffic, origin, found);
             f
         }
         "loss" => {
@@ -357,6 +342,29 @@ pub fn network_chaos(spec: &NetworkChaosSpec, origin: &Origin, found: &mut Findi
         }
     };
     vec![fault]
+}
+
+/// A delay block's latency and jitter.
+fn latency(
+    delay: &Delay,
+    traffic: TrafficSelection,
+    origin: &Origin,
+    found: &mut Findings,
+) -> Option<NetworkLatencyParameters> {
+    found.refuse_rest(origin, "delay.", &delay.rest);
+    correlation(delay.correlation.as_deref(), origin, found);
+    let parse = |text: &str, found: &mut Findings| {
+        text.parse::<Duration>()
+            .map_err(|e| found.refuse(origin, "delay", format!("{text:?} is not a duration: {e}")))
+            .ok()
+    };
+    let latency = parse(&delay.latency, found);
+    let jitter = delay.jitter.as_deref().and_then(|j| parse(j, found));
+    latency.map(|latency| NetworkLatencyParameters {
+        latency,
+        jitter: jitter.unwrap_or(Duration::from_secs(0)),
+        traffic,
+    })
 }
 
 /// A partition's peers: `target` pods (in the fault's namespace, or whole namespaces) and
