@@ -227,7 +227,7 @@ fn experiment_validations() -> Vec<Value> {
 }
 
 fn policy(name: &str, resource: &str, variables: Vec<Value>, validations: Vec<Value>) -> Value {
-    json!({
+    let mut policy = json!({
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingAdmissionPolicy",
         "metadata": {"name": name},
@@ -242,7 +242,17 @@ fn policy(name: &str, resource: &str, variables: Vec<Value>, validations: Vec<Va
             "variables": variables,
             "validations": validations,
         }
-    })
+    });
+    if resource == "chaosexperiments" {
+        // An experiment whose faults are not a list (possible only under a loosened or older
+        // CRD schema) cannot run: the operator refuses it as an invalid object. The policy
+        // leaves it to that refusal rather than fail on it.
+        policy["spec"]["matchConditions"] = json!([{
+            "name": "faults-are-a-list",
+            "expression": "has(object.spec) && has(object.spec.faults) && type(object.spec.faults) == list",
+        }]);
+    }
+    policy
 }
 
 fn binding(name: &str) -> Value {
