@@ -13,6 +13,15 @@ pub(super) enum Becomes {
     DeletePods,
     /// A Deployment health check: a k8s probe for state Available.
     DeploymentAvailable,
+    /// chaosk8s scale_deployment: a workload-scale fault on the Deployment, reverted at its end.
+    ScaleDeployment,
+    /// chaosk8s cordon_node: a node-cordon fault on the nodes named or selected.
+    CordonNode,
+    /// chaosk8s drain_nodes: a node-drain fault on the nodes named or selected.
+    DrainNodes,
+    /// An action that undoes another (uncordon, removing a network policy): a rollback that
+    /// Faultline's own revert makes unnecessary, and no fault in a method.
+    Revert,
 }
 
 /// One python function with a Faultline equivalent.
@@ -52,6 +61,48 @@ static PYTHON: &[Row] = &[
         kind: Kind::Probe,
         becomes: Becomes::DeploymentAvailable,
     },
+    Row {
+        modules: &["chaosk8s.deployment.actions"],
+        func: "scale_deployment",
+        kind: Kind::Action,
+        becomes: Becomes::ScaleDeployment,
+    },
+    Row {
+        modules: &["chaosk8s.node.actions"],
+        func: "cordon_node",
+        kind: Kind::Action,
+        becomes: Becomes::CordonNode,
+    },
+    Row {
+        modules: &["chaosk8s.node.actions"],
+        func: "drain_nodes",
+        kind: Kind::Action,
+        becomes: Becomes::DrainNodes,
+    },
+    Row {
+        modules: &["chaosk8s.node.actions"],
+        func: "uncordon_node",
+        kind: Kind::Action,
+        becomes: Becomes::Revert,
+    },
+    Row {
+        modules: &["chaosk8s.networking.actions"],
+        func: "remove_deny_all_ingress",
+        kind: Kind::Action,
+        becomes: Becomes::Revert,
+    },
+    Row {
+        modules: &["chaosk8s.networking.actions"],
+        func: "remove_deny_all_egress",
+        kind: Kind::Action,
+        becomes: Becomes::Revert,
+    },
+    Row {
+        modules: &["chaosk8s.networking.actions"],
+        func: "remove_network_policy",
+        kind: Kind::Action,
+        becomes: Becomes::Revert,
+    },
 ];
 
 /// The row for a python function used as `kind`, or why there is none.
@@ -73,16 +124,22 @@ pub(super) fn python(kind: Kind, module: &str, func: &str) -> Result<&'static Ro
         "a python provider needs a module and a func".to_string()
     } else {
         format!(
-            "{module} is a Chaos Toolkit driver Faultline does not implement; only chaosk8s pod \
-             deletion and deployment health checks are converted"
+            "{module} is a Chaos Toolkit driver Faultline does not implement; only chaosk8s is \
+             converted: {} (actions), {} (probes)",
+            supported(Kind::Action),
+            supported(Kind::Probe)
         )
     })
 }
 
-/// The functions converted as `kind`, in table order: `a and b`, `a, b and c`.
+/// The functions converted as `kind`, in table order: `a and b`, `a, b and c` (reverts, which
+/// convert to nothing, are left out).
 pub(super) fn supported(kind: Kind) -> String {
     let mut funcs: Vec<&str> = Vec::new();
-    for row in PYTHON.iter().filter(|row| row.kind == kind) {
+    for row in PYTHON
+        .iter()
+        .filter(|row| row.kind == kind && row.becomes != Becomes::Revert)
+    {
         if !funcs.contains(&row.func) {
             funcs.push(row.func);
         }
@@ -127,7 +184,7 @@ pub(super) fn provider(kind: Kind, provider_type: Option<&str>) -> Route {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{FaultType, ProbeType};
+    use crate::api::{FaultType, ProbeType, TargetKind};
     use crate::cli::chaostoolkit::{ImportOptions, import};
 
     /// Arguments that a row's conversion accepts; the match makes a new variant need one.
@@ -135,6 +192,9 @@ mod tests {
         match becomes {
             Becomes::TerminatePods | Becomes::DeletePods => r#"{"ns": "shop"}"#,
             Becomes::DeploymentAvailable => r#"{"name": "web", "ns": "shop"}"#,
+            Becomes::ScaleDeployment => r#"{"name": "web", "replicas": 0, "ns": "shop"}"#,
+            Becomes::CordonNode | Becomes::DrainNodes => r#"{"label_selector": "pool=spot"}"#,
+            Becomes::Revert => r#"{"name": "node-1"}"#,
         }
     }
 
@@ -168,15 +228,18 @@ mod tests {
     #[test]
     fn refusals_name_what_is_supported_or_the_driver() {
         assert_eq!(
-            python(Kind::Action, "chaosk8s.node.actions", "cordon_node").unwrap_err(),
-            "chaosk8s.node.actions.cordon_node has no Faultline equivalent yet; supported: \
-             chaosk8s terminate_pods and delete_pods (actions), \
-             microservice_available_and_healthy and deployment_available_and_healthy (probes)"
+            python(Kind::Action, "chaosk8s.node.actions", "taint_nodes").unwrap_err(),
+            "chaosk8s.node.actions.taint_nodes has no Faultline equivalent yet; supported: \
+             chaosk8s terminate_pods, delete_pods, scale_deployment, cordon_node and drain_nodes \
+             (actions), microservice_available_and_healthy and deployment_available_and_healthy \
+             (probes)"
         );
         assert_eq!(
             python(Kind::Action, "chaosaws.ec2.actions", "stop_instances").unwrap_err(),
             "chaosaws.ec2.actions is a Chaos Toolkit driver Faultline does not implement; only \
-             chaosk8s pod deletion and deployment health checks are converted"
+             chaosk8s is converted: terminate_pods, delete_pods, scale_deployment, cordon_node \
+             and drain_nodes (actions), microservice_available_and_healthy and \
+             deployment_available_and_healthy (probes)"
         );
         for (module, func) in [("", "terminate_pods"), ("chaosaws.ec2.actions", "")] {
             assert_eq!(
@@ -185,7 +248,8 @@ mod tests {
             );
         }
         for row in PYTHON {
-            assert!(supported(row.kind).contains(row.func), "{row:?}");
+            let listed = supported(row.kind).contains(row.func);
+            assert_eq!(listed, row.becomes != Becomes::Revert, "{row:?}");
         }
     }
 
@@ -206,14 +270,37 @@ mod tests {
                     row.func,
                     minimal_arguments(row.becomes)
                 );
-                let source = format!(r#"{{"title": "t", "method": [{kill}, {activity}]}}"#);
+                // A revert is only meaningful as a rollback.
+                let source = if row.becomes == Becomes::Revert {
+                    format!(r#"{{"title": "t", "method": [{kill}], "rollbacks": [{activity}]}}"#)
+                } else {
+                    format!(r#"{{"title": "t", "method": [{kill}, {activity}]}}"#)
+                };
                 let imported = import(&source, &ImportOptions::default())
                     .unwrap_or_else(|e| panic!("{module}.{}: {e}", row.func));
                 let spec = &imported.experiment.spec;
+                let second = |fault_type: FaultType, kind: TargetKind| {
+                    assert_eq!(spec.faults.len(), 2, "{module}.{}", row.func);
+                    assert_eq!(spec.faults[1].fault_type, fault_type);
+                    assert_eq!(spec.faults[1].target.kind, kind);
+                };
                 match row.becomes {
                     Becomes::TerminatePods | Becomes::DeletePods => {
-                        assert_eq!(spec.faults.len(), 2);
-                        assert_eq!(spec.faults[1].fault_type, FaultType::PodDelete);
+                        second(FaultType::PodDelete, TargetKind::Pod)
+                    }
+                    Becomes::ScaleDeployment => {
+                        second(FaultType::WorkloadScale, TargetKind::Deployment)
+                    }
+                    Becomes::CordonNode => second(FaultType::NodeCordon, TargetKind::Node),
+                    Becomes::DrainNodes => second(FaultType::NodeDrain, TargetKind::Node),
+                    Becomes::Revert => {
+                        assert_eq!(spec.faults.len(), 1);
+                        let dropped = format!("rollbacks[0] \"it\" dropped: {} undoes", row.func);
+                        assert!(
+                            imported.notes.iter().any(|n| n.starts_with(&dropped)),
+                            "{:?}",
+                            imported.notes
+                        );
                     }
                     Becomes::DeploymentAvailable => {
                         let probe = spec.faults[0].probes[0].probe.as_ref().unwrap();

@@ -86,6 +86,15 @@ impl Converter<'_> {
                     self.note_method_probes_are_scored();
                     plan.probe(&name, *probe, pauses);
                 }
+                Converted::Revert(func) => self.refuse(
+                    location,
+                    name,
+                    provider_label(&activity),
+                    format!(
+                        "{func} undoes an earlier action; Faultline reverts each fault itself when \
+                         it ends, so a method has nothing for it to undo: delete it"
+                    ),
+                ),
             }
         }
         if !plan.leading_wait.is_empty() && !plan.faults.is_empty() {
@@ -122,8 +131,9 @@ impl Converter<'_> {
         }
     }
 
-    /// Rollbacks: pod deletion needs none (the owner replaces deleted pods), so a rollback that
-    /// only checks the workload is dropped with a note; anything else is refused.
+    /// Rollbacks: Faultline reverts its faults itself (and owners replace deleted pods), so a
+    /// rollback that only checks, or that undoes an action, is dropped with a note; a rollback
+    /// that would inject chaos is refused.
     pub(super) fn rollbacks(&mut self, rollbacks: Option<&Vec<Value>>) {
         let Some(list) = rollbacks else {
             return;
@@ -148,12 +158,19 @@ impl Converter<'_> {
                      need no rollback since their owner replaces them; Faultline's steady-state \
                      check after the last fault verifies the recovery"
                 )),
+                Some((_, Converted::Revert(func), _)) => self.notes.push(format!(
+                    "{location} {name:?} dropped: {func} undoes an action, and Faultline reverts \
+                     each fault itself when it ends (node faults uncordon the nodes they \
+                     cordoned, network faults remove their rules)"
+                )),
                 Some(_) => self.refuse(
                     location,
                     name,
                     provider_label(&activity),
-                    "a rollback that deletes pods adds chaos instead of undoing it; Faultline \
-                     runs no rollback activities (each fault reverts itself)",
+                    "a rollback that injects a fault adds chaos instead of undoing it; Faultline \
+                     runs no rollback activities: each fault reverts itself (a workload-scale \
+                     fault restores the replica count it found, so a rollback that scales the \
+                     Deployment back can be deleted)",
                 ),
                 None => {}
             }

@@ -64,6 +64,14 @@ impl Converter<'_> {
                     let name = name.to_string();
                     Converted::Probe(Box::new(ProbeDraft { name, spec }))
                 }),
+            Becomes::ScaleDeployment => self.scale_deployment(&mut args),
+            Becomes::CordonNode => self.cordon_node(&mut args),
+            Becomes::DrainNodes => self.drain_nodes(&mut args),
+            Becomes::Revert => {
+                // What it would undo is Faultline's to revert, so its arguments do not matter.
+                args.values.clear();
+                Some(Converted::Revert(func.to_string()))
+            }
         };
         for unknown in args.values.keys() {
             args.problems.push(format!(
