@@ -19,6 +19,10 @@ pub(super) enum Becomes {
     CordonNode,
     /// chaosk8s drain_nodes: a node-drain fault on the nodes named or selected.
     DrainNodes,
+    /// chaosk8s deny_all_ingress: a pod-network-partition of ingress from every peer.
+    DenyAllIngress,
+    /// chaosk8s deny_all_egress: a pod-network-partition of egress to every peer.
+    DenyAllEgress,
     /// An action that undoes another (uncordon, removing a network policy): a rollback that
     /// Faultline's own revert makes unnecessary, and no fault in a method.
     Revert,
@@ -80,6 +84,18 @@ static PYTHON: &[Row] = &[
         becomes: Becomes::DrainNodes,
     },
     Row {
+        modules: &["chaosk8s.networking.actions"],
+        func: "deny_all_ingress",
+        kind: Kind::Action,
+        becomes: Becomes::DenyAllIngress,
+    },
+    Row {
+        modules: &["chaosk8s.networking.actions"],
+        func: "deny_all_egress",
+        kind: Kind::Action,
+        becomes: Becomes::DenyAllEgress,
+    },
+    Row {
         modules: &["chaosk8s.node.actions"],
         func: "uncordon_node",
         kind: Kind::Action,
@@ -105,6 +121,24 @@ static PYTHON: &[Row] = &[
     },
 ];
 
+/// chaosk8s functions that look convertible but are not, and why: (module, func, reason).
+static REFUSED: &[(&str, &str, &str)] = &[
+    (
+        "chaosk8s.networking.actions",
+        "create_network_policy",
+        "an arbitrary NetworkPolicy has no faithful equivalent: its allow rules would have to be \
+         turned into the peers a pod-network-partition cuts; write that fault by hand (deny_all_ingress \
+         and deny_all_egress are converted)",
+    ),
+    (
+        "chaosk8s.networking.actions",
+        "allow_dns_access",
+        "it opens DNS through a deny-all policy, and a pod-network-partition cannot spare DNS \
+         from every peer it cuts; write the partition by hand with the peers to cut as \
+         destinations or services",
+    ),
+];
+
 /// The row for a python function used as `kind`, or why there is none.
 pub(super) fn python(kind: Kind, module: &str, func: &str) -> Result<&'static Row, String> {
     if let Some(row) = PYTHON
@@ -112,6 +146,9 @@ pub(super) fn python(kind: Kind, module: &str, func: &str) -> Result<&'static Ro
         .find(|row| row.kind == kind && row.func == func && row.modules.contains(&module))
     {
         return Ok(row);
+    }
+    if let Some((_, _, reason)) = REFUSED.iter().find(|(m, f, _)| *m == module && *f == func) {
+        return Err(format!("{module}.{func}: {reason}"));
     }
     Err(if module.starts_with("chaosk8s") {
         format!(
@@ -184,7 +221,7 @@ pub(super) fn provider(kind: Kind, provider_type: Option<&str>) -> Route {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{FaultType, ProbeType, TargetKind};
+    use crate::api::{Direction, FaultType, ProbeType, TargetKind};
     use crate::cli::chaostoolkit::{ImportOptions, import};
 
     /// Arguments that a row's conversion accepts; the match makes a new variant need one.
@@ -194,6 +231,9 @@ mod tests {
             Becomes::DeploymentAvailable => r#"{"name": "web", "ns": "shop"}"#,
             Becomes::ScaleDeployment => r#"{"name": "web", "replicas": 0, "ns": "shop"}"#,
             Becomes::CordonNode | Becomes::DrainNodes => r#"{"label_selector": "pool=spot"}"#,
+            Becomes::DenyAllIngress | Becomes::DenyAllEgress => {
+                r#"{"label_selectors": {"app": "web"}, "ns": "shop"}"#
+            }
             Becomes::Revert => r#"{"name": "node-1"}"#,
         }
     }
@@ -230,17 +270,22 @@ mod tests {
         assert_eq!(
             python(Kind::Action, "chaosk8s.node.actions", "taint_nodes").unwrap_err(),
             "chaosk8s.node.actions.taint_nodes has no Faultline equivalent yet; supported: \
-             chaosk8s terminate_pods, delete_pods, scale_deployment, cordon_node and drain_nodes \
-             (actions), microservice_available_and_healthy and deployment_available_and_healthy \
+             chaosk8s terminate_pods, delete_pods, scale_deployment, cordon_node, drain_nodes, \
+             deny_all_ingress and deny_all_egress (actions), microservice_available_and_healthy and deployment_available_and_healthy \
              (probes)"
         );
         assert_eq!(
             python(Kind::Action, "chaosaws.ec2.actions", "stop_instances").unwrap_err(),
             "chaosaws.ec2.actions is a Chaos Toolkit driver Faultline does not implement; only \
-             chaosk8s is converted: terminate_pods, delete_pods, scale_deployment, cordon_node \
-             and drain_nodes (actions), microservice_available_and_healthy and \
-             deployment_available_and_healthy (probes)"
+             chaosk8s is converted: terminate_pods, delete_pods, scale_deployment, cordon_node, \
+             drain_nodes, deny_all_ingress and deny_all_egress (actions), \
+             microservice_available_and_healthy and deployment_available_and_healthy (probes)"
         );
+        for (_, func, _) in REFUSED {
+            let why = python(Kind::Action, "chaosk8s.networking.actions", func).unwrap_err();
+            assert!(why.starts_with("chaosk8s.networking.actions."), "{why}");
+            assert!(why.contains("write"), "{why}");
+        }
         for (module, func) in [("", "terminate_pods"), ("chaosaws.ec2.actions", "")] {
             assert_eq!(
                 python(Kind::Action, module, func).unwrap_err(),
@@ -293,6 +338,14 @@ mod tests {
                     }
                     Becomes::CordonNode => second(FaultType::NodeCordon, TargetKind::Node),
                     Becomes::DrainNodes => second(FaultType::NodeDrain, TargetKind::Node),
+                    Becomes::DenyAllIngress | Becomes::DenyAllEgress => {
+                        second(FaultType::PodNetworkPartition, TargetKind::Pod);
+                        let partition = spec.faults[1].parameters.network_partition.as_ref();
+                        let traffic = &partition.unwrap().traffic;
+                        assert_eq!(traffic.destinations, ["0.0.0.0/0"]);
+                        let ingress = row.becomes == Becomes::DenyAllIngress;
+                        assert_eq!(traffic.direction == Direction::Ingress, ingress);
+                    }
                     Becomes::Revert => {
                         assert_eq!(spec.faults.len(), 1);
                         let dropped = format!("rollbacks[0] \"it\" dropped: {} undoes", row.func);

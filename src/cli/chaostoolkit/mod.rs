@@ -13,6 +13,7 @@ mod mapping;
 mod method;
 mod model;
 mod names;
+mod netpol;
 mod nodes;
 mod pods;
 mod python;

@@ -12,6 +12,7 @@ use super::model::{Kind, Lenient, PythonProvider, text};
 use super::names::is_dns_label;
 use super::selector::parse_label_selector;
 use super::values::{kind_of, short_json};
+use crate::api::Direction;
 
 impl Converter<'_> {
     /// A python provider, through the mapping table's row for its module and function.
@@ -67,6 +68,8 @@ impl Converter<'_> {
             Becomes::ScaleDeployment => self.scale_deployment(&mut args),
             Becomes::CordonNode => self.cordon_node(&mut args),
             Becomes::DrainNodes => self.drain_nodes(&mut args),
+            Becomes::DenyAllIngress => self.deny_all(&mut args, Direction::Ingress),
+            Becomes::DenyAllEgress => self.deny_all(&mut args, Direction::Egress),
             Becomes::Revert => {
                 // What it would undo is Faultline's to revert, so its arguments do not matter.
                 args.values.clear();
