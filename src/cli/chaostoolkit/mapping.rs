@@ -23,6 +23,14 @@ pub(super) enum Becomes {
     DenyAllIngress,
     /// chaosk8s deny_all_egress: a pod-network-partition of egress to every peer.
     DenyAllEgress,
+    /// chaosk8s' Chaos Mesh add_latency: pod-network-latency.
+    AddLatency,
+    /// chaosk8s' Chaos Mesh add_packet_loss: pod-network-loss.
+    AddPacketLoss,
+    /// chaosk8s' Chaos Mesh stress_cpu: pod-cpu-hog.
+    StressCpu,
+    /// chaosk8s' Chaos Mesh stress_memory: pod-memory-hog.
+    StressMemory,
     /// An action that undoes another (uncordon, removing a network policy): a rollback that
     /// Faultline's own revert makes unnecessary, and no fault in a method.
     Revert,
@@ -94,6 +102,30 @@ static PYTHON: &[Row] = &[
         func: "deny_all_egress",
         kind: Kind::Action,
         becomes: Becomes::DenyAllEgress,
+    },
+    Row {
+        modules: &["chaosk8s.chaosmesh.network.actions"],
+        func: "add_latency",
+        kind: Kind::Action,
+        becomes: Becomes::AddLatency,
+    },
+    Row {
+        modules: &["chaosk8s.chaosmesh.network.actions"],
+        func: "add_packet_loss",
+        kind: Kind::Action,
+        becomes: Becomes::AddPacketLoss,
+    },
+    Row {
+        modules: &["chaosk8s.chaosmesh.stress.actions"],
+        func: "stress_cpu",
+        kind: Kind::Action,
+        becomes: Becomes::StressCpu,
+    },
+    Row {
+        modules: &["chaosk8s.chaosmesh.stress.actions"],
+        func: "stress_memory",
+        kind: Kind::Action,
+        becomes: Becomes::StressMemory,
     },
     Row {
         modules: &["chaosk8s.node.actions"],
@@ -234,6 +266,10 @@ mod tests {
             Becomes::DenyAllIngress | Becomes::DenyAllEgress => {
                 r#"{"label_selectors": {"app": "web"}, "ns": "shop"}"#
             }
+            Becomes::AddLatency => r#"{"latency": "100ms", "label_selectors": "app=web"}"#,
+            Becomes::AddPacketLoss => r#"{"loss": "25", "label_selectors": "app=web"}"#,
+            Becomes::StressCpu => r#"{"workers": 2, "load": 50, "label_selectors": "app=web"}"#,
+            Becomes::StressMemory => r#"{"size": "300MB", "label_selectors": "app=web"}"#,
             Becomes::Revert => r#"{"name": "node-1"}"#,
         }
     }
@@ -271,15 +307,16 @@ mod tests {
             python(Kind::Action, "chaosk8s.node.actions", "taint_nodes").unwrap_err(),
             "chaosk8s.node.actions.taint_nodes has no Faultline equivalent yet; supported: \
              chaosk8s terminate_pods, delete_pods, scale_deployment, cordon_node, drain_nodes, \
-             deny_all_ingress and deny_all_egress (actions), microservice_available_and_healthy and deployment_available_and_healthy \
+             deny_all_ingress, deny_all_egress, add_latency, add_packet_loss, stress_cpu and \
+             stress_memory (actions), microservice_available_and_healthy and deployment_available_and_healthy \
              (probes)"
         );
         assert_eq!(
             python(Kind::Action, "chaosaws.ec2.actions", "stop_instances").unwrap_err(),
             "chaosaws.ec2.actions is a Chaos Toolkit driver Faultline does not implement; only \
              chaosk8s is converted: terminate_pods, delete_pods, scale_deployment, cordon_node, \
-             drain_nodes, deny_all_ingress and deny_all_egress (actions), \
-             microservice_available_and_healthy and deployment_available_and_healthy (probes)"
+             drain_nodes, deny_all_ingress, deny_all_egress, add_latency, add_packet_loss, stress_cpu \
+             and stress_memory (actions), microservice_available_and_healthy and deployment_available_and_healthy (probes)"
         );
         for (_, func, _) in REFUSED {
             let why = python(Kind::Action, "chaosk8s.networking.actions", func).unwrap_err();
@@ -345,6 +382,18 @@ mod tests {
                         assert_eq!(traffic.destinations, ["0.0.0.0/0"]);
                         let ingress = row.becomes == Becomes::DenyAllIngress;
                         assert_eq!(traffic.direction == Direction::Ingress, ingress);
+                    }
+                    Becomes::AddLatency => second(FaultType::PodNetworkLatency, TargetKind::Pod),
+                    Becomes::AddPacketLoss => second(FaultType::PodNetworkLoss, TargetKind::Pod),
+                    Becomes::StressCpu => {
+                        second(FaultType::PodCpuHog, TargetKind::Pod);
+                        let hog = spec.faults[1].parameters.cpu_hog.as_ref().unwrap();
+                        assert_eq!(hog.cores.as_deref(), Some("1"));
+                    }
+                    Becomes::StressMemory => {
+                        second(FaultType::PodMemoryHog, TargetKind::Pod);
+                        let hog = spec.faults[1].parameters.memory_hog.as_ref().unwrap();
+                        assert_eq!(hog.mebibytes, Some(287));
                     }
                     Becomes::Revert => {
                         assert_eq!(spec.faults.len(), 1);

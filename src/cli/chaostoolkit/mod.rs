@@ -5,6 +5,7 @@
 
 mod activities;
 mod assemble;
+mod chaosmesh;
 mod configuration;
 mod converter;
 mod deployment;

@@ -69,7 +69,7 @@ impl Converter<'_> {
 
 /// chaosk8s' `label_selectors`: the labels the policy's podSelector matches, a mapping (a
 /// selector string is read too, since chaostoolkit's catalogue types it as one).
-fn label_selectors(args: &mut Args) -> Option<LabelSelector> {
+pub(super) fn label_selectors(args: &mut Args) -> Option<LabelSelector> {
     let map = match args.take("label_selectors")? {
         Value::Object(map) => map,
         Value::String(text) if text.trim().is_empty() => return None,

@@ -70,6 +70,10 @@ impl Converter<'_> {
             Becomes::DrainNodes => self.drain_nodes(&mut args),
             Becomes::DenyAllIngress => self.deny_all(&mut args, Direction::Ingress),
             Becomes::DenyAllEgress => self.deny_all(&mut args, Direction::Egress),
+            Becomes::AddLatency => self.add_latency(&mut args),
+            Becomes::AddPacketLoss => self.add_packet_loss(&mut args),
+            Becomes::StressCpu => self.stress_cpu(&mut args),
+            Becomes::StressMemory => self.stress_memory(&mut args),
             Becomes::Revert => {
                 // What it would undo is Faultline's to revert, so its arguments do not matter.
                 args.values.clear();
