@@ -12,7 +12,7 @@ use super::converter::{
 use super::mapping;
 use super::model::{Hypothesis, Kind, Lenient};
 use super::names::{slug, unique_name};
-use super::values::seconds;
+use super::values::{seconds, short_json};
 
 impl Converter<'_> {
     pub(super) fn steady_state(&mut self, hypothesis: Option<&Hypothesis>) -> Vec<ProbeDraft> {
@@ -20,6 +20,7 @@ impl Converter<'_> {
             return Vec::new();
         };
         let mut probes = Vec::new();
+        self.note_hypothesis_keys(hypothesis);
         if let Some(controls) = &hypothesis.controls {
             self.controls("steady-state-hypothesis.controls", controls);
         }
@@ -117,6 +118,23 @@ impl Converter<'_> {
             );
         }
         plan.faults
+    }
+
+    /// The hypothesis's title and the keys it does not define have nowhere to go: noted.
+    fn note_hypothesis_keys(&mut self, hypothesis: &Hypothesis) {
+        if let Some(title) = &hypothesis.title {
+            self.notes.push(format!(
+                "steady-state-hypothesis.title {} not kept: a ChaosExperiment's steadyState has \
+                 no title (its probes keep their names)",
+                short_json(title)
+            ));
+        }
+        for key in hypothesis.rest.keys() {
+            self.notes.push(format!(
+                "steady-state-hypothesis.{key} ignored: it is not part of a Chaos Toolkit \
+                 steady-state hypothesis, which ignores it too"
+            ));
+        }
     }
 
     fn note_method_probes_are_scored(&mut self) {

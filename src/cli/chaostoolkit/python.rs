@@ -1,5 +1,7 @@
 //! Python providers: the chaosk8s functions that have an equivalent, and their arguments.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use regex::Regex;
 use serde::Deserialize;
@@ -34,6 +36,7 @@ impl Converter<'_> {
             }
         };
         let (module, func) = (text(&provider.module), text(&provider.func));
+        self.note_unknown_provider_keys(&provider.rest, "python", location, name);
         let label = format!("python {module}.{func}");
         if provider.secrets.is_some() {
             self.notes.push(format!(
@@ -116,6 +119,23 @@ impl Converter<'_> {
                 "arguments must be a mapping, not {}",
                 kind_of(other)
             )),
+        }
+    }
+
+    /// Keys a provider of `provider_type` does not define: Chaos Toolkit ignores them, and so
+    /// does the import, saying so.
+    pub(super) fn note_unknown_provider_keys(
+        &mut self,
+        rest: &BTreeMap<String, Value>,
+        provider_type: &str,
+        location: &str,
+        name: &str,
+    ) {
+        for key in rest.keys().filter(|key| *key != "type") {
+            self.notes.push(format!(
+                "{location} {name:?}: provider.{key} ignored: it is not part of a Chaos Toolkit \
+                 {provider_type} provider, which ignores it too"
+            ));
         }
     }
 
