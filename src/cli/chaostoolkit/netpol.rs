@@ -27,15 +27,25 @@ impl Converter<'_> {
             Direction::Ingress => "ingress",
             _ => "egress",
         };
+        let (answers, so) = match direction {
+            Direction::Ingress => (
+                "the answers to the pods' own connections (DNS included)",
+                "the pods reach nothing either",
+            ),
+            _ => (
+                "the pods' answers to incoming connections",
+                "nothing reaches the pods either",
+            ),
+        };
         self.notes.push(format!(
             "{} {:?}: a NetworkPolicy denying all {way} became a pod-network-partition of {} in \
-             {ns:?} from every IPv4 peer ({EVERY_PEER}), which differs: it cuts the node too, so \
-             the kubelet's probes of the pods may fail (they may turn unready or be restarted), \
-             where most CNIs let the node through a policy; it cuts DNS, as the policy does; \
-             IPv6 peers are not cut; it holds the pods running when it starts, not those created \
-             later; it needs no CNI that enforces policies; and the pods must all run on one \
-             node, or the fault is refused when it runs (narrow the target, or add one fault per \
-             node)",
+             {ns:?} from every IPv4 peer ({EVERY_PEER}), which differs: the partition is \
+             stateless, so it also drops {answers} and {so} over TCP, where a policy lets \
+             answers through; it cuts the node too, so the kubelet's probes of the pods may fail \
+             (they may turn unready or be restarted); IPv6 peers are not cut; it holds the pods \
+             running when it starts, not those created later; it needs no CNI that enforces \
+             policies; and the pods must all run on one node, or the fault is refused when it \
+             runs (narrow the target, or add one fault per node)",
             args.location,
             args.name,
             if selector.is_some() {
