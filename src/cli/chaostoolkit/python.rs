@@ -59,30 +59,7 @@ impl Converter<'_> {
             name: name.to_string(),
             problems: Vec::new(),
         };
-        let converted = match row.becomes {
-            Becomes::TerminatePods => self.terminate_pods(&mut args),
-            Becomes::DeletePods => self.delete_pods(&mut args),
-            Becomes::DeploymentAvailable => self
-                .deployment_probe(&mut args, func, tolerance, timeout)
-                .map(|spec| {
-                    let name = name.to_string();
-                    Converted::Probe(Box::new(ProbeDraft { name, spec }))
-                }),
-            Becomes::ScaleDeployment => self.scale_deployment(&mut args),
-            Becomes::CordonNode => self.cordon_node(&mut args),
-            Becomes::DrainNodes => self.drain_nodes(&mut args),
-            Becomes::DenyAllIngress => self.deny_all(&mut args, Direction::Ingress),
-            Becomes::DenyAllEgress => self.deny_all(&mut args, Direction::Egress),
-            Becomes::AddLatency => self.add_latency(&mut args),
-            Becomes::AddPacketLoss => self.add_packet_loss(&mut args),
-            Becomes::StressCpu => self.stress_cpu(&mut args),
-            Becomes::StressMemory => self.stress_memory(&mut args),
-            Becomes::Revert => {
-                // What it would undo is Faultline's to revert, so its arguments do not matter.
-                args.values.clear();
-                Some(Converted::Revert(func.to_string()))
-            }
-        };
+        let converted = self.convert(row.becomes, &mut args, func, tolerance, timeout);
         for unknown in args.values.keys() {
             args.problems.push(format!(
                 "unknown argument {unknown:?} (Chaos Toolkit would refuse it too)"
@@ -98,6 +75,41 @@ impl Converter<'_> {
             return None;
         }
         converted
+    }
+
+    /// The conversion of the row's function, from its arguments.
+    fn convert(
+        &mut self,
+        becomes: Becomes,
+        args: &mut Args,
+        func: &str,
+        tolerance: Option<&Value>,
+        timeout: Option<f64>,
+    ) -> Option<Converted> {
+        match becomes {
+            Becomes::TerminatePods => self.terminate_pods(args),
+            Becomes::DeletePods => self.delete_pods(args),
+            Becomes::DeploymentAvailable => self
+                .deployment_probe(args, func, tolerance, timeout)
+                .map(|spec| {
+                    let name = args.name.clone();
+                    Converted::Probe(Box::new(ProbeDraft { name, spec }))
+                }),
+            Becomes::ScaleDeployment => self.scale_deployment(args),
+            Becomes::CordonNode => self.cordon_node(args),
+            Becomes::DrainNodes => self.drain_nodes(args),
+            Becomes::DenyAllIngress => self.deny_all(args, Direction::Ingress),
+            Becomes::DenyAllEgress => self.deny_all(args, Direction::Egress),
+            Becomes::AddLatency => self.add_latency(args),
+            Becomes::AddPacketLoss => self.add_packet_loss(args),
+            Becomes::StressCpu => self.stress_cpu(args),
+            Becomes::StressMemory => self.stress_memory(args),
+            Becomes::Revert => {
+                // What it would undo is Faultline's to revert, so its arguments do not matter.
+                args.values.clear();
+                Some(Converted::Revert(func.to_string()))
+            }
+        }
     }
 
     /// The arguments with the configuration substituted, and whether they name a refused
