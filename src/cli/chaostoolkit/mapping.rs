@@ -19,10 +19,6 @@ pub(super) enum Becomes {
     CordonNode,
     /// chaosk8s drain_nodes: a node-drain fault on the nodes named or selected.
     DrainNodes,
-    /// chaosk8s deny_all_ingress: a pod-network-partition of ingress from every peer.
-    DenyAllIngress,
-    /// chaosk8s deny_all_egress: a pod-network-partition of egress to every peer.
-    DenyAllEgress,
     /// chaosk8s' Chaos Mesh add_latency: pod-network-latency.
     AddLatency,
     /// chaosk8s' Chaos Mesh add_packet_loss: pod-network-loss.
@@ -92,18 +88,6 @@ static PYTHON: &[Row] = &[
         becomes: Becomes::DrainNodes,
     },
     Row {
-        modules: &["chaosk8s.networking.actions"],
-        func: "deny_all_ingress",
-        kind: Kind::Action,
-        becomes: Becomes::DenyAllIngress,
-    },
-    Row {
-        modules: &["chaosk8s.networking.actions"],
-        func: "deny_all_egress",
-        kind: Kind::Action,
-        becomes: Becomes::DenyAllEgress,
-    },
-    Row {
         modules: &["chaosk8s.chaosmesh.network.actions"],
         func: "add_latency",
         kind: Kind::Action,
@@ -153,14 +137,18 @@ static PYTHON: &[Row] = &[
     },
 ];
 
+/// Why the deny-all policies are refused.
+const DENY_ALL: &str = "a deny-all NetworkPolicy is stateful: it lets the answers to allowed connections through and spares the node's own traffic, while Faultline's pod-network-partition drops packets both ways, the kubelet's health checks included; no fault of Faultline's is equivalent, so write a pod-network-partition by hand with the peers to cut";
+
 /// chaosk8s functions that look convertible but are not, and why: (module, func, reason).
 static REFUSED: &[(&str, &str, &str)] = &[
+    ("chaosk8s.networking.actions", "deny_all_ingress", DENY_ALL),
+    ("chaosk8s.networking.actions", "deny_all_egress", DENY_ALL),
     (
         "chaosk8s.networking.actions",
         "create_network_policy",
         "an arbitrary NetworkPolicy has no faithful equivalent: its allow rules would have to be \
-         turned into the peers a pod-network-partition cuts; write that fault by hand (deny_all_ingress \
-         and deny_all_egress are converted)",
+         turned into the peers a pod-network-partition cuts; write that fault by hand",
     ),
     (
         "chaosk8s.networking.actions",
@@ -253,7 +241,7 @@ pub(super) fn provider(kind: Kind, provider_type: Option<&str>) -> Route {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{Direction, FaultType, ProbeType, TargetKind};
+    use crate::api::{FaultType, ProbeType, TargetKind};
     use crate::cli::chaostoolkit::{ImportOptions, import};
 
     /// Arguments that a row's conversion accepts; the match makes a new variant need one.
@@ -263,9 +251,6 @@ mod tests {
             Becomes::DeploymentAvailable => r#"{"name": "web", "ns": "shop"}"#,
             Becomes::ScaleDeployment => r#"{"name": "web", "replicas": 0, "ns": "shop"}"#,
             Becomes::CordonNode | Becomes::DrainNodes => r#"{"label_selector": "pool=spot"}"#,
-            Becomes::DenyAllIngress | Becomes::DenyAllEgress => {
-                r#"{"label_selectors": {"app": "web"}, "ns": "shop"}"#
-            }
             Becomes::AddLatency => r#"{"latency": "100ms", "label_selectors": "app=web"}"#,
             Becomes::AddPacketLoss => r#"{"loss": "25", "label_selectors": "app=web"}"#,
             Becomes::StressCpu => r#"{"workers": 2, "load": 50, "label_selectors": "app=web"}"#,
@@ -307,7 +292,7 @@ mod tests {
             python(Kind::Action, "chaosk8s.node.actions", "taint_nodes").unwrap_err(),
             "chaosk8s.node.actions.taint_nodes has no Faultline equivalent yet; supported: \
              chaosk8s terminate_pods, delete_pods, scale_deployment, cordon_node, drain_nodes, \
-             deny_all_ingress, deny_all_egress, add_latency, add_packet_loss, stress_cpu and \
+             add_latency, add_packet_loss, stress_cpu and \
              stress_memory (actions), microservice_available_and_healthy and deployment_available_and_healthy \
              (probes)"
         );
@@ -315,7 +300,7 @@ mod tests {
             python(Kind::Action, "chaosaws.ec2.actions", "stop_instances").unwrap_err(),
             "chaosaws.ec2.actions is a Chaos Toolkit driver Faultline does not implement; only \
              chaosk8s is converted: terminate_pods, delete_pods, scale_deployment, cordon_node, \
-             drain_nodes, deny_all_ingress, deny_all_egress, add_latency, add_packet_loss, stress_cpu \
+             drain_nodes, add_latency, add_packet_loss, stress_cpu \
              and stress_memory (actions), microservice_available_and_healthy and deployment_available_and_healthy (probes)"
         );
         for (_, func, _) in REFUSED {
@@ -375,14 +360,6 @@ mod tests {
                     }
                     Becomes::CordonNode => second(FaultType::NodeCordon, TargetKind::Node),
                     Becomes::DrainNodes => second(FaultType::NodeDrain, TargetKind::Node),
-                    Becomes::DenyAllIngress | Becomes::DenyAllEgress => {
-                        second(FaultType::PodNetworkPartition, TargetKind::Pod);
-                        let partition = spec.faults[1].parameters.network_partition.as_ref();
-                        let traffic = &partition.unwrap().traffic;
-                        assert_eq!(traffic.destinations, ["0.0.0.0/0"]);
-                        let ingress = row.becomes == Becomes::DenyAllIngress;
-                        assert_eq!(traffic.direction == Direction::Ingress, ingress);
-                    }
                     Becomes::AddLatency => second(FaultType::PodNetworkLatency, TargetKind::Pod),
                     Becomes::AddPacketLoss => second(FaultType::PodNetworkLoss, TargetKind::Pod),
                     Becomes::StressCpu => {

@@ -1,81 +1,14 @@
-//! chaosk8s deny-all network policies (deny_all_ingress, deny_all_egress) as
-//! pod-network-partition faults that cut the selected pods off from every IPv4 peer.
+//! chaosk8s' network-policy actions: none is converted (a stateless partition is not a
+//! NetworkPolicy, see mapping.rs), and `label_selectors`, which the Chaos Mesh wrappers share.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde_json::Value;
 
-use super::converter::{ActionDraft, Converted, Converter};
-use super::nodes::target;
 use super::python::Args;
 use super::selector::parse_label_selector;
 use super::values::short_json;
-use crate::api::{
-    Direction, FaultParameters, FaultType, NetworkPartitionParameters, TargetKind, TargetMode,
-    TrafficSelection,
-};
-
-/// Every IPv4 peer: what a deny-all policy's empty rule list cuts.
-const EVERY_PEER: &str = "0.0.0.0/0";
-
-impl Converter<'_> {
-    pub(super) fn deny_all(&mut self, args: &mut Args, direction: Direction) -> Option<Converted> {
-        let selector = label_selectors(args);
-        let ns = self.ns_argument(args);
-        let way = match direction {
-            Direction::Ingress => "ingress",
-            _ => "egress",
-        };
-        let (answers, so) = match direction {
-            Direction::Ingress => (
-                "the answers to the pods' own connections (DNS included)",
-                "the pods reach nothing either",
-            ),
-            _ => (
-                "the pods' answers to incoming connections",
-                "nothing reaches the pods either",
-            ),
-        };
-        self.notes.push(format!(
-            "{} {:?}: a NetworkPolicy denying all {way} became a pod-network-partition of {} in \
-             {ns:?} from every IPv4 peer ({EVERY_PEER}), which differs: the partition is \
-             stateless, so it also drops {answers} and {so} over TCP, where a policy lets \
-             answers through; it cuts the node too, so the kubelet's probes of the pods may fail \
-             (they may turn unready or be restarted); IPv6 peers are not cut; it holds the pods \
-             running when it starts, not those created later; it needs no CNI that enforces \
-             policies; and the pods must all run on one node, or the fault is refused when it \
-             runs (narrow the target, or add one fault per node)",
-            args.location,
-            args.name,
-            if selector.is_some() {
-                "the selected pods"
-            } else {
-                "every pod"
-            },
-        ));
-        let mut target = target(TargetKind::Pod, Some(ns), None, selector);
-        target.mode = TargetMode::All;
-        Some(Converted::Action(Box::new(ActionDraft {
-            fault_type: FaultType::PodNetworkPartition,
-            target,
-            parameters: FaultParameters {
-                network_partition: Some(NetworkPartitionParameters {
-                    pods: None,
-                    namespaces: Vec::new(),
-                    traffic: TrafficSelection {
-                        direction,
-                        destinations: vec![EVERY_PEER.to_string()],
-                        services: Vec::new(),
-                        ports: Vec::new(),
-                        protocol: None,
-                    },
-                }),
-                ..FaultParameters::default()
-            },
-        })))
-    }
-}
 
 /// chaosk8s' `label_selectors`: the labels the policy's podSelector matches, a mapping (a
 /// selector string is read too, since chaostoolkit's catalogue types it as one).
@@ -124,7 +57,6 @@ pub(super) fn label_selectors(args: &mut Args) -> Option<LabelSelector> {
 
 #[cfg(test)]
 mod tests {
-    use crate::api::{Direction, TargetMode};
     use crate::cli::chaostoolkit::{ImportError, ImportOptions, import};
 
     fn method(func: &str, arguments: &str) -> String {
@@ -136,27 +68,10 @@ mod tests {
     }
 
     #[test]
-    fn deny_all_cuts_the_selected_pods_from_every_peer_with_a_note() {
-        for (arguments, selected) in [
-            (r#"{"label_selectors": {"app": "web"}, "ns": "shop"}"#, true),
-            (r#"{"label_selectors": "app=web", "ns": "shop"}"#, true),
-            (r#"{"ns": "shop"}"#, false),
-        ] {
-            let source = method("deny_all_egress", arguments);
-            let imported = import(&source, &ImportOptions::default()).unwrap();
-            let fault = &imported.experiment.spec.faults[0];
-            assert_eq!(fault.target.mode, TargetMode::All);
-            assert_eq!(fault.target.selector.is_some(), selected, "{arguments}");
-            let partition = fault.parameters.network_partition.as_ref().unwrap();
-            assert_eq!(partition.traffic.direction, Direction::Egress);
-            let notes = imported.notes.join("\n");
-            assert!(notes.contains("IPv6 peers are not cut"), "{notes}");
-        }
-    }
-
-    #[test]
-    fn an_arbitrary_policy_and_dns_access_are_refused_with_their_reason() {
+    fn network_policy_actions_are_refused_with_their_reason() {
         for (func, reason) in [
+            ("deny_all_ingress", "a deny-all NetworkPolicy is stateful"),
+            ("deny_all_egress", "a deny-all NetworkPolicy is stateful"),
             (
                 "create_network_policy",
                 "an arbitrary NetworkPolicy has no faithful",

@@ -14,7 +14,6 @@ use super::model::{Kind, Lenient, PythonProvider, text};
 use super::names::is_dns_label;
 use super::selector::parse_label_selector;
 use super::values::{kind_of, short_json};
-use crate::api::Direction;
 
 impl Converter<'_> {
     /// A python provider, through the mapping table's row for its module and function.
@@ -98,8 +97,6 @@ impl Converter<'_> {
             Becomes::ScaleDeployment => self.scale_deployment(args),
             Becomes::CordonNode => self.cordon_node(args),
             Becomes::DrainNodes => self.drain_nodes(args),
-            Becomes::DenyAllIngress => self.deny_all(args, Direction::Ingress),
-            Becomes::DenyAllEgress => self.deny_all(args, Direction::Egress),
             Becomes::AddLatency => self.add_latency(args),
             Becomes::AddPacketLoss => self.add_packet_loss(args),
             Becomes::StressCpu => self.stress_cpu(args),
