@@ -95,7 +95,7 @@ impl Converter<'_> {
                 .push("size is required, e.g. \"256MB\"".into());
             return None;
         };
-        let Some(mebibytes) = mebibytes(&size) else {
+        let Some(mebibytes) = crate::cli::findings::mebibytes(&size) else {
             args.problems
                 .push(format!("size {size:?} is not a size such as 256MB or 1GiB"));
             return None;
@@ -223,27 +223,6 @@ fn number_argument(args: &mut Args, key: &str) -> Option<f64> {
         args.problems.push(format!("{key} must be a number"));
     }
     number
-}
-
-/// A memory size (256MB, 1GiB, bytes) in MiB, rounded up as the Chaos Mesh import does.
-fn mebibytes(size: &str) -> Option<u64> {
-    let size = size.trim();
-    let split = size
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(size.len());
-    let (digits, unit) = size.split_at(split);
-    let factor = match unit.trim().to_ascii_uppercase().as_str() {
-        "" | "B" => 1.0,
-        "KB" => 1e3,
-        "MB" => 1e6,
-        "GB" => 1e9,
-        "KIB" => 1024.0,
-        "MIB" => 1048576.0,
-        "GIB" => 1073741824.0,
-        _ => return None,
-    };
-    let bytes = digits.parse::<f64>().ok()? * factor;
-    Some((bytes / 1048576.0).ceil().max(1.0) as u64)
 }
 
 #[cfg(test)]
