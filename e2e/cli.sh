@@ -454,14 +454,18 @@ test_h_the_docs_github_job_installs_the_dist_archive() {
 test_j_litmus_import_round_trip() {
 	new_namespace cli-lt opt-in; local ns=$NS
 	deploy_app "$ns" 3
-	# One experiment of each family (pod-delete, network latency, CPU hog) with a k8sProbe each, imported,
+	# One experiment of each family (pod-delete, network latency, CPU hog, pod-autoscaler) with a k8sProbe each, imported,
 	# applied and run to a Pass.
 	faultline import litmus "$REPO_ROOT/e2e/manifests/litmus/engine.yaml" -n "$ns" > "$OUT/j-imported.yaml" ||
 		fail "the import failed"
 	cat "$OUT/j-imported.yaml"
 	local types; types=$(grep -E '^    type: ' "$OUT/j-imported.yaml" | awk '{print $2}' | tr '\n' ' ')
-	[ "$types" = "pod-delete pod-network-latency pod-cpu-hog " ] || fail "imported fault types: $types"
+	[ "$types" = "pod-delete pod-network-latency pod-cpu-hog workload-scale " ] || fail "imported fault types: $types"
 	expect_exit 0 faultline run -f "$OUT/j-imported.yaml" --wait --timeout 4m
+	# pod-autoscaler held web at 4 replicas, then the revert put back the 3 it had.
+	wait_for "web back at 3 replicas" 30 "test \$(kubectl -n $ns get deployment web -o jsonpath='{.spec.replicas}') = 3"
+	local scaled; scaled=$(kubectl -n "$ns" get chaosresults -o jsonpath='{.items[0].status.faults[3].targets[0].state}')
+	[ "$scaled" = Reverted ] || fail "the workload-scale target is $scaled, not Reverted"
 	local result; result=$(kubectl -n "$ns" get chaosresults -o jsonpath='{.items[0].metadata.name}')
 	[ "$(field "$ns" chaosresult "$result" '{.status.verdict}')" = Pass ] || fail "verdict is not Pass"
 	# Cloud faults have no equivalent: refused with exit 3, each listed.

@@ -91,6 +91,28 @@ pub fn cpu_quantity(millicores: u64) -> String {
     }
 }
 
+/// A memory size (256MB, 1GiB, bytes) in MiB, rounded up: B, KB, MB, GB are decimal, KiB, MiB,
+/// GiB binary.
+pub fn mebibytes(size: &str) -> Option<u64> {
+    let size = size.trim();
+    let split = size
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(size.len());
+    let (digits, unit) = size.split_at(split);
+    let factor = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1.0,
+        "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "KIB" => 1024.0,
+        "MIB" => 1048576.0,
+        "GIB" => 1073741824.0,
+        _ => return None,
+    };
+    let bytes = digits.parse::<f64>().ok()? * factor;
+    Some((bytes / 1048576.0).ceil().max(1.0) as u64)
+}
+
 impl Imported {
     /// YAML: a leading comment with the notes, then the ChaosExperiment without its defaults.
     pub fn to_yaml(&self, command: &str) -> String {

@@ -2,8 +2,6 @@
 //! to its fault type. What has no equivalent is refused through [`Findings::refuse`]; what is
 //! close but not the same is said through [`Findings::note`].
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::model::{Common, Delay, NetworkChaosSpec, PodChaosSpec, Selector, StressChaosSpec};
@@ -438,31 +436,9 @@ fn memory_size(size: &str, origin: &Origin, found: &mut Findings) -> (Option<u64
                 .filter(|p| (1..=100).contains(p)),
         );
     }
-    let split = size
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(size.len());
-    let (digits, unit) = size.split_at(split);
-    let units: BTreeMap<&str, f64> = [
-        ("", 1.0),
-        ("B", 1.0),
-        ("KB", 1e3),
-        ("MB", 1e6),
-        ("GB", 1e9),
-        ("KIB", 1024.0),
-        ("MIB", 1048576.0),
-        ("GIB", 1073741824.0),
-    ]
-    .into_iter()
-    .collect();
-    match (
-        digits.parse::<f64>(),
-        units.get(unit.trim().to_ascii_uppercase().as_str()),
-    ) {
-        (Ok(n), Some(factor)) => (
-            Some(((n * factor) / 1048576.0).ceil().max(1.0) as u64),
-            None,
-        ),
-        _ => {
+    match crate::cli::findings::mebibytes(size) {
+        Some(mebibytes) => (Some(mebibytes), None),
+        None => {
             found.refuse(
                 origin,
                 "stressors.memory.size",

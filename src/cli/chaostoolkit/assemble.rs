@@ -8,7 +8,7 @@ use super::values::seconds;
 use super::{CTK_DEFAULT_NS, Imported, MAX_PROBE_NAME};
 use crate::api::{
     ChaosExperiment, ChaosExperimentSpec, ChaosProbe, ChaosProbeSpec, ConcurrencyPolicy, Duration,
-    Fault, ProbeEntry, ProbeMode, SteadyState,
+    Fault, FaultType, ProbeEntry, ProbeMode, SteadyState,
 };
 
 impl Converter<'_> {
@@ -89,8 +89,15 @@ impl Converter<'_> {
             .iter()
             .map(|(p, m)| format!("{:?} {}", p.name, mode_name(*m)))
             .collect();
+        let what = match fault.action.fault_type {
+            FaultType::PodDelete => format!("deletes once (interval {interval})"),
+            _ if fault.window <= 0.0 => "is reverted at once: set its duration to how long the \
+                 change should hold"
+                .to_string(),
+            _ => "is reverted when it ends".to_string(),
+        };
         self.notes.push(format!(
-            "fault {:?} lasts {window} ({}) and deletes once (interval {interval}){}",
+            "fault {:?} lasts {window} ({}) and {what}{}",
             fault.name,
             if fault.window_parts.is_empty() {
                 "no pause follows the action".to_string()

@@ -52,6 +52,9 @@ pub(super) struct AssemblyInput {
 pub(super) enum Converted {
     Probe(Box<ProbeDraft>),
     Action(Box<ActionDraft>),
+    /// An action that undoes another (its python function's name): Faultline reverts its
+    /// faults itself.
+    Revert(String),
 }
 
 /// Where an activity sits, which decides what a tolerance means.

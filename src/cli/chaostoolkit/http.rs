@@ -88,6 +88,7 @@ impl Converter<'_> {
     }
 
     fn note_ignored_http_keys(&mut self, provider: &HttpProvider, location: &str, name: &str) {
+        self.note_unknown_provider_keys(&provider.rest, "http", location, name);
         if provider.expected_status.is_some() {
             self.notes.push(format!(
                 "{location} {name:?}: provider.expected_status ignored: Chaos Toolkit's http \

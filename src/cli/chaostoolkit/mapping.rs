@@ -13,6 +13,23 @@ pub(super) enum Becomes {
     DeletePods,
     /// A Deployment health check: a k8s probe for state Available.
     DeploymentAvailable,
+    /// chaosk8s scale_deployment: a workload-scale fault on the Deployment, reverted at its end.
+    ScaleDeployment,
+    /// chaosk8s cordon_node: a node-cordon fault on the nodes named or selected.
+    CordonNode,
+    /// chaosk8s drain_nodes: a node-drain fault on the nodes named or selected.
+    DrainNodes,
+    /// chaosk8s' Chaos Mesh add_latency: pod-network-latency.
+    AddLatency,
+    /// chaosk8s' Chaos Mesh add_packet_loss: pod-network-loss.
+    AddPacketLoss,
+    /// chaosk8s' Chaos Mesh stress_cpu: pod-cpu-hog.
+    StressCpu,
+    /// chaosk8s' Chaos Mesh stress_memory: pod-memory-hog.
+    StressMemory,
+    /// An action that undoes another (uncordon, removing a network policy): a rollback that
+    /// Faultline's own revert makes unnecessary, and no fault in a method.
+    Revert,
 }
 
 /// One python function with a Faultline equivalent.
@@ -52,6 +69,94 @@ static PYTHON: &[Row] = &[
         kind: Kind::Probe,
         becomes: Becomes::DeploymentAvailable,
     },
+    Row {
+        modules: &["chaosk8s.deployment.actions"],
+        func: "scale_deployment",
+        kind: Kind::Action,
+        becomes: Becomes::ScaleDeployment,
+    },
+    Row {
+        modules: &["chaosk8s.node.actions"],
+        func: "cordon_node",
+        kind: Kind::Action,
+        becomes: Becomes::CordonNode,
+    },
+    Row {
+        modules: &["chaosk8s.node.actions"],
+        func: "drain_nodes",
+        kind: Kind::Action,
+        becomes: Becomes::DrainNodes,
+    },
+    Row {
+        modules: &["chaosk8s.chaosmesh.network.actions"],
+        func: "add_latency",
+        kind: Kind::Action,
+        becomes: Becomes::AddLatency,
+    },
+    Row {
+        modules: &["chaosk8s.chaosmesh.network.actions"],
+        func: "add_packet_loss",
+        kind: Kind::Action,
+        becomes: Becomes::AddPacketLoss,
+    },
+    Row {
+        modules: &["chaosk8s.chaosmesh.stress.actions"],
+        func: "stress_cpu",
+        kind: Kind::Action,
+        becomes: Becomes::StressCpu,
+    },
+    Row {
+        modules: &["chaosk8s.chaosmesh.stress.actions"],
+        func: "stress_memory",
+        kind: Kind::Action,
+        becomes: Becomes::StressMemory,
+    },
+    Row {
+        modules: &["chaosk8s.node.actions"],
+        func: "uncordon_node",
+        kind: Kind::Action,
+        becomes: Becomes::Revert,
+    },
+    Row {
+        modules: &["chaosk8s.networking.actions"],
+        func: "remove_deny_all_ingress",
+        kind: Kind::Action,
+        becomes: Becomes::Revert,
+    },
+    Row {
+        modules: &["chaosk8s.networking.actions"],
+        func: "remove_deny_all_egress",
+        kind: Kind::Action,
+        becomes: Becomes::Revert,
+    },
+    Row {
+        modules: &["chaosk8s.networking.actions"],
+        func: "remove_network_policy",
+        kind: Kind::Action,
+        becomes: Becomes::Revert,
+    },
+];
+
+/// Why the deny-all policies are refused.
+const DENY_ALL: &str = "a deny-all NetworkPolicy is stateful: it lets the answers to allowed connections through and spares the node's own traffic, while Faultline's pod-network-partition drops packets both ways, the kubelet's health checks included; no fault of Faultline's is equivalent, so write a pod-network-partition by hand with the peers to cut";
+
+/// chaosk8s functions that look convertible but are not, and why: (module, func, reason).
+static REFUSED: &[(&str, &str, &str)] = &[
+    ("chaosk8s.networking.actions", "deny_all_ingress", DENY_ALL),
+    ("chaosk8s.networking.actions", "deny_all_egress", DENY_ALL),
+    (
+        "chaosk8s.networking.actions",
+        "create_network_policy",
+        "an arbitrary NetworkPolicy has no faithful equivalent: its allow rules would have to be \
+         turned into the peers a pod-network-partition cuts; write that fault by hand",
+    ),
+    (
+        "chaosk8s.networking.actions",
+        "allow_dns_access",
+        "it opens DNS through a deny-all policy, and a pod-network-partition cannot spare DNS \
+         from every peer it cuts; write the partition by hand with the peers to cut as \
+         destinations or services",
+    ),
 ];
 
 /// The row for a python function used as `kind`, or why there is none.
@@ -61,6 +166,9 @@ pub(super) fn python(kind: Kind, module: &str, func: &str) -> Result<&'static Ro
         .find(|row| row.kind == kind && row.func == func && row.modules.contains(&module))
     {
         return Ok(row);
+    }
+    if let Some((_, _, reason)) = REFUSED.iter().find(|(m, f, _)| *m == module && *f == func) {
+        return Err(format!("{module}.{func}: {reason}"));
     }
     Err(if module.starts_with("chaosk8s") {
         format!(
@@ -73,16 +181,22 @@ pub(super) fn python(kind: Kind, module: &str, func: &str) -> Result<&'static Ro
         "a python provider needs a module and a func".to_string()
     } else {
         format!(
-            "{module} is a Chaos Toolkit driver Faultline does not implement; only chaosk8s pod \
-             deletion and deployment health checks are converted"
+            "{module} is a Chaos Toolkit driver Faultline does not implement; only chaosk8s is \
+             converted: {} (actions), {} (probes)",
+            supported(Kind::Action),
+            supported(Kind::Probe)
         )
     })
 }
 
-/// The functions converted as `kind`, in table order: `a and b`, `a, b and c`.
+/// The functions converted as `kind`, in table order: `a and b`, `a, b and c` (reverts, which
+/// convert to nothing, are left out).
 pub(super) fn supported(kind: Kind) -> String {
     let mut funcs: Vec<&str> = Vec::new();
-    for row in PYTHON.iter().filter(|row| row.kind == kind) {
+    for row in PYTHON
+        .iter()
+        .filter(|row| row.kind == kind && row.becomes != Becomes::Revert)
+    {
         if !funcs.contains(&row.func) {
             funcs.push(row.func);
         }
@@ -127,7 +241,7 @@ pub(super) fn provider(kind: Kind, provider_type: Option<&str>) -> Route {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{FaultType, ProbeType};
+    use crate::api::{FaultType, ProbeType, TargetKind};
     use crate::cli::chaostoolkit::{ImportOptions, import};
 
     /// Arguments that a row's conversion accepts; the match makes a new variant need one.
@@ -135,6 +249,13 @@ mod tests {
         match becomes {
             Becomes::TerminatePods | Becomes::DeletePods => r#"{"ns": "shop"}"#,
             Becomes::DeploymentAvailable => r#"{"name": "web", "ns": "shop"}"#,
+            Becomes::ScaleDeployment => r#"{"name": "web", "replicas": 0, "ns": "shop"}"#,
+            Becomes::CordonNode | Becomes::DrainNodes => r#"{"label_selector": "pool=spot"}"#,
+            Becomes::AddLatency => r#"{"latency": "100ms", "label_selectors": "app=web"}"#,
+            Becomes::AddPacketLoss => r#"{"loss": "25", "label_selectors": "app=web"}"#,
+            Becomes::StressCpu => r#"{"workers": 2, "load": 50, "label_selectors": "app=web"}"#,
+            Becomes::StressMemory => r#"{"size": "300MB", "label_selectors": "app=web"}"#,
+            Becomes::Revert => r#"{"name": "node-1"}"#,
         }
     }
 
@@ -168,16 +289,25 @@ mod tests {
     #[test]
     fn refusals_name_what_is_supported_or_the_driver() {
         assert_eq!(
-            python(Kind::Action, "chaosk8s.node.actions", "cordon_node").unwrap_err(),
-            "chaosk8s.node.actions.cordon_node has no Faultline equivalent yet; supported: \
-             chaosk8s terminate_pods and delete_pods (actions), \
-             microservice_available_and_healthy and deployment_available_and_healthy (probes)"
+            python(Kind::Action, "chaosk8s.node.actions", "taint_nodes").unwrap_err(),
+            "chaosk8s.node.actions.taint_nodes has no Faultline equivalent yet; supported: \
+             chaosk8s terminate_pods, delete_pods, scale_deployment, cordon_node, drain_nodes, \
+             add_latency, add_packet_loss, stress_cpu and \
+             stress_memory (actions), microservice_available_and_healthy and deployment_available_and_healthy \
+             (probes)"
         );
         assert_eq!(
             python(Kind::Action, "chaosaws.ec2.actions", "stop_instances").unwrap_err(),
             "chaosaws.ec2.actions is a Chaos Toolkit driver Faultline does not implement; only \
-             chaosk8s pod deletion and deployment health checks are converted"
+             chaosk8s is converted: terminate_pods, delete_pods, scale_deployment, cordon_node, \
+             drain_nodes, add_latency, add_packet_loss, stress_cpu \
+             and stress_memory (actions), microservice_available_and_healthy and deployment_available_and_healthy (probes)"
         );
+        for (_, func, _) in REFUSED {
+            let why = python(Kind::Action, "chaosk8s.networking.actions", func).unwrap_err();
+            assert!(why.starts_with("chaosk8s.networking.actions."), "{why}");
+            assert!(why.contains("write"), "{why}");
+        }
         for (module, func) in [("", "terminate_pods"), ("chaosaws.ec2.actions", "")] {
             assert_eq!(
                 python(Kind::Action, module, func).unwrap_err(),
@@ -185,7 +315,8 @@ mod tests {
             );
         }
         for row in PYTHON {
-            assert!(supported(row.kind).contains(row.func), "{row:?}");
+            let listed = supported(row.kind).contains(row.func);
+            assert_eq!(listed, row.becomes != Becomes::Revert, "{row:?}");
         }
     }
 
@@ -206,14 +337,49 @@ mod tests {
                     row.func,
                     minimal_arguments(row.becomes)
                 );
-                let source = format!(r#"{{"title": "t", "method": [{kill}, {activity}]}}"#);
+                // A revert is only meaningful as a rollback.
+                let source = if row.becomes == Becomes::Revert {
+                    format!(r#"{{"title": "t", "method": [{kill}], "rollbacks": [{activity}]}}"#)
+                } else {
+                    format!(r#"{{"title": "t", "method": [{kill}, {activity}]}}"#)
+                };
                 let imported = import(&source, &ImportOptions::default())
                     .unwrap_or_else(|e| panic!("{module}.{}: {e}", row.func));
                 let spec = &imported.experiment.spec;
+                let second = |fault_type: FaultType, kind: TargetKind| {
+                    assert_eq!(spec.faults.len(), 2, "{module}.{}", row.func);
+                    assert_eq!(spec.faults[1].fault_type, fault_type);
+                    assert_eq!(spec.faults[1].target.kind, kind);
+                };
                 match row.becomes {
                     Becomes::TerminatePods | Becomes::DeletePods => {
-                        assert_eq!(spec.faults.len(), 2);
-                        assert_eq!(spec.faults[1].fault_type, FaultType::PodDelete);
+                        second(FaultType::PodDelete, TargetKind::Pod)
+                    }
+                    Becomes::ScaleDeployment => {
+                        second(FaultType::WorkloadScale, TargetKind::Deployment)
+                    }
+                    Becomes::CordonNode => second(FaultType::NodeCordon, TargetKind::Node),
+                    Becomes::DrainNodes => second(FaultType::NodeDrain, TargetKind::Node),
+                    Becomes::AddLatency => second(FaultType::PodNetworkLatency, TargetKind::Pod),
+                    Becomes::AddPacketLoss => second(FaultType::PodNetworkLoss, TargetKind::Pod),
+                    Becomes::StressCpu => {
+                        second(FaultType::PodCpuHog, TargetKind::Pod);
+                        let hog = spec.faults[1].parameters.cpu_hog.as_ref().unwrap();
+                        assert_eq!(hog.cores.as_deref(), Some("1"));
+                    }
+                    Becomes::StressMemory => {
+                        second(FaultType::PodMemoryHog, TargetKind::Pod);
+                        let hog = spec.faults[1].parameters.memory_hog.as_ref().unwrap();
+                        assert_eq!(hog.mebibytes, Some(287));
+                    }
+                    Becomes::Revert => {
+                        assert_eq!(spec.faults.len(), 1);
+                        let dropped = format!("rollbacks[0] \"it\" dropped: {} undoes", row.func);
+                        assert!(
+                            imported.notes.iter().any(|n| n.starts_with(&dropped)),
+                            "{:?}",
+                            imported.notes
+                        );
                     }
                     Becomes::DeploymentAvailable => {
                         let probe = spec.faults[0].probes[0].probe.as_ref().unwrap();

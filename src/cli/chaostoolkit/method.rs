@@ -12,7 +12,7 @@ use super::converter::{
 use super::mapping;
 use super::model::{Hypothesis, Kind, Lenient};
 use super::names::{slug, unique_name};
-use super::values::seconds;
+use super::values::{seconds, short_json};
 
 impl Converter<'_> {
     pub(super) fn steady_state(&mut self, hypothesis: Option<&Hypothesis>) -> Vec<ProbeDraft> {
@@ -20,6 +20,7 @@ impl Converter<'_> {
             return Vec::new();
         };
         let mut probes = Vec::new();
+        self.note_hypothesis_keys(hypothesis);
         if let Some(controls) = &hypothesis.controls {
             self.controls("steady-state-hypothesis.controls", controls);
         }
@@ -86,6 +87,15 @@ impl Converter<'_> {
                     self.note_method_probes_are_scored();
                     plan.probe(&name, *probe, pauses);
                 }
+                Converted::Revert(func) => self.refuse(
+                    location,
+                    name,
+                    provider_label(&activity),
+                    format!(
+                        "{func} undoes an earlier action; Faultline reverts each fault itself when \
+                         it ends, so a method has nothing for it to undo: delete it"
+                    ),
+                ),
             }
         }
         if !plan.leading_wait.is_empty() && !plan.faults.is_empty() {
@@ -110,6 +120,23 @@ impl Converter<'_> {
         plan.faults
     }
 
+    /// The hypothesis's title and the keys it does not define have nowhere to go: noted.
+    fn note_hypothesis_keys(&mut self, hypothesis: &Hypothesis) {
+        if let Some(title) = &hypothesis.title {
+            self.notes.push(format!(
+                "steady-state-hypothesis.title {} not kept: a ChaosExperiment's steadyState has \
+                 no title (its probes keep their names)",
+                short_json(title)
+            ));
+        }
+        for key in hypothesis.rest.keys() {
+            self.notes.push(format!(
+                "steady-state-hypothesis.{key} ignored: it is not part of a Chaos Toolkit \
+                 steady-state hypothesis, which ignores it too"
+            ));
+        }
+    }
+
     fn note_method_probes_are_scored(&mut self) {
         if !self.scored_note {
             self.scored_note = true;
@@ -122,8 +149,9 @@ impl Converter<'_> {
         }
     }
 
-    /// Rollbacks: pod deletion needs none (the owner replaces deleted pods), so a rollback that
-    /// only checks the workload is dropped with a note; anything else is refused.
+    /// Rollbacks: Faultline reverts its faults itself (and owners replace deleted pods), so a
+    /// rollback that only checks, or that undoes an action, is dropped with a note; a rollback
+    /// that would inject chaos is refused.
     pub(super) fn rollbacks(&mut self, rollbacks: Option<&Vec<Value>>) {
         let Some(list) = rollbacks else {
             return;
@@ -148,12 +176,19 @@ impl Converter<'_> {
                      need no rollback since their owner replaces them; Faultline's steady-state \
                      check after the last fault verifies the recovery"
                 )),
+                Some((_, Converted::Revert(func), _)) => self.notes.push(format!(
+                    "{location} {name:?} dropped: {func} undoes an action, and Faultline reverts \
+                     each fault itself when it ends (node faults uncordon the nodes they \
+                     cordoned, network faults remove their rules)"
+                )),
                 Some(_) => self.refuse(
                     location,
                     name,
                     provider_label(&activity),
-                    "a rollback that deletes pods adds chaos instead of undoing it; Faultline \
-                     runs no rollback activities (each fault reverts itself)",
+                    "a rollback that injects a fault adds chaos instead of undoing it; Faultline \
+                     runs no rollback activities: each fault reverts itself (a workload-scale \
+                     fault restores the replica count it found, so a rollback that scales the \
+                     Deployment back can be deleted)",
                 ),
                 None => {}
             }

@@ -5,6 +5,7 @@
 
 mod activities;
 mod assemble;
+mod chaosmesh;
 mod configuration;
 mod converter;
 mod deployment;
@@ -13,6 +14,8 @@ mod mapping;
 mod method;
 mod model;
 mod names;
+mod netpol;
+mod nodes;
 mod pods;
 mod python;
 mod selector;
@@ -28,6 +31,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::api::{ChaosExperiment, ChaosProbe};
+use crate::cli::defaults::minimal_yaml;
 use converter::{AssemblyInput, Converter};
 use model::{Experiment, Hypothesis, Lenient};
 use names::{check_dns_label, slug};
@@ -221,7 +225,8 @@ pub fn import(source: &str, options: &ImportOptions) -> Result<Imported, ImportE
 }
 
 impl Imported {
-    /// Multi-document YAML: a leading comment, the ChaosProbes, then the ChaosExperiment.
+    /// Multi-document YAML: a leading comment, the ChaosProbes, then the ChaosExperiment, each
+    /// without the fields that equal their CRD schema's default.
     pub fn to_yaml(&self) -> String {
         let mut out = format!(
             "# Imported by `faultline import chaostoolkit` from the Chaos Toolkit experiment {:?}.\n",
@@ -235,18 +240,12 @@ impl Imported {
         }
         for probe in &self.probes {
             out.push_str("---\n");
-            out.push_str(&to_yaml_document(probe));
+            out.push_str(&minimal_yaml(probe, "ChaosProbe"));
         }
         out.push_str("---\n");
-        out.push_str(&to_yaml_document(&self.experiment));
+        out.push_str(&minimal_yaml(&self.experiment, "ChaosExperiment"));
         out
     }
-}
-
-fn to_yaml_document<T: serde::Serialize>(object: &T) -> String {
-    // Our CRD types hold only strings, numbers, booleans, lists and string-keyed maps, which
-    // YAML always represents.
-    serde_yaml_ng::to_string(object).expect("CRD objects always serialise to YAML")
 }
 
 /// JSON when the first non-blank character opens an object, YAML otherwise.

@@ -87,13 +87,18 @@ pub(super) struct Experiment {
     pub(super) rest: BTreeMap<String, Value>,
 }
 
-/// `steady-state-hypothesis` (its title is not used: the ChaosExperiment has none to hold it).
+/// `steady-state-hypothesis` (its title is noted: the ChaosExperiment has none to hold it).
 #[derive(Debug, Deserialize)]
 pub(super) struct Hypothesis {
+    #[serde(default, deserialize_with = "present")]
+    pub(super) title: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     pub(super) controls: Option<Lenient<Vec<Value>>>,
     #[serde(default)]
     pub(super) probes: Option<Lenient<Vec<Value>>>,
+    /// Keys the format does not define.
+    #[serde(flatten)]
+    pub(super) rest: BTreeMap<String, Value>,
 }
 
 /// One `configuration` entry: a dynamic one (`type` env or probe), else a plain value.
@@ -213,6 +218,9 @@ pub(super) struct PythonProvider {
     pub(super) arguments: Option<Lenient<Map<String, Value>>>,
     #[serde(default, deserialize_with = "present")]
     pub(super) secrets: Option<Value>,
+    /// Keys the format does not define, and `type`.
+    #[serde(flatten)]
+    pub(super) rest: BTreeMap<String, Value>,
 }
 
 /// An http provider, read after the configuration is substituted into it.
@@ -239,6 +247,9 @@ pub(super) struct HttpProvider {
     pub(super) expected_status: Option<Value>,
     #[serde(default, deserialize_with = "present")]
     pub(super) secrets: Option<Value>,
+    /// Keys the format does not define, and `type`.
+    #[serde(flatten)]
+    pub(super) rest: BTreeMap<String, Value>,
 }
 
 #[cfg(test)]

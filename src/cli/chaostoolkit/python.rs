@@ -1,5 +1,7 @@
 //! Python providers: the chaosk8s functions that have an equivalent, and their arguments.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use regex::Regex;
 use serde::Deserialize;
@@ -33,6 +35,7 @@ impl Converter<'_> {
             }
         };
         let (module, func) = (text(&provider.module), text(&provider.func));
+        self.note_unknown_provider_keys(&provider.rest, "python", location, name);
         let label = format!("python {module}.{func}");
         if provider.secrets.is_some() {
             self.notes.push(format!(
@@ -55,16 +58,7 @@ impl Converter<'_> {
             name: name.to_string(),
             problems: Vec::new(),
         };
-        let converted = match row.becomes {
-            Becomes::TerminatePods => self.terminate_pods(&mut args),
-            Becomes::DeletePods => self.delete_pods(&mut args),
-            Becomes::DeploymentAvailable => self
-                .deployment_probe(&mut args, func, tolerance, timeout)
-                .map(|spec| {
-                    let name = name.to_string();
-                    Converted::Probe(Box::new(ProbeDraft { name, spec }))
-                }),
-        };
+        let converted = self.convert(row.becomes, &mut args, func, tolerance, timeout);
         for unknown in args.values.keys() {
             args.problems.push(format!(
                 "unknown argument {unknown:?} (Chaos Toolkit would refuse it too)"
@@ -80,6 +74,39 @@ impl Converter<'_> {
             return None;
         }
         converted
+    }
+
+    /// The conversion of the row's function, from its arguments.
+    fn convert(
+        &mut self,
+        becomes: Becomes,
+        args: &mut Args,
+        func: &str,
+        tolerance: Option<&Value>,
+        timeout: Option<f64>,
+    ) -> Option<Converted> {
+        match becomes {
+            Becomes::TerminatePods => self.terminate_pods(args),
+            Becomes::DeletePods => self.delete_pods(args),
+            Becomes::DeploymentAvailable => self
+                .deployment_probe(args, func, tolerance, timeout)
+                .map(|spec| {
+                    let name = args.name.clone();
+                    Converted::Probe(Box::new(ProbeDraft { name, spec }))
+                }),
+            Becomes::ScaleDeployment => self.scale_deployment(args),
+            Becomes::CordonNode => self.cordon_node(args),
+            Becomes::DrainNodes => self.drain_nodes(args),
+            Becomes::AddLatency => self.add_latency(args),
+            Becomes::AddPacketLoss => self.add_packet_loss(args),
+            Becomes::StressCpu => self.stress_cpu(args),
+            Becomes::StressMemory => self.stress_memory(args),
+            Becomes::Revert => {
+                // What it would undo is Faultline's to revert, so its arguments do not matter.
+                args.values.clear();
+                Some(Converted::Revert(func.to_string()))
+            }
+        }
     }
 
     /// The arguments with the configuration substituted, and whether they name a refused
@@ -101,6 +128,23 @@ impl Converter<'_> {
                 "arguments must be a mapping, not {}",
                 kind_of(other)
             )),
+        }
+    }
+
+    /// Keys a provider of `provider_type` does not define: Chaos Toolkit ignores them, and so
+    /// does the import, saying so.
+    pub(super) fn note_unknown_provider_keys(
+        &mut self,
+        rest: &BTreeMap<String, Value>,
+        provider_type: &str,
+        location: &str,
+        name: &str,
+    ) {
+        for key in rest.keys().filter(|key| *key != "type") {
+            self.notes.push(format!(
+                "{location} {name:?}: provider.{key} ignored: it is not part of a Chaos Toolkit \
+                 {provider_type} provider, which ignores it too"
+            ));
         }
     }
 

@@ -547,3 +547,34 @@ fn an_unset_variable_does_not_hide_what_else_cannot_be_converted() {
     let again = refused(source, &env(&[("TARGET_NS", "shop")]));
     assert_eq!(again[..2], refusals[1..], "{again:#?}");
 }
+
+#[test]
+fn unknown_provider_and_hypothesis_keys_and_the_hypothesis_title_are_noted() {
+    let source = r#"{"title": "t",
+        "steady-state-hypothesis": {"title": "all is well", "colour": "red", "probes": [
+          {"type": "probe", "name": "up", "tolerance": 200, "provider": {"type": "http",
+           "url": "http://web/", "retries": 3}}]},
+        "method": [
+          {"type": "action", "name": "kill", "provider": {"type": "python",
+           "module": "chaosk8s.pod.actions", "func": "terminate_pods", "modul": "x",
+           "arguments": {"ns": "shop"}}}]}"#;
+    let notes = imported(source, &ImportOptions::default()).notes;
+    for expected in [
+        "steady-state-hypothesis.title \"all is well\" not kept",
+        "steady-state-hypothesis.colour ignored: it is not part of a Chaos Toolkit steady-state \
+         hypothesis",
+        "steady-state-hypothesis.probes[0] \"up\": provider.retries ignored: it is not part of a \
+         Chaos Toolkit http provider",
+        "method[0] \"kill\": provider.modul ignored: it is not part of a Chaos Toolkit python \
+         provider",
+    ] {
+        assert!(
+            notes.iter().any(|n| n.starts_with(expected)),
+            "{expected} not in {notes:#?}"
+        );
+    }
+    assert!(
+        !notes.iter().any(|n| n.contains("provider.type")),
+        "{notes:#?}"
+    );
+}
