@@ -193,6 +193,19 @@ pub enum ProbeMode {
     OnChaos,
 }
 
+impl ProbeMode {
+    /// The mode as the API writes it: SOT, EOT, Edge, Continuous or OnChaos.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ProbeMode::Sot => "SOT",
+            ProbeMode::Eot => "EOT",
+            ProbeMode::Edge => "Edge",
+            ProbeMode::Continuous => "Continuous",
+            ProbeMode::OnChaos => "OnChaos",
+        }
+    }
+}
+
 /// The `conditions` schema: a list-map keyed by `type`, as Kubernetes API conventions ask.
 pub fn conditions_schema(generator: &mut SchemaGenerator) -> Schema {
     let mut schema = generator.subschema_for::<Vec<Condition>>();
@@ -206,6 +219,16 @@ pub fn conditions_schema(generator: &mut SchemaGenerator) -> Schema {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_probe_mode_reads_as_it_serialises() {
+        use ProbeMode::*;
+        for mode in [Sot, Eot, Edge, Continuous, OnChaos] {
+            let json = serde_json::to_string(&mode).unwrap();
+            assert_eq!(json, format!("\"{}\"", mode.as_str()));
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -552,7 +552,7 @@ impl Run {
     ) -> Result<Option<FaultEnd>> {
         for (entry, spec) in probes {
             if matches!(entry.mode, ProbeMode::Sot | ProbeMode::Edge) {
-                let outcome = self.check(entry, spec, mode_str(entry.mode), true).await;
+                let outcome = self.check(entry, spec, entry.mode.as_str(), true).await;
                 if tracker.lock().await.record(entry.display_name(), &outcome) {
                     self.probe_failed(&fault.name, entry, &outcome).await;
                 }
@@ -675,7 +675,7 @@ impl Run {
                     _ = stop.changed() => break,
                 }
             }
-            let outcome = self.check(&entry, &spec, mode_str(entry.mode), first).await;
+            let outcome = self.check(&entry, &spec, entry.mode.as_str(), first).await;
             first = false;
             let (first_failure, stop_now) = {
                 let mut t = tracker.lock().await;
@@ -717,7 +717,7 @@ impl Run {
                 ProbeMode::Eot | ProbeMode::Edge | ProbeMode::Continuous
             ) {
                 let first = entry.mode == ProbeMode::Eot;
-                let outcome = self.check(entry, spec, mode_str(entry.mode), first).await;
+                let outcome = self.check(entry, spec, entry.mode.as_str(), first).await;
                 if tracker.lock().await.record(entry.display_name(), &outcome) {
                     self.probe_failed(fault, entry, &outcome).await;
                 }
@@ -765,7 +765,7 @@ impl Run {
         let note = format!(
             "probe {} ({}) of fault {fault} failed: {}",
             entry.display_name(),
-            mode_str(entry.mode),
+            entry.mode.as_str(),
             outcome_message(outcome)
         );
         self.event(EventType::Warning, "ProbeFailed", note).await;
@@ -1035,16 +1035,6 @@ impl Run {
 fn outcome_message(outcome: &Outcome) -> &str {
     match outcome {
         Outcome::Passed(m) | Outcome::Failed(m) | Outcome::Unknown(m) => m,
-    }
-}
-
-fn mode_str(mode: ProbeMode) -> &'static str {
-    match mode {
-        ProbeMode::Sot => "SOT",
-        ProbeMode::Eot => "EOT",
-        ProbeMode::Edge => "Edge",
-        ProbeMode::Continuous => "Continuous",
-        ProbeMode::OnChaos => "OnChaos",
     }
 }
 

@@ -21,6 +21,7 @@ use crate::api::{
     K8sState, ProbeEntry, ProbeMode, ProbeType, RunProperties,
 };
 use crate::cli::chaostoolkit::Unsupported;
+use crate::cli::chaostoolkit::names::{slug, unique_name};
 pub use crate::cli::findings::{ImportError, Imported};
 
 /// What the caller knows that the manifests do not.
@@ -390,36 +391,8 @@ fn workflow(manifest: &Manifest, origin: Origin, assembly: &mut Assembly) {
 fn unique_names(faults: &mut [Fault]) {
     let mut taken = BTreeSet::new();
     for fault in faults {
-        let base = slug(&fault.name, 32);
-        let mut name = if base.is_empty() {
-            "fault".to_owned()
-        } else {
-            base.clone()
-        };
-        let mut n = 2;
-        while !taken.insert(name.clone()) {
-            let suffix = format!("-{n}");
-            name = format!(
-                "{}{suffix}",
-                &base[..base.len().min(32 - suffix.len())].trim_end_matches('-')
-            );
-            n += 1;
-        }
-        fault.name = name;
+        fault.name = unique_name(&slug(&fault.name, 32), "fault", 32, &mut taken);
     }
-}
-
-fn slug(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    for c in text.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.truncate(max);
-    out.trim_end_matches('-').to_owned()
 }
 
 /// `--probe-available`: each fault whose target selects pods by label gets an EOT probe that

@@ -87,7 +87,7 @@ impl Converter<'_> {
         let (window, interval) = window_and_interval(fault.window);
         let modes: Vec<String> = modes
             .iter()
-            .map(|(p, m)| format!("{:?} {}", p.name, mode_name(*m)))
+            .map(|(p, m)| format!("{:?} {}", p.name, m.as_str()))
             .collect();
         let what = match fault.action.fault_type {
             FaultType::PodDelete => format!("deletes once (interval {interval})"),
@@ -274,15 +274,5 @@ fn experiment_spec(faults: Vec<Fault>, steady: Vec<ProbeEntry>) -> ChaosExperime
         queue_timeout: Duration::from_secs(300),
         stop: false,
         dry_run: false,
-    }
-}
-
-fn mode_name(mode: ProbeMode) -> &'static str {
-    match mode {
-        ProbeMode::Sot => "SOT",
-        ProbeMode::Eot => "EOT",
-        ProbeMode::Edge => "Edge",
-        ProbeMode::Continuous => "Continuous",
-        ProbeMode::OnChaos => "OnChaos",
     }
 }

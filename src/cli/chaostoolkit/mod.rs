@@ -13,7 +13,7 @@ mod http;
 mod mapping;
 mod method;
 mod model;
-mod names;
+pub(crate) mod names;
 mod netpol;
 mod nodes;
 mod pods;

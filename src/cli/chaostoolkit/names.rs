@@ -35,7 +35,7 @@ pub(super) fn is_dns_label(value: &str, max: usize) -> bool {
 }
 
 /// A DNS-1123 label made of `text`: lowercase alphanumerics and single dashes, at most `max`.
-pub(super) fn slug(text: &str, max: usize) -> String {
+pub(crate) fn slug(text: &str, max: usize) -> String {
     let mut out = String::new();
     for c in text.chars().flat_map(char::to_lowercase) {
         if c.is_ascii_lowercase() || c.is_ascii_digit() {
@@ -49,7 +49,7 @@ pub(super) fn slug(text: &str, max: usize) -> String {
 }
 
 /// `base`, or `base-2`, `base-3`... cut to `max`, whichever is not taken yet.
-pub(super) fn unique_name(
+pub(crate) fn unique_name(
     base: &str,
     fallback: &str,
     max: usize,
