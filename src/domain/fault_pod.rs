@@ -2,6 +2,9 @@
 //! terminated the fault is over, even while the pod's phase still lags behind (a slow kubelet can
 //! take a minute to move the phase).
 
+use std::time::Duration;
+
+use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{ContainerStateTerminated, Pod};
 
 use crate::api::FaultStatus;
@@ -95,6 +98,18 @@ fn terminated(pod: &Pod) -> Option<&ContainerStateTerminated> {
         .as_ref()?
         .terminated
         .as_ref()
+}
+
+/// Whether a fault pod not yet started has waited longer than the run's queueTimeout since it
+/// was created (one without a creation time, or created after `now` by a clock ahead of ours,
+/// has not waited).
+pub fn queue_expired(pod: &Pod, queue_timeout: Duration, now: Timestamp) -> bool {
+    let Some(created) = pod.metadata.creation_timestamp.as_ref() else {
+        return false;
+    };
+    now.duration_since(created.0)
+        .try_into()
+        .is_ok_and(|waited: Duration| waited > queue_timeout)
 }
 
 #[cfg(test)]
@@ -232,5 +247,26 @@ mod tests {
         assert!(ended_cleanly(&fault));
         fault.pod_exit = Some(exit(Some("revert failed, left to the operator: boom")));
         assert!(!ended_cleanly(&fault), "a failed end waits for the pod");
+    }
+
+    #[test]
+    fn a_pending_fault_pod_times_out_only_past_the_queue_timeout_since_its_creation() {
+        let now: Timestamp = "2026-12-04T12:00:00Z".parse().unwrap();
+        let created = |at: &str| Pod {
+            metadata: kube::api::ObjectMeta {
+                creation_timestamp: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                    at.parse().unwrap(),
+                )),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let limit = Duration::from_secs(60);
+        assert!(!queue_expired(&created("2026-12-04T11:59:30Z"), limit, now));
+        assert!(!queue_expired(&created("2026-12-04T11:59:00Z"), limit, now));
+        assert!(queue_expired(&created("2026-12-04T11:58:59Z"), limit, now));
+        // A clock ahead of the pod's creation time does not count as waiting.
+        assert!(!queue_expired(&created("2026-12-04T12:05:00Z"), limit, now));
+        assert!(!queue_expired(&Pod::default(), limit, now));
     }
 }
