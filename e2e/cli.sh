@@ -361,17 +361,17 @@ test_f_the_docs_gitlab_job_gates_real_runs_in_the_cli_image() {
 test_i_chaosmesh_import_round_trip() {
 	new_namespace cli-cm opt-in; local ns=$NS
 	deploy_app "$ns" 3
-	# One fault of each family (pod-kill, network delay, CPU stress), imported, applied and run to a Pass.
+	# One fault of each family (pod-kill, network delay, CPU stress, DNS error), imported, applied and run to a Pass.
 	faultline import chaosmesh "$REPO_ROOT/e2e/manifests/chaosmesh/workflow.yaml" -n "$ns" --probe-available \
 		> "$OUT/h-imported.yaml" || fail "the import failed"
 	cat "$OUT/h-imported.yaml"
 	local types; types=$(grep -E '^    type: ' "$OUT/h-imported.yaml" | awk '{print $2}' | tr '\n' ' ')
-	[ "$types" = "pod-delete pod-network-latency pod-cpu-hog " ] || fail "imported fault types: $types"
+	[ "$types" = "pod-delete pod-network-latency pod-cpu-hog pod-dns-error " ] || fail "imported fault types: $types"
 	expect_exit 0 faultline run -f "$OUT/h-imported.yaml" --wait --timeout 4m --junit "$OUT/h-junit.xml"
 	local result; result=$(kubectl -n "$ns" get chaosresults -o jsonpath='{.items[0].metadata.name}')
 	[ "$(field "$ns" chaosresult "$result" '{.status.verdict}')" = Pass ] || fail "verdict is not Pass"
 	local states; states=$(field "$ns" chaosresult "$result" '{.status.faults[*].status}')
-	[ "$states" = "Completed Completed Completed" ] || fail "fault statuses: $states"
+	[ "$states" = "Completed Completed Completed Completed" ] || fail "fault statuses: $states"
 	# Kinds with no equivalent are refused, every one listed.
 	local out
 	out=$(faultline import chaosmesh "$REPO_ROOT/tests/fixtures/chaosmesh/unsupported.yaml" 2>&1); [ $? = 3 ] ||

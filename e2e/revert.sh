@@ -2,7 +2,8 @@
 # The revert tier: faults that change state (workload-scale, node-cordon, node-drain, node-taint)
 # and the revert guarantee, measured on the real cluster: the replicas come back, the nodes are
 # uncordoned and untainted, whatever is lost on the way (the fault pod, the operator, the
-# experiment). Node faults act on kwok nodes only (FAKE_NODES), never on the real node.
+# experiment). Node faults act on kwok nodes only (FAKE_NODES), never on the real node. The node
+# family's import round trip (Litmus node-taint and node-drain) is here too, for those nodes.
 # Prints "N passed, N failed" last. Needs the cluster with FAKE_NODES>=2 and the images.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster/config.sh"
@@ -11,6 +12,7 @@ export PATH=$KUBE_BIN_DIR:$(dirname "$HELM_BIN"):$PATH
 OUT=${E2E_OUTPUT:-$REPO_ROOT/e2e/_output}/revert
 mkdir -p "$OUT"
 source "$REPO_ROOT/e2e/lib.sh"
+FAULTLINE=$(faultline_bin)
 
 # The one namespace the operator lets run node faults (the chart's nodeTargets.namespaces).
 NODE_NS=e2e-nodes
@@ -288,14 +290,39 @@ test_i_a_revert_that_cannot_succeed_holds_deletion_until_force_cleanup() {
 	[ "$(replicas "$ns" web)" = 0 ] || fail "replicas $(replicas "$ns" web): expected the abandoned 0"
 }
 
+# The node family of the Litmus import (issue 12): the docs-shaped engine is imported, applied and
+# run to a Pass, and each node is back as it was: the taint gone, the drained node uncordoned.
+test_j_litmus_node_faults_import_round_trip() {
+	node_namespace; local ns=$NS
+	"$FAULTLINE" import litmus "$REPO_ROOT/e2e/manifests/litmus/node-engine.yaml" -n "$ns" > "$OUT/j-imported.yaml" ||
+		fail "the import failed"
+	cat "$OUT/j-imported.yaml"
+	local types; types=$(grep -E '^    type: ' "$OUT/j-imported.yaml" | awk '{print $2}' | tr '\n' ' ')
+	[ "$types" = "node-taint node-drain " ] || fail "imported fault types: $types"
+	"$FAULTLINE" run -f "$OUT/j-imported.yaml" >/dev/null || fail "faultline run refused the imported experiment"
+	wait_for "kwok-node-1 tainted" 60 "kubectl get node kwok-node-1 -o jsonpath='{.spec.taints[*].key}' | grep -q chaos.faultline.dev/litmus"
+	wait_for "kwok-node-0 cordoned" 60 'test "$(node_field kwok-node-0 "{.spec.unschedulable}")" = true'
+	local result; result=$(kubectl -n "$ns" get chaosresults -o jsonpath='{.items[0].metadata.name}')
+	local phase; phase=$(wait_result "$ns" "$result" 90) || fail "$phase"
+	show "$ns" "$result"
+	[ "$phase" = Completed ] || fail "phase $phase, expected Completed"
+	[ "$(field "$ns" chaosresult "$result" '{.status.verdict}')" = Pass ] || fail "verdict is not Pass"
+	[ "$(ledger_state "$ns" "$result" node-taint) $(ledger_state "$ns" "$result" node-drain)" = "Reverted Reverted" ] ||
+		fail "ledger: $(ledger_state "$ns" "$result" node-taint) / $(ledger_state "$ns" "$result" node-drain)"
+	[ "$(node_field kwok-node-1 '{.spec.taints[*].key}')" = faultline.dev/fake-node ] ||
+		fail "taints after the revert: $(node_field kwok-node-1 '{.spec.taints[*].key}'), expected only the node's own"
+	[ -z "$(node_field kwok-node-0 '{.spec.unschedulable}')" ] || fail "kwok-node-0 still cordoned"
+}
+
 "$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
+[ -x "$FAULTLINE" ] || { echo "no faultline binary at $FAULTLINE: run make image" >&2; exit 1; }
 [ "$(kubectl get nodes -l type=kwok -o name | wc -l)" -ge 2 ] || { echo "needs FAKE_NODES>=2 (make revert-e2e starts them)" >&2; exit 1; }
 install_operator --set "nodeTargets.namespaces={$NODE_NS}" || { echo "revert: 0 passed, 1 failed"; exit 1; }
 for t in a_scale_to_zero_and_back b_a_person_scaling_mid_run_is_drift_not_overwritten c_an_autoscaled_workload_is_refused \
 	d_node_drain_honours_the_budget_and_uncordons e_node_cordon_and_taint_revert_exactly_their_change \
 	f_operator_restart_mid_injection g_a_lost_fault_pod_is_reverted_by_the_operator \
 	h_deleting_the_experiment_reverts_before_the_finalizer_lets_go \
-	i_a_revert_that_cannot_succeed_holds_deletion_until_force_cleanup; do
+	i_a_revert_that_cannot_succeed_holds_deletion_until_force_cleanup j_litmus_node_faults_import_round_trip; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done

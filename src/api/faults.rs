@@ -238,11 +238,30 @@ pub struct DnsErrorParameters {
     #[serde(default)]
     pub mode: DnsErrorMode,
     /// Only names matching this pattern fail: a DNS name where `*` stands for any run of
-    /// characters, e.g. `*.example.com` or `web.*` (default: every name). Case-insensitive.
+    /// characters and `?` for one, e.g. `*.example.com`, `web.*` or `db-?.shop` (default: every
+    /// name). Case-insensitive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 253))]
-    #[schemars(regex(pattern = r"^[A-Za-z0-9_*]([-A-Za-z0-9_.*]*[A-Za-z0-9_*])?\.?$"))]
+    #[schemars(regex(pattern = DnsErrorParameters::PATTERN))]
     pub pattern: Option<String>,
+}
+
+impl DnsErrorParameters {
+    /// What the CRD accepts as `pattern`.
+    pub const PATTERN: &str = r"^[A-Za-z0-9_*?]([-A-Za-z0-9_.*?]*[A-Za-z0-9_*?])?\.?$";
+
+    /// Whether `pattern` is one the CRD accepts, with what to fix when it is not.
+    pub fn check_pattern(pattern: &str) -> Result<(), String> {
+        static VALID: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(DnsErrorParameters::PATTERN).expect("the pattern compiles")
+        });
+        if pattern.len() > 253 || !VALID.is_match(pattern) {
+            return Err(format!(
+                "{pattern:?} is not a DNS name pattern: letters, digits, '-', '_' and '.', with '*' for any run of characters and '?' for one, at most 253 characters"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The signals container-kill may send.
@@ -379,6 +398,29 @@ impl Default for IoStressParameters {
             path: default_io_path(),
             mebibytes: default_io_mebibytes(),
             workers: default_io_workers(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DnsErrorParameters;
+
+    #[test]
+    fn dns_patterns_take_names_with_star_and_question_mark_and_nothing_else() {
+        for ok in [
+            "web",
+            "*.example.com",
+            "github.*",
+            "db-?.shop",
+            "example.com.",
+            "*",
+        ] {
+            assert_eq!(DnsErrorParameters::check_pattern(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "-web", "web-", "a b", "web/x", &"a".repeat(254)] {
+            let err = DnsErrorParameters::check_pattern(bad).unwrap_err();
+            assert!(err.contains("is not a DNS name pattern"), "{bad}: {err}");
         }
     }
 }

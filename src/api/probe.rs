@@ -81,6 +81,38 @@ pub struct ChaosProbeSpec {
     pub run_properties: RunProperties,
 }
 
+impl ChaosProbeSpec {
+    /// A k8s probe that the Deployments `name` or `selector` picks in `namespace` (default: the
+    /// experiment's) are Available.
+    pub fn deployments_available(
+        name: Option<String>,
+        selector: Option<LabelSelector>,
+        namespace: Option<String>,
+        run_properties: RunProperties,
+    ) -> Self {
+        ChaosProbeSpec {
+            probe_type: ProbeType::K8s,
+            http: None,
+            k8s: Some(K8sProbe {
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                name,
+                selector,
+                namespace,
+                check: K8sCheck {
+                    state: Some(K8sState::Available),
+                    min_ready: None,
+                    json_path: None,
+                    comparator: None,
+                },
+            }),
+            cmd: None,
+            prometheus: None,
+            run_properties,
+        }
+    }
+}
+
 /// An HTTP check.
 #[derive(KubeSchema, Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[x_kube(validation = Rule::new("!has(self.bodyMatches) || ''.matches(self.bodyMatches) || !''.matches(self.bodyMatches)").message("bodyMatches must be a valid regular expression"))]

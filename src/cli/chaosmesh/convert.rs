@@ -4,12 +4,14 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::model::{Common, Delay, NetworkChaosSpec, PodChaosSpec, Selector, StressChaosSpec};
+use super::model::{
+    Common, Delay, DnsChaosSpec, NetworkChaosSpec, PodChaosSpec, Selector, StressChaosSpec,
+};
 use crate::api::{
-    ContainerKillParameters, CpuHogParameters, Direction, Duration, Fault, FaultParameters,
-    FaultType, MemoryHogParameters, NetworkLatencyParameters, NetworkLossParameters,
-    NetworkPartitionParameters, PodDeleteParameters, Target, TargetKind, TargetMode,
-    TrafficSelection,
+    ContainerKillParameters, CpuHogParameters, Direction, DnsErrorMode, DnsErrorParameters,
+    Duration, Fault, FaultParameters, FaultType, MemoryHogParameters, NetworkLatencyParameters,
+    NetworkLossParameters, NetworkPartitionParameters, PodDeleteParameters, Target, TargetKind,
+    TargetMode, TrafficSelection,
 };
 pub use crate::cli::findings::{Findings, Origin};
 
@@ -340,6 +342,48 @@ pub fn network_chaos(spec: &NetworkChaosSpec, origin: &Origin, found: &mut Findi
         }
     };
     vec![fault]
+}
+
+/// DNSChaos: action error to pod-dns-error, on one pattern or every name.
+pub fn dns_chaos(spec: &DnsChaosSpec, origin: &Origin, found: &mut Findings) -> Vec<Fault> {
+    found.refuse_rest(origin, "", &spec.rest);
+    let target = target(&spec.common, origin, found);
+    if spec.common.duration.is_none() {
+        found.note(origin, format!("no duration: Chaos Mesh keeps it until the object is deleted; the fault lasts {DEFAULT_DURATION}"));
+    }
+    let duration = duration(&spec.common, origin, found, DEFAULT_DURATION);
+    match spec.action.as_str() {
+        "error" => {}
+        "random" => {
+            found.refuse(origin, "random", "Faultline's pod-dns-error makes lookups fail; it has no fault that answers with random addresses");
+            return Vec::new();
+        }
+        other => {
+            found.refuse(origin, other, "is not a DNSChaos action (error, random)");
+            return Vec::new();
+        }
+    }
+    let pattern = match spec.patterns.as_slice() {
+        [] => None,
+        [one] => DnsErrorParameters::check_pattern(one)
+            .map_err(|e| found.refuse(origin, "patterns", e))
+            .ok()
+            .map(|()| one.clone()),
+        _ => {
+            found.refuse(origin, "patterns", "names several patterns; Faultline's pod-dns-error takes one: import one copy per pattern");
+            None
+        }
+    };
+    if !spec.container_names.is_empty() {
+        found.note(origin, "containerNames is dropped: the lookups of every container of the pod fail, as they share one network");
+    }
+    found.note(origin, "Chaos Mesh's DNS server answers the matching A and AAAA lookups with an error; Faultline answers every matching lookup, of any type, with REFUSED at the pod itself (no DNS server to deploy)");
+    let mut f = fault(origin, FaultType::PodDnsError, target, duration);
+    f.parameters.dns_error = Some(DnsErrorParameters {
+        mode: DnsErrorMode::Refuse,
+        pattern,
+    });
+    vec![f]
 }
 
 /// A delay block's latency and jitter.

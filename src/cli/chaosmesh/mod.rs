@@ -1,5 +1,5 @@
 //! `faultline import chaosmesh`: converts Chaos Mesh manifests (PodChaos, NetworkChaos,
-//! StressChaos, a Schedule of one of them, or a Workflow of Serial or Parallel steps) into one
+//! StressChaos, DNSChaos, a Schedule of one of them, or a Workflow of Serial or Parallel steps) into one
 //! ChaosExperiment. Whatever has no faithful equivalent is refused, all of it listed at once;
 //! whatever is approximated is noted. The mapping is documented in docs/migrating.md.
 
@@ -17,8 +17,8 @@ use serde_json::Value;
 use self::convert::{Findings, Origin};
 use self::model::{Metadata, ScheduleSpec, WorkflowSpec};
 use crate::api::{
-    ChaosExperiment, ChaosExperimentSpec, ConcurrencyPolicy, Duration, Fault, K8sCheck, K8sProbe,
-    K8sState, ProbeEntry, ProbeMode, ProbeType, RunProperties,
+    ChaosExperiment, ChaosExperimentSpec, ChaosProbeSpec, ConcurrencyPolicy, Duration, Fault,
+    ProbeEntry, ProbeMode, RunProperties,
 };
 use crate::cli::chaostoolkit::Unsupported;
 use crate::cli::chaostoolkit::names::{slug, unique_name};
@@ -37,7 +37,7 @@ pub struct ImportOptions {
 }
 
 /// The Chaos Mesh kinds Faultline converts.
-const CHAOS_KINDS: [&str; 3] = ["PodChaos", "NetworkChaos", "StressChaos"];
+const CHAOS_KINDS: [&str; 4] = ["PodChaos", "NetworkChaos", "StressChaos", "DNSChaos"];
 
 /// Chaos Mesh kinds Faultline has no equivalent for, with the reason.
 const REFUSED_KINDS: &[(&str, &str)] = &[
@@ -47,10 +47,6 @@ const REFUSED_KINDS: &[(&str, &str)] = &[
         "Faultline has no I/O error or latency fault (pod-io-stress loads the disk instead)",
     ),
     ("HTTPChaos", "Faultline has no HTTP fault"),
-    (
-        "DNSChaos",
-        "not converted yet; pod-dns-error is the equivalent of action error",
-    ),
     ("KernelChaos", "Faultline has no kernel fault"),
     ("JVMChaos", "Faultline has no JVM fault"),
     ("BlockChaos", "Faultline has no block device fault"),
@@ -230,11 +226,17 @@ fn chaos(kind: &str, spec: &Value, origin: &Origin, found: &mut Findings) -> Vec
                 .map(|s| convert::stress_chaos(&s, &origin, found))
                 .unwrap_or_default()
         }
+        "DNSChaos" => {
+            origin.kind = "DNSChaos";
+            typed(spec, &origin, found)
+                .map(|s| convert::dns_chaos(&s, &origin, found))
+                .unwrap_or_default()
+        }
         other => {
             let reason = REFUSED_KINDS
                 .iter()
                 .find(|(k, _)| *k == other)
-                .map_or("is not a Chaos Mesh kind Faultline converts (PodChaos, NetworkChaos, StressChaos, Schedule, Workflow)", |(_, r)| r);
+                .map_or("is not a Chaos Mesh kind Faultline converts (PodChaos, NetworkChaos, StressChaos, DNSChaos, Schedule, Workflow)", |(_, r)| r);
             found.unsupported.push(Unsupported {
                 location: origin.location.clone(),
                 name: origin.name.clone(),
@@ -279,13 +281,17 @@ fn schedule(manifest: &Manifest, origin: Origin, assembly: &mut Assembly) {
     assembly.schedule = Some(spec);
 }
 
-/// The field a Schedule or template embeds a kind's spec under: PodChaos in podChaos.
+/// The field a Schedule or template embeds a kind's spec under: its leading word in lower case,
+/// as in PodChaos in podChaos, DNSChaos in dnsChaos and IOChaos in ioChaos.
 fn embedded_field(kind: &str) -> String {
-    let mut chars = kind.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
-        .unwrap_or_default()
+    let upper = kind.chars().take_while(char::is_ascii_uppercase).count();
+    // In an acronym followed by a word (DNSChaos), the word's capital stays.
+    let lower = if upper > 1 && upper < kind.len() {
+        upper - 1
+    } else {
+        upper
+    };
+    kind[..lower].to_ascii_lowercase() + &kind[lower..]
 }
 
 fn apply_schedule(spec: &mut ChaosExperimentSpec, schedule: &ScheduleSpec) {
@@ -410,29 +416,15 @@ fn add_probes(faults: &mut [Fault], notes: &mut Vec<String>) {
             probe_ref: None,
             name: Some("available".into()),
             mode: ProbeMode::Eot,
-            probe: Some(crate::api::ChaosProbeSpec {
-                probe_type: ProbeType::K8s,
-                http: None,
-                k8s: Some(K8sProbe {
-                    api_version: "apps/v1".into(),
-                    kind: "Deployment".into(),
-                    name: None,
-                    selector: Some(selector),
-                    namespace: fault.target.namespace.clone(),
-                    check: K8sCheck {
-                        state: Some(K8sState::Available),
-                        min_ready: None,
-                        json_path: None,
-                        comparator: None,
-                    },
-                }),
-                cmd: None,
-                prometheus: None,
-                run_properties: RunProperties {
+            probe: Some(ChaosProbeSpec::deployments_available(
+                None,
+                Some(selector),
+                fault.target.namespace.clone(),
+                RunProperties {
                     timeout: Duration::from_secs(5),
                     ..RunProperties::default()
                 },
-            }),
+            )),
         });
         notes.push(format!(
             "fault {}: probe available checks the Deployments labelled like its target pods",

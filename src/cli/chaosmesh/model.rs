@@ -1,8 +1,8 @@
 //! The parts of Chaos Mesh's `chaos-mesh.org/v1alpha1` kinds the importer reads, as typed serde
 //! structs, following the Chaos Mesh documentation (chaos-mesh.org/docs: "Simulate Pod Faults",
-//! "Simulate Network Faults", "Simulate Heavy Stress", "Define Scheduling Rules", "Create Chaos
-//! Mesh Workflow"). Every struct keeps the keys it does not know in `rest`, so the importer can
-//! refuse them by name instead of dropping them.
+//! "Simulate Network Faults", "Simulate Heavy Stress", "Simulate DNS Faults", "Define Scheduling
+//! Rules", "Create Chaos Mesh Workflow"). Every struct keeps the keys it does not know in `rest`,
+//! so the importer can refuse them by name instead of dropping them.
 
 use std::collections::BTreeMap;
 
@@ -176,6 +176,24 @@ pub struct StressChaosSpec {
     pub common: Common,
     #[serde(default)]
     pub stressors: Stressors,
+    #[serde(default)]
+    pub container_names: Vec<String>,
+    #[serde(flatten)]
+    pub rest: Rest,
+}
+
+/// DNSChaos: the selected pods' DNS lookups get an error or a random address.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DnsChaosSpec {
+    /// error or random.
+    pub action: String,
+    #[serde(flatten)]
+    pub common: Common,
+    /// The names that fail: `*` at the end for any run of characters, `?` for one; none, every
+    /// name.
+    #[serde(default)]
+    pub patterns: Vec<String>,
     #[serde(default)]
     pub container_names: Vec<String>,
     #[serde(flatten)]

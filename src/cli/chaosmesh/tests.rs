@@ -1,5 +1,5 @@
 use super::*;
-use crate::api::{Direction, FaultType, TargetMode};
+use crate::api::{Direction, FaultType, K8sState, TargetMode};
 
 fn fixture(name: &str) -> String {
     let path = format!(
@@ -306,4 +306,68 @@ spec:
             .any(|i| i.name == "kill" && i.provider == "Workflow abortWithStatusCheck"),
         "{lines:#?}"
     );
+}
+
+#[test]
+fn dns_error_becomes_pod_dns_error_on_its_one_pattern() {
+    let imported = imported("dns.yaml");
+    let [fault] = imported.experiment.spec.faults.as_slice() else {
+        panic!("one fault")
+    };
+    assert_eq!(fault.fault_type, FaultType::PodDnsError);
+    assert_eq!(fault.duration, "90s".parse().unwrap());
+    assert_eq!(fault.target.mode, TargetMode::All);
+    let dns = fault.parameters.dns_error.as_ref().unwrap();
+    assert_eq!(dns.mode, crate::api::DnsErrorMode::Refuse);
+    assert_eq!(dns.pattern.as_deref(), Some("db-?.shop.svc.cluster.local"));
+    for noted in ["containerNames is dropped", "answers every matching lookup"] {
+        assert!(
+            imported.notes.iter().any(|n| n.contains(noted)),
+            "no note {noted:?}: {:?}",
+            imported.notes
+        );
+    }
+}
+
+#[test]
+fn dns_random_several_patterns_and_invalid_ones_are_refused_by_name() {
+    let dns = |action: &str, patterns: &str| {
+        format!(
+            "apiVersion: chaos-mesh.org/v1alpha1\nkind: DNSChaos\nmetadata: {{name: d, namespace: shop}}\nspec:\n  action: {action}\n  mode: one\n  patterns: {patterns}\n  selector: {{labelSelectors: {{app: web}}}}\n"
+        )
+    };
+    let provider = |items: Vec<Unsupported>| -> Vec<(String, String)> {
+        items.into_iter().map(|i| (i.provider, i.reason)).collect()
+    };
+    let random = provider(refused(&dns("random", "[]")));
+    assert_eq!(random[0].0, "DNSChaos random", "{random:?}");
+    assert!(random[0].1.contains("random addresses"), "{random:?}");
+    let several = provider(refused(&dns("error", "[a.shop, b.shop]")));
+    assert_eq!(several[0].0, "DNSChaos patterns", "{several:?}");
+    assert!(several[0].1.contains("one copy per pattern"), "{several:?}");
+    let invalid = provider(refused(&dns("error", "['a b']")));
+    assert!(
+        invalid[0].1.contains("is not a DNS name pattern"),
+        "{invalid:?}"
+    );
+    let every = import(&dns("error", "[]"), &ImportOptions::default()).unwrap();
+    let parameters = every.experiment.spec.faults[0]
+        .parameters
+        .dns_error
+        .as_ref();
+    assert_eq!(parameters.unwrap().pattern, None, "no pattern: every name");
+}
+
+#[test]
+fn a_kind_embeds_its_spec_under_its_leading_word_in_lower_case() {
+    for (kind, field) in [
+        ("PodChaos", "podChaos"),
+        ("StressChaos", "stressChaos"),
+        ("DNSChaos", "dnsChaos"),
+        ("IOChaos", "ioChaos"),
+        ("HTTPChaos", "httpChaos"),
+        ("TimeChaos", "timeChaos"),
+    ] {
+        assert_eq!(embedded_field(kind), field);
+    }
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::converter::Converter;
 use super::python::Args;
 use super::values::{seconds, short_json};
-use crate::api::{ChaosProbeSpec, K8sCheck, K8sProbe, K8sState, ProbeType, RunProperties};
+use crate::api::{ChaosProbeSpec, RunProperties};
 
 impl Converter<'_> {
     pub(super) fn deployment_probe(
@@ -42,26 +42,12 @@ impl Converter<'_> {
                 args.location, args.name
             ));
         }
-        Some(ChaosProbeSpec {
-            probe_type: ProbeType::K8s,
-            http: None,
-            k8s: Some(K8sProbe {
-                api_version: "apps/v1".into(),
-                kind: "Deployment".into(),
-                name: Some(name),
-                selector: None,
-                namespace: Some(ns),
-                check: K8sCheck {
-                    state: Some(K8sState::Available),
-                    min_ready: None,
-                    json_path: None,
-                    comparator: None,
-                },
-            }),
-            cmd: None,
-            prometheus: None,
-            run_properties: run_properties(timeout),
-        })
+        Some(ChaosProbeSpec::deployments_available(
+            Some(name),
+            None,
+            Some(ns),
+            run_properties(timeout),
+        ))
     }
 }
 

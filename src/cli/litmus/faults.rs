@@ -396,11 +396,15 @@ fn dns(
     };
     let list: Vec<String> = serde_json::from_str(&hosts)
         .unwrap_or_else(|_| hosts.split(',').map(|h| h.trim().to_owned()).collect());
-    match list.as_slice() {
-        [] => {}
-        [one] if substring => set("pattern", Some(json!(format!("*{one}*")))),
-        [one] => set("pattern", Some(json!(one))),
-        _ => found.refuse(origin, "TARGET_HOSTNAMES", "names several hosts; Faultline's pod-dns-error takes one pattern: import one copy per host"),
+    let pattern = match list.as_slice() {
+        [] => return,
+        [one] if substring => format!("*{one}*"),
+        [one] => one.clone(),
+        _ => return found.refuse(origin, "TARGET_HOSTNAMES", "names several hosts; Faultline's pod-dns-error takes one pattern: import one copy per host"),
+    };
+    match crate::api::DnsErrorParameters::check_pattern(&pattern) {
+        Ok(()) => set("pattern", Some(json!(pattern))),
+        Err(e) => found.refuse(origin, "TARGET_HOSTNAMES", e),
     }
 }
 

@@ -208,6 +208,11 @@ fn k8s(inputs: &Value, at: &Origin, found: &mut Findings) -> Option<Value> {
         "daemonsets" => "DaemonSet",
         "replicasets" => "ReplicaSet",
         "services" => "Service",
+        "configmaps" => "ConfigMap",
+        "persistentvolumeclaims" => "PersistentVolumeClaim",
+        "jobs" => "Job",
+        "namespaces" => "Namespace",
+        "nodes" => "Node",
         other => {
             found.refuse(
                 at,

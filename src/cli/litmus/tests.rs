@@ -197,3 +197,56 @@ fn a_file_without_an_engine_is_an_error() {
     .unwrap_err();
     assert!(err.to_string().contains("no Litmus ChaosEngine"), "{err}");
 }
+
+#[test]
+fn node_taint_and_node_drain_target_the_named_nodes_with_a_node_probe() {
+    let path = format!(
+        "{}/e2e/manifests/litmus/node-engine.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let source = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let imported = import(&source, &ImportOptions::default()).unwrap();
+    let faults = &imported.experiment.spec.faults;
+    let kinds: Vec<(FaultType, TargetKind, Option<&str>)> = faults
+        .iter()
+        .map(|f| (f.fault_type, f.target.kind, f.target.name.as_deref()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (FaultType::NodeTaint, TargetKind::Node, Some("kwok-node-1")),
+            (FaultType::NodeDrain, TargetKind::Node, Some("kwok-node-0")),
+        ]
+    );
+    let taint = faults[0].parameters.node_taint.as_ref().unwrap();
+    assert_eq!(
+        (taint.key.as_str(), taint.value.as_str(), taint.effect),
+        (
+            "chaos.faultline.dev/litmus",
+            "injected",
+            crate::api::TaintEffect::NoSchedule
+        )
+    );
+    for fault in faults {
+        let k8s = fault.probes[0]
+            .probe
+            .as_ref()
+            .unwrap()
+            .k8s
+            .as_ref()
+            .unwrap();
+        assert_eq!(
+            (k8s.api_version.as_str(), k8s.kind.as_str()),
+            ("v1", "Node")
+        );
+        assert_eq!(
+            k8s.selector
+                .as_ref()
+                .unwrap()
+                .match_labels
+                .as_ref()
+                .unwrap()["type"],
+            "kwok"
+        );
+    }
+}
