@@ -53,7 +53,7 @@ fn duration(
 }
 
 /// Chaos Mesh's `mode` and `value` as a target mode.
-fn mode(
+pub(crate) fn mode(
     mode: Option<&str>,
     value: Option<&str>,
     origin: &Origin,
@@ -104,7 +104,7 @@ fn names_pattern(names: &[String]) -> String {
 }
 
 /// The single namespace a selector names, or `origin.namespace` when it names none.
-fn namespace(selector: &Selector, origin: &Origin, found: &mut Findings) -> String {
+pub(crate) fn namespace(selector: &Selector, origin: &Origin, found: &mut Findings) -> String {
     let mut namespaces: Vec<&String> = selector.namespaces.iter().collect();
     namespaces.extend(selector.pods.keys());
     namespaces.sort();
@@ -168,7 +168,7 @@ pub fn target(common: &Common, origin: &Origin, found: &mut Findings) -> Target 
 }
 
 /// The single container a chaos names, if any.
-fn container(names: &[String], origin: &Origin, found: &mut Findings) -> Option<String> {
+pub(crate) fn container(names: &[String], origin: &Origin, found: &mut Findings) -> Option<String> {
     match names {
         [] => None,
         [one] => Some(one.clone()),
@@ -235,7 +235,7 @@ pub fn pod_chaos(spec: &PodChaosSpec, origin: &Origin, found: &mut Findings) -> 
 }
 
 /// Chaos Mesh's `direction` as a traffic direction.
-fn direction(value: Option<&str>, origin: &Origin, found: &mut Findings) -> Direction {
+pub(crate) fn direction(value: Option<&str>, origin: &Origin, found: &mut Findings) -> Direction {
     match value.unwrap_or("to") {
         "to" => Direction::Egress,
         "from" => Direction::Ingress,
@@ -252,9 +252,9 @@ fn direction(value: Option<&str>, origin: &Origin, found: &mut Findings) -> Dire
 }
 
 /// The addresses of `externalTargets`; host names are refused (Faultline takes addresses).
-fn destinations(spec: &NetworkChaosSpec, origin: &Origin, found: &mut Findings) -> Vec<String> {
+pub(crate) fn destinations(peers: &[String], origin: &Origin, found: &mut Findings) -> Vec<String> {
     let mut out = Vec::new();
-    for peer in &spec.external_targets {
+    for peer in peers {
         let address = peer.split('/').next().unwrap_or(peer);
         if address.parse::<std::net::IpAddr>().is_ok() {
             out.push(peer.clone());
@@ -288,7 +288,7 @@ pub fn network_chaos(spec: &NetworkChaosSpec, origin: &Origin, found: &mut Findi
     let duration = duration(&spec.common, origin, found, DEFAULT_DURATION);
     let traffic = TrafficSelection {
         direction: direction(spec.direction.as_deref(), origin, found),
-        destinations: destinations(spec, origin, found),
+        destinations: destinations(&spec.external_targets, origin, found),
         ..TrafficSelection::default()
     };
     if spec.action != "partition" && spec.target.is_some() {
@@ -462,7 +462,11 @@ fn partition(
 }
 
 /// Chaos Mesh's memory size as MiB, or a percent.
-fn memory_size(size: &str, origin: &Origin, found: &mut Findings) -> (Option<u64>, Option<u32>) {
+pub(crate) fn memory_size(
+    size: &str,
+    origin: &Origin,
+    found: &mut Findings,
+) -> (Option<u64>, Option<u32>) {
     let size = size.trim();
     if let Some(percent) = size.strip_suffix('%') {
         found.note(

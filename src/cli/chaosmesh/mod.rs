@@ -3,7 +3,7 @@
 //! ChaosExperiment. Whatever has no faithful equivalent is refused, all of it listed at once;
 //! whatever is approximated is noted. The mapping is documented in docs/migrating.md.
 
-mod convert;
+pub(crate) mod convert;
 pub mod model;
 #[cfg(test)]
 mod tests;

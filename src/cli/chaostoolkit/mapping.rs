@@ -21,14 +21,15 @@ pub(super) enum Becomes {
     DrainNodes,
     /// chaosk8s' Chaos Mesh add_latency: pod-network-latency.
     AddLatency,
-    /// chaosk8s' Chaos Mesh add_packet_loss: pod-network-loss.
-    AddPacketLoss,
+    /// chaosk8s' Chaos Mesh set_loss: pod-network-loss.
+    SetLoss,
     /// chaosk8s' Chaos Mesh stress_cpu: pod-cpu-hog.
     StressCpu,
     /// chaosk8s' Chaos Mesh stress_memory: pod-memory-hog.
     StressMemory,
-    /// An action that undoes another (uncordon, removing a network policy): a rollback that
-    /// Faultline's own revert makes unnecessary, and no fault in a method.
+    /// An action that undoes another (uncordon, removing a network policy, deleting a Chaos Mesh
+    /// object): a rollback that Faultline's own revert makes unnecessary, and no fault in a
+    /// method.
     Revert,
 }
 
@@ -95,9 +96,9 @@ static PYTHON: &[Row] = &[
     },
     Row {
         modules: &["chaosk8s.chaosmesh.network.actions"],
-        func: "add_packet_loss",
+        func: "set_loss",
         kind: Kind::Action,
-        becomes: Becomes::AddPacketLoss,
+        becomes: Becomes::SetLoss,
     },
     Row {
         modules: &["chaosk8s.chaosmesh.stress.actions"],
@@ -135,10 +136,25 @@ static PYTHON: &[Row] = &[
         kind: Kind::Action,
         becomes: Becomes::Revert,
     },
+    Row {
+        modules: &["chaosk8s.chaosmesh.network.actions"],
+        func: "delete_network_fault",
+        kind: Kind::Action,
+        becomes: Becomes::Revert,
+    },
+    Row {
+        modules: &["chaosk8s.chaosmesh.stress.actions"],
+        func: "delete_stressor",
+        kind: Kind::Action,
+        becomes: Becomes::Revert,
+    },
 ];
 
 /// Why the deny-all policies are refused.
 const DENY_ALL: &str = "a deny-all NetworkPolicy is stateful: it lets the answers to allowed connections through and spares the node's own traffic, while Faultline's pod-network-partition drops packets both ways, the kubelet's health checks included; no fault of Faultline's is equivalent, so write a pod-network-partition by hand with the peers to cut";
+
+/// Why the Chaos Mesh network faults other than delay and loss are refused.
+const NETEM: &str = "Faultline's network faults delay, drop or cut packets (pod-network-latency, pod-network-loss, pod-network-partition); it cannot duplicate, corrupt or reorder them or limit the bandwidth, so write one of those by hand if it serves the experiment";
 
 /// chaosk8s functions that look convertible but are not, and why: (module, func, reason).
 static REFUSED: &[(&str, &str, &str)] = &[
@@ -157,6 +173,22 @@ static REFUSED: &[(&str, &str, &str)] = &[
          from every peer it cuts; write the partition by hand with the peers to cut as \
          destinations or services",
     ),
+    (
+        "chaosk8s.chaosmesh.network.actions",
+        "duplicate_packets",
+        NETEM,
+    ),
+    (
+        "chaosk8s.chaosmesh.network.actions",
+        "corrupt_packets",
+        NETEM,
+    ),
+    (
+        "chaosk8s.chaosmesh.network.actions",
+        "reorder_packets",
+        NETEM,
+    ),
+    ("chaosk8s.chaosmesh.network.actions", "set_bandwidth", NETEM),
 ];
 
 /// The row for a python function used as `kind`, or why there is none.
@@ -252,7 +284,7 @@ mod tests {
             Becomes::ScaleDeployment => r#"{"name": "web", "replicas": 0, "ns": "shop"}"#,
             Becomes::CordonNode | Becomes::DrainNodes => r#"{"label_selector": "pool=spot"}"#,
             Becomes::AddLatency => r#"{"latency": "100ms", "label_selectors": "app=web"}"#,
-            Becomes::AddPacketLoss => r#"{"loss": "25", "label_selectors": "app=web"}"#,
+            Becomes::SetLoss => r#"{"loss": "25", "label_selectors": "app=web"}"#,
             Becomes::StressCpu => r#"{"workers": 2, "load": 50, "label_selectors": "app=web"}"#,
             Becomes::StressMemory => r#"{"size": "300MB", "label_selectors": "app=web"}"#,
             Becomes::Revert => r#"{"name": "node-1"}"#,
@@ -292,20 +324,19 @@ mod tests {
             python(Kind::Action, "chaosk8s.node.actions", "taint_nodes").unwrap_err(),
             "chaosk8s.node.actions.taint_nodes has no Faultline equivalent yet; supported: \
              chaosk8s terminate_pods, delete_pods, scale_deployment, cordon_node, drain_nodes, \
-             add_latency, add_packet_loss, stress_cpu and \
-             stress_memory (actions), microservice_available_and_healthy and deployment_available_and_healthy \
-             (probes)"
+             add_latency, set_loss, stress_cpu and stress_memory (actions), \
+             microservice_available_and_healthy and deployment_available_and_healthy (probes)"
         );
         assert_eq!(
             python(Kind::Action, "chaosaws.ec2.actions", "stop_instances").unwrap_err(),
             "chaosaws.ec2.actions is a Chaos Toolkit driver Faultline does not implement; only \
              chaosk8s is converted: terminate_pods, delete_pods, scale_deployment, cordon_node, \
-             drain_nodes, add_latency, add_packet_loss, stress_cpu \
-             and stress_memory (actions), microservice_available_and_healthy and deployment_available_and_healthy (probes)"
+             drain_nodes, add_latency, set_loss, stress_cpu and stress_memory (actions), \
+             microservice_available_and_healthy and deployment_available_and_healthy (probes)"
         );
-        for (_, func, _) in REFUSED {
-            let why = python(Kind::Action, "chaosk8s.networking.actions", func).unwrap_err();
-            assert!(why.starts_with("chaosk8s.networking.actions."), "{why}");
+        for (module, func, reason) in REFUSED {
+            let why = python(Kind::Action, module, func).unwrap_err();
+            assert_eq!(why, format!("{module}.{func}: {reason}"));
             assert!(why.contains("write"), "{why}");
         }
         for (module, func) in [("", "terminate_pods"), ("chaosaws.ec2.actions", "")] {
@@ -318,6 +349,50 @@ mod tests {
             let listed = supported(row.kind).contains(row.func);
             assert_eq!(listed, row.becomes != Becomes::Revert, "{row:?}");
         }
+    }
+
+    #[test]
+    fn every_chaos_mesh_wrapper_of_chaosk8s_has_a_row_or_a_reason() {
+        // The __all__ of chaosk8s/chaosmesh/network/actions.py and stress/actions.py.
+        let network = "chaosk8s.chaosmesh.network.actions";
+        let stress = "chaosk8s.chaosmesh.stress.actions";
+        let wrappers: [(&str, &[&str]); 2] = [
+            (
+                network,
+                &[
+                    "add_latency",
+                    "set_loss",
+                    "duplicate_packets",
+                    "corrupt_packets",
+                    "reorder_packets",
+                    "set_bandwidth",
+                    "delete_network_fault",
+                ],
+            ),
+            (stress, &["stress_memory", "stress_cpu", "delete_stressor"]),
+        ];
+        for (module, funcs) in wrappers {
+            for func in funcs {
+                if let Err(why) = python(Kind::Action, module, func) {
+                    let reasoned = REFUSED.iter().any(|(m, f, _)| *m == module && f == func);
+                    assert!(reasoned, "{why}");
+                }
+            }
+        }
+        for (module, func) in [
+            (network, "delete_network_fault"),
+            (stress, "delete_stressor"),
+        ] {
+            let row = python(Kind::Action, module, func).unwrap();
+            assert_eq!(row.becomes, Becomes::Revert, "{func}");
+        }
+        let why = python(Kind::Action, network, "add_packet_loss").unwrap_err();
+        assert!(
+            why.starts_with(&format!(
+                "{network}.add_packet_loss has no Faultline equivalent"
+            )) && why.contains("add_latency, set_loss,"),
+            "{why}"
+        );
     }
 
     #[test]
@@ -361,7 +436,7 @@ mod tests {
                     Becomes::CordonNode => second(FaultType::NodeCordon, TargetKind::Node),
                     Becomes::DrainNodes => second(FaultType::NodeDrain, TargetKind::Node),
                     Becomes::AddLatency => second(FaultType::PodNetworkLatency, TargetKind::Pod),
-                    Becomes::AddPacketLoss => second(FaultType::PodNetworkLoss, TargetKind::Pod),
+                    Becomes::SetLoss => second(FaultType::PodNetworkLoss, TargetKind::Pod),
                     Becomes::StressCpu => {
                         second(FaultType::PodCpuHog, TargetKind::Pod);
                         let hog = spec.faults[1].parameters.cpu_hog.as_ref().unwrap();

@@ -179,7 +179,7 @@ impl Converter<'_> {
                 Some((_, Converted::Revert(func), _)) => self.notes.push(format!(
                     "{location} {name:?} dropped: {func} undoes an action, and Faultline reverts \
                      each fault itself when it ends (node faults uncordon the nodes they \
-                     cordoned, network faults remove their rules)"
+                     cordoned, network faults remove their rules, hogs stop)"
                 )),
                 Some(_) => self.refuse(
                     location,

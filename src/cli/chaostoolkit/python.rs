@@ -98,7 +98,7 @@ impl Converter<'_> {
             Becomes::CordonNode => self.cordon_node(args),
             Becomes::DrainNodes => self.drain_nodes(args),
             Becomes::AddLatency => self.add_latency(args),
-            Becomes::AddPacketLoss => self.add_packet_loss(args),
+            Becomes::SetLoss => self.set_loss(args),
             Becomes::StressCpu => self.stress_cpu(args),
             Becomes::StressMemory => self.stress_memory(args),
             Becomes::Revert => {
@@ -151,12 +151,24 @@ impl Converter<'_> {
     /// The activity's `ns` (Chaos Toolkit's default is "default"), remembering the first one.
     pub(super) fn ns_argument(&mut self, args: &mut Args) -> String {
         let explicit = args.string("ns");
+        self.namespace_argument(args, "ns", explicit)
+    }
+
+    /// The namespace the argument `key` gives, or "default" (Chaos Toolkit's) when it gives
+    /// none; the first one given becomes the experiment's, a missing one is remembered for the
+    /// note.
+    pub(super) fn namespace_argument(
+        &mut self,
+        args: &mut Args,
+        key: &str,
+        explicit: Option<String>,
+    ) -> String {
         let ns = explicit
             .clone()
             .unwrap_or_else(|| CTK_DEFAULT_NS.to_string());
         if !is_dns_label(&ns, 63) {
             args.problems
-                .push(format!("ns {ns:?} is not a valid namespace name"));
+                .push(format!("{key} {ns:?} is not a valid namespace name"));
         }
         match explicit {
             Some(_) if self.first_ns.is_none() => self.first_ns = Some(ns.clone()),
