@@ -126,12 +126,15 @@ $(probe fast-after EOT "$svc" 150ms)" || fail "experiment rejected"
 	local first; first=$(latency_ms "$message")
 	[ -n "$first" ] || fail "the probe's failure does not give the latency it saw"
 	# One check can include a TCP retransmission on a busy node (a SYN retried after its 1 s timeout: CI
-	# once saw 1.4 s), so the delay is judged on the better of the first failure and the last check.
+	# once saw 1.4 s), and the first can straddle the injection (the ledger entry that starts OnChaos
+	# sampling is written before the rules: CI once saw 216 ms, one crossing, then 402 ms), so the delay
+	# is judged on either the first failure or the last check.
 	local last_message last=""; last_message=$(field "$ns" chaosresult slow-1 '{.status.faults[0].probes[?(@.name=="fast")].lastMessage}')
 	[[ $last_message == *"slower than maxLatency"* ]] && last=$(latency_ms "$last_message")
-	local seen=$first; [ -n "$last" ] && [ "$last" -lt "$seen" ] && seen=$last
 	echo "the probe saw ${first} ms at its first failure, ${last:-?} ms at its last check: two crossings of 200 ms"
-	[ "$seen" -ge 310 ] && [ "$seen" -le 550 ] || fail "the probe saw ${seen} ms, expected 400 ms ± 20% + 10 ms (plus its own time)"
+	local seen ok=""
+	for seen in $first $last; do [ "$seen" -ge 310 ] && [ "$seen" -le 550 ] && ok=$seen; done
+	[ -n "$ok" ] || fail "the probe saw ${first} ms and ${last:-?} ms, expected 400 ms ± 20% + 10 ms (plus its own time)"
 	[ "$(field "$ns" chaosresult slow-1 '{.status.faults[0].targets[0].state}')" = Reverted ] || fail "the ledger entry is not Reverted"
 	# faultline logs finds the fault pod in Faultline's namespace through its labels.
 	"$(faultline_bin)" logs slow-1 -n "$ns" > "$OUT/a-logs.txt" 2>&1 || fail "faultline logs failed: $(tail -3 "$OUT/a-logs.txt")"

@@ -59,14 +59,19 @@ pub(crate) fn mode(
     origin: &Origin,
     found: &mut Findings,
 ) -> (TargetMode, Option<i32>) {
-    let number = |found: &mut Findings| match value.map(str::trim).map(str::parse::<i32>) {
-        Some(Ok(n)) if n >= 1 => Some(n),
-        _ => {
-            found.refuse(
-                origin,
-                "value",
-                format!("{value:?} is not a positive whole number"),
+    let number = |found: &mut Findings| match value.map(|v| (v, v.trim().parse::<i32>())) {
+        Some((_, Ok(n))) if n >= 1 => Some(n),
+        Some((v, _)) => {
+            let reason = format!("{v:?} is not a positive whole number");
+            found.refuse(origin, "value", reason);
+            None
+        }
+        None => {
+            let reason = format!(
+                "is missing: mode {} needs the number or percent of pods",
+                mode.unwrap_or_default()
             );
+            found.refuse(origin, "value", reason);
             None
         }
     };
@@ -475,14 +480,19 @@ pub(crate) fn memory_size(
                 "memory {size} of the node's memory becomes {size} of the container's memory limit"
             ),
         );
-        return (
-            None,
-            percent
-                .trim()
-                .parse()
-                .ok()
-                .filter(|p| (1..=100).contains(p)),
-        );
+        let percent = percent
+            .trim()
+            .parse()
+            .ok()
+            .filter(|p| (1..=100).contains(p));
+        if percent.is_none() {
+            found.refuse(
+                origin,
+                "stressors.memory.size",
+                format!("{size:?} is not a percent from 1% to 100%"),
+            );
+        }
+        return (None, percent);
     }
     match crate::cli::findings::mebibytes(size) {
         Some(mebibytes) => (Some(mebibytes), None),

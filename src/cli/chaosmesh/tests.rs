@@ -371,3 +371,19 @@ fn a_kind_embeds_its_spec_under_its_leading_word_in_lower_case() {
         assert_eq!(embedded_field(kind), field);
     }
 }
+
+#[test]
+fn a_memory_percent_out_of_range_and_a_mode_without_value_are_refused() {
+    let source = "apiVersion: chaos-mesh.org/v1alpha1\nkind: StressChaos\nmetadata: {name: s, namespace: shop}\nspec:\n  mode: fixed\n  selector: {labelSelectors: {app: web}}\n  stressors:\n    memory: {size: '0%'}\n";
+    let reasons: Vec<String> = refused(source)
+        .into_iter()
+        .map(|i| format!("{} {}", i.provider, i.reason))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "StressChaos value is missing: mode fixed needs the number or percent of pods",
+            "StressChaos stressors.memory.size \"0%\" is not a percent from 1% to 100%",
+        ]
+    );
+}

@@ -249,21 +249,11 @@ impl Converter<'_> {
     /// `size` as MiB or as a percent of the container's limit, as the Chaos Mesh import reads
     /// it; `None` when it is neither.
     fn memory_size(&mut self, args: &mut Args, size: &str) -> Option<(Option<u64>, Option<u32>)> {
-        let refused = args.problems.len();
         let sizes = self.shared(args, |origin, found| {
             convert::memory_size(size, origin, found)
         });
-        match sizes {
-            (None, None) => {
-                // A percent out of range is not refused by the shared rule, which leaves it out.
-                if args.problems.len() == refused {
-                    args.problems
-                        .push(format!("size {size:?} is not a percent from 1% to 100%"));
-                }
-                None
-            }
-            sizes => Some(sizes),
-        }
+        // The shared rule refuses whatever it leaves out.
+        (sizes != (None, None)).then_some(sizes)
     }
 
     /// Applies a rule of the Chaos Mesh import to the activity: a field it refuses becomes a
@@ -693,7 +683,7 @@ mod tests {
         for (unsupported, parts) in list.iter().zip([
             &[
                 "annotations_selectors has no",
-                "mode_value None is not a positive whole number",
+                "mode_value is missing: mode",
                 "external_targets \"db.local\" is a host name",
                 "target_namespaces_selectors picks the peer pods",
             ][..],
