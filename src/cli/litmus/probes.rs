@@ -182,6 +182,9 @@ fn http(inputs: &Value, at: &Origin, found: &mut Findings) -> Option<Value> {
     Some(http)
 }
 
+/// Resources a k8s probe may name that the operator's ClusterRole does not let it read by default.
+const READ_WITH_EXTRA_RULES: [&str; 4] = ["configmaps", "persistentvolumeclaims", "jobs", "nodes"];
+
 fn k8s(inputs: &Value, at: &Origin, found: &mut Findings) -> Option<Value> {
     let state = match inputs["operation"].as_str().unwrap_or("present") {
         "present" => "Present",
@@ -201,6 +204,9 @@ fn k8s(inputs: &Value, at: &Origin, found: &mut Findings) -> Option<Value> {
         format!("{group}/{version}")
     };
     let resource = inputs["resource"].as_str().unwrap_or_default();
+    if READ_WITH_EXTRA_RULES.contains(&resource) {
+        found.note(at, format!("the operator reads {resource} only once the chart's extraProbeRules grants get and list on them (docs/probes.md)"));
+    }
     let kind = match resource {
         "pods" => "Pod",
         "deployments" => "Deployment",

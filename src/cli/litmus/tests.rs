@@ -237,16 +237,28 @@ fn node_taint_and_node_drain_target_the_named_nodes_with_a_node_probe() {
             .unwrap();
         assert_eq!(
             (k8s.api_version.as_str(), k8s.kind.as_str()),
-            ("v1", "Node")
-        );
-        assert_eq!(
-            k8s.selector
-                .as_ref()
-                .unwrap()
-                .match_labels
-                .as_ref()
-                .unwrap()["type"],
-            "kwok"
+            ("v1", "Namespace")
         );
     }
+    assert!(
+        !imported.notes.iter().any(|n| n.contains("extraProbeRules")),
+        "namespaces need no extra rule: {:?}",
+        imported.notes
+    );
+}
+
+#[test]
+fn a_k8s_probe_of_nodes_says_the_operator_needs_extra_probe_rules() {
+    let source = "apiVersion: litmuschaos.io/v1alpha1\nkind: ChaosEngine\nmetadata: {name: e, namespace: shop}\nspec:\n  experiments:\n    - name: node-drain\n      spec:\n        components:\n          env: [{name: TARGET_NODE, value: n1}]\n        probe:\n          - name: nodes\n            type: k8sProbe\n            k8sProbe/inputs: {version: v1, resource: nodes, labelSelector: pool=a}\n            mode: EOT\n";
+    let imported = import(source, &ImportOptions::default()).unwrap();
+    let probe = imported.experiment.spec.faults[0].probes[0].probe.as_ref();
+    assert_eq!(probe.unwrap().k8s.as_ref().unwrap().kind, "Node");
+    assert!(
+        imported
+            .notes
+            .iter()
+            .any(|n| n.contains("reads nodes only once the chart's extraProbeRules")),
+        "{:?}",
+        imported.notes
+    );
 }
