@@ -271,7 +271,7 @@ pub(crate) fn destinations(peers: &[String], origin: &Origin, found: &mut Findin
 }
 
 /// A Chaos Mesh correlation, noted when set: Faultline's network faults have none.
-fn correlation(value: Option<&str>, origin: &Origin, found: &mut Findings) {
+pub(crate) fn correlation(value: Option<&str>, origin: &Origin, found: &mut Findings) {
     if let Some(c) = value.filter(|c| c.trim() != "0" && !c.trim().is_empty()) {
         found.note(
             origin,

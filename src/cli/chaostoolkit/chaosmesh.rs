@@ -189,21 +189,17 @@ impl Converter<'_> {
     }
 
     /// The traffic a network fault affects: `direction`, and the addresses of
-    /// `external_targets`; a `correlation` other than 0 and the peer pods of the `target_*`
-    /// arguments are refused.
+    /// `external_targets`; a `correlation` other than 0 is dropped with a note, as the Chaos
+    /// Mesh import does, and the peer pods of the `target_*` arguments are refused.
     fn traffic(&mut self, args: &mut Args) -> TrafficSelection {
         let direction = args.string("direction");
         let peers = list_argument(args, "external_targets");
+        let correlation = text_argument(args, "correlation");
         let (direction, destinations) = self.shared(args, |origin, found| {
+            convert::correlation(correlation.as_deref(), origin, found);
             let direction = convert::direction(direction.as_deref(), origin, found);
             (direction, convert::destinations(&peers, origin, found))
         });
-        if let Some(c) = number_argument(args, "correlation").filter(|c| *c != 0.0) {
-            args.problems.push(format!(
-                "correlation {c}% has no equivalent: Faultline draws each packet independently; \
-                 drop it"
-            ));
-        }
         peer_pods(args);
         TrafficSelection {
             direction,
@@ -762,22 +758,33 @@ mod tests {
     }
 
     #[test]
-    fn a_correlation_and_arguments_chaosk8s_does_not_take_are_refused() {
+    fn a_correlation_is_noted_and_arguments_chaosk8s_does_not_take_are_refused() {
+        let noted = experiment(&[action(
+            "slow",
+            NETWORK,
+            "add_latency",
+            r#"{"latency": "1s", "correlation": "25"}"#,
+        )]);
+        let imported = import(&noted, &ImportOptions::default()).unwrap();
+        assert!(
+            imported
+                .notes
+                .iter()
+                .any(|n| n.contains("correlation 25% is dropped")),
+            "{:?}",
+            imported.notes
+        );
         let source = experiment(&[
             action(
                 "slow",
                 NETWORK,
                 "add_latency",
-                r#"{"latency": "1s", "correlation": "25", "value": "50", "duration": "30s"}"#,
+                r#"{"latency": "1s", "value": "50", "duration": "30s"}"#,
             ),
             action("drop", NETWORK, "add_packet_loss", r#"{"loss": "25"}"#),
         ]);
         let list = refused(&source);
         let reason = &list[0].reason;
-        assert!(
-            reason.starts_with("correlation 25% has no equivalent"),
-            "{reason}"
-        );
         for unknown in ["\"value\"", "\"duration\""] {
             assert!(
                 reason.contains(&format!("unknown argument {unknown}")),
