@@ -1,9 +1,14 @@
 //! Embeds the git commit the binary is built from, for `faultline --version`, as
-//! FAULTLINE_GIT_COMMIT: the short hash, or "unknown" outside a git checkout (a source tarball,
-//! `cargo install --path .` from an unpacked archive). Writes nothing into the source tree.
+//! FAULTLINE_GIT_COMMIT: the short hash, followed by "-dirty" when the files the binary is built
+//! from (src/, build.rs, Cargo.toml, Cargo.lock) differ from that commit, or "unknown" outside a
+//! git checkout (a source tarball, `cargo install --path .` from an unpacked archive). Writes
+//! nothing into the source tree.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// What the binary is built from: a change to any of them makes the build "-dirty".
+const SOURCES: [&str; 4] = ["src", "build.rs", "Cargo.toml", "Cargo.lock"];
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("git")
@@ -26,14 +31,29 @@ fn main() {
         .is_some_and(|(top, dir)| top == dir);
     let commit = own_checkout
         .then(|| git(&manifest_dir, &["rev-parse", "--short", "HEAD"]))
-        .flatten();
+        .flatten()
+        .map(|hash| {
+            let mut status = vec![
+                "--no-optional-locks",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+            ];
+            status.extend(SOURCES);
+            // Any output lists a changed source file; no output (None) means clean.
+            match git(&manifest_dir, &status) {
+                Some(_) => format!("{hash}-dirty"),
+                None => hash,
+            }
+        });
     println!(
         "cargo:rustc-env=FAULTLINE_GIT_COMMIT={}",
         commit.as_deref().unwrap_or("unknown")
     );
 
-    // Rerun when HEAD moves: HEAD itself (a checkout), the branch it points to (a commit), and
-    // packed-refs. A worktree keeps HEAD in its own git dir and refs in the common one, which
+    // Rerun when a source file changes (for -dirty), and when HEAD moves: HEAD itself (a
+    // checkout), the branch it points to (a commit), and packed-refs. A worktree keeps HEAD in its own git dir and refs in the common one, which
     // `git rev-parse --git-path` resolves. Without any rerun-if-changed line, cargo would rerun
     // this on every change in the package.
     println!("cargo:rerun-if-changed=build.rs");
@@ -59,6 +79,7 @@ fn main() {
             _ => {}
         }
     }
+    watched.extend(SOURCES.iter().map(|source| manifest_dir.join(source)));
     for path in watched {
         println!("cargo:rerun-if-changed={}", path.display());
     }
