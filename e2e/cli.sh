@@ -183,6 +183,8 @@ test_b_a_score_below_min_score_exits_1() {
 	assert not health.is_passed and isinstance(health.result[0], junitparser.Failure), health.result
 	print("probe failure message:", health.result[0].message)
 	assert health.result[0].message, "the failure carries no message"
+	# The probe's last failure, not its last check, which passed again once web was back.
+	assert ": 200 in " not in health.result[0].message, "the failure message is a passing check's"
 	assert not cases["resilience score"].is_passed
 	EOF
 	# The same run judged against a lower bar passes: --min-score overrides the experiment's 100.

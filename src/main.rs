@@ -713,10 +713,10 @@ mod tests {
             .strip_prefix(concat!("faultline ", env!("CARGO_PKG_VERSION"), " ("))
             .and_then(|rest| rest.strip_suffix(")\n"))
             .unwrap_or_else(|| panic!("unexpected version line {version:?}"));
+        let hash = commit.strip_suffix("-dirty").unwrap_or(commit);
         assert!(
-            commit == "unknown"
-                || (commit.len() >= 7 && commit.chars().all(|c| c.is_ascii_hexdigit())),
-            "{commit:?} is neither a short commit hash nor unknown"
+            commit == "unknown" || (hash.len() >= 7 && hash.chars().all(|c| c.is_ascii_hexdigit())),
+            "{commit:?} is neither a short commit hash (with -dirty for uncommitted sources) nor unknown"
         );
     }
 

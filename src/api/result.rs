@@ -175,6 +175,19 @@ pub struct ProbeStatus {
     /// What the last check saw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_message: Option<String>,
+    /// What the last failed check saw: why the probe failed, kept when later checks pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure: Option<String>,
+}
+
+impl ProbeStatus {
+    /// Why the probe stands where it does: its last failure once a check has failed, else what
+    /// its last check saw.
+    pub fn reason(&self) -> Option<&str> {
+        self.last_failure
+            .as_deref()
+            .or(self.last_message.as_deref())
+    }
 }
 
 /// Steady-state probes before the first fault and after the last.

@@ -196,7 +196,10 @@ fn probe_changes(
             out.push(Change::Probe(sample("Passed", None)));
         }
         for _ in failed..probe.failed {
-            out.push(Change::Probe(sample("Failed", probe.last_message.clone())));
+            out.push(Change::Probe(sample(
+                "Failed",
+                probe.reason().map(str::to_owned),
+            )));
         }
     }
 }
@@ -355,6 +358,7 @@ mod tests {
             failed,
             unknown: 0,
             last_message: message.map(str::to_string),
+            last_failure: None,
         }
     }
 

@@ -9,11 +9,15 @@ use crate::{
     probes::Outcome,
 };
 
-/// Tallies one check into `probe`: its count, its last message, and its verdict so far.
+/// Tallies one check into `probe`: its count, its last message (and last failure), and its
+/// verdict so far.
 pub fn record_check(probe: &mut ProbeStatus, outcome: &Outcome) {
     match outcome {
         Outcome::Passed(_) => probe.passed += 1,
-        Outcome::Failed(_) => probe.failed += 1,
+        Outcome::Failed(message) => {
+            probe.failed += 1;
+            probe.last_failure = Some(message.clone());
+        }
         Outcome::Unknown(_) => probe.unknown += 1,
     }
     probe.last_message = Some(outcome.message().to_string());
@@ -96,6 +100,7 @@ mod tests {
             failed,
             unknown,
             last_message: None,
+            last_failure: None,
         }
     }
 
@@ -116,6 +121,19 @@ mod tests {
         assert_eq!((p.passed, p.failed, p.unknown), (2, 0, 1));
         assert_eq!(p.last_message.as_deref(), Some("200 again"));
         assert_eq!(p.verdict, Awaited);
+    }
+
+    #[test]
+    fn a_failed_check_is_kept_as_the_reason_when_later_checks_pass() {
+        let mut p = probe(ProbeMode::Continuous, 0, 0, 0);
+        record_check(&mut p, &Outcome::Passed("200 in 2ms".into()));
+        assert_eq!(p.reason(), Some("200 in 2ms"));
+        record_check(&mut p, &Outcome::Failed("503 in 4ms".into()));
+        record_check(&mut p, &Outcome::Passed("200 in 3ms".into()));
+        assert_eq!(p.last_message.as_deref(), Some("200 in 3ms"));
+        assert_eq!(p.last_failure.as_deref(), Some("503 in 4ms"));
+        assert_eq!(p.reason(), Some("503 in 4ms"), "a Failed probe says why");
+        assert_eq!(p.verdict, ProbeVerdict::Failed);
     }
 
     #[test]

@@ -395,7 +395,7 @@ impl Run {
                 format!(
                     "steady state before chaos failed: probe {}: {}",
                     s.name,
-                    s.last_message.as_deref().unwrap_or("")
+                    s.reason().unwrap_or("")
                 )
             });
         self.status.lock().await.steady_state.before = statuses;

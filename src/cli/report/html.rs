@@ -395,20 +395,13 @@ pub(super) fn probe_table(probes: &[ProbeStatus]) -> Markup {
                 badge(&wire_name(&p.verdict), probe_tone(p.verdict)),
                 number(p.passed),
                 number(p.failed),
-                html! { (p.last_message.as_deref().unwrap_or("")) },
+                html! { (p.reason().unwrap_or("")) },
             ]
         })
         .collect();
     table(
         "probes",
-        &[
-            "Probe",
-            "Mode",
-            "Verdict",
-            "Passed",
-            "Failed",
-            "Last message",
-        ],
+        &["Probe", "Mode", "Verdict", "Passed", "Failed", "Message"],
         &rows,
     )
 }

@@ -200,14 +200,14 @@ pub(super) fn probe_lines(fault: &FaultStatus, verdict: ProbeVerdict) -> String 
                 wire_name(&p.verdict),
                 p.passed,
                 p.failed,
-                p.last_message.as_deref().unwrap_or("no message")
+                p.reason().unwrap_or("no message")
             )
         })
         .collect()
 }
 
 pub(super) fn probe_outcome(probe: &ProbeStatus) -> Outcome {
-    let message = probe.last_message.clone().unwrap_or_default();
+    let message = probe.reason().unwrap_or_default().to_owned();
     let counts = format!("passed {}, failed {}", probe.passed, probe.failed);
     match probe.verdict {
         ProbeVerdict::Passed => Outcome::Passed,
