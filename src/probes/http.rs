@@ -303,9 +303,16 @@ fn prepare(probe: &HttpProbe) -> Result<Prepared, SpecError> {
     })
 }
 
+impl HttpProbe {
+    /// The request, as every message of the probe starts: "GET http://web/health".
+    pub(crate) fn what(&self) -> String {
+        format!("{} {}", self.method.trim().to_ascii_uppercase(), self.url)
+    }
+}
+
 impl Probe for HttpProbe {
     async fn check(&self, _ctx: &ProbeContext) -> Outcome {
-        let what = format!("{} {}", self.method.trim().to_ascii_uppercase(), self.url);
+        let what = self.what();
         let prepared = match prepare(self) {
             Ok(prepared) => prepared,
             Err(e) => return Outcome::Unknown(format!("{what}: {e}")),

@@ -99,11 +99,17 @@ pub async fn check_once(spec: &ChaosProbeSpec, ctx: &ProbeContext) -> Outcome {
     let timeout = spec.run_properties.timeout.as_std();
     let outcome = match spec.probe_type {
         ProbeType::Http => match &spec.http {
-            Some(probe) => with_deadline(timeout, probe.check(ctx), Outcome::Failed).await,
+            Some(probe) => {
+                let failed = |m| Outcome::Failed(format!("{}: {m}", probe.what()));
+                with_deadline(timeout, probe.check(ctx), failed).await
+            }
             None => missing_block(spec.probe_type),
         },
         ProbeType::Prometheus => match &spec.prometheus {
-            Some(probe) => with_deadline(timeout, probe.check(ctx), Outcome::Failed).await,
+            Some(probe) => {
+                let failed = |m| Outcome::Failed(format!("{}: {m}", probe.what()));
+                with_deadline(timeout, probe.check(ctx), failed).await
+            }
             None => missing_block(spec.probe_type),
         },
         ProbeType::K8s => match &spec.k8s {
@@ -276,7 +282,8 @@ mod tests {
         let mut spec = http_spec(server.url("/"));
         spec.run_properties.timeout = ApiDuration::from_millis(100);
         let outcome = check_once(&spec, &context()).await;
-        assert_eq!(outcome, Outcome::Failed("timed out after 100ms".into()));
+        let want = format!("GET {}: timed out after 100ms", server.url("/"));
+        assert_eq!(outcome, Outcome::Failed(want));
     }
 
     #[tokio::test]

@@ -22,10 +22,17 @@ enum QueryValue {
     Unusable(String),
 }
 
+impl PrometheusProbe {
+    /// The query, as every message of the probe starts.
+    pub(crate) fn what(&self) -> String {
+        format!("query {:?}", self.query)
+    }
+}
+
 impl Probe for PrometheusProbe {
     async fn check(&self, _ctx: &ProbeContext) -> Outcome {
         let url = query_url(&self.endpoint, &self.query);
-        let what = format!("query {:?}", self.query);
+        let what = self.what();
         let request = match Request::get(&url)
             .header(ACCEPT, "application/json")
             .body(Full::new(Bytes::new()))
