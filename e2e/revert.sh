@@ -3,7 +3,8 @@
 # and the revert guarantee, measured on the real cluster: the replicas come back, the nodes are
 # uncordoned and untainted, whatever is lost on the way (the fault pod, the operator, the
 # experiment). Node faults act on kwok nodes only (FAKE_NODES), never on the real node. The node
-# family's import round trip (Litmus node-taint and node-drain) is here too, for those nodes.
+# family's import round trips (Litmus node-taint and node-drain, Chaos Toolkit cordon_node) are here
+# too, for those nodes.
 # Prints "N passed, N failed" last. Needs the cluster with FAKE_NODES>=2 and the images.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster/config.sh"
@@ -314,6 +315,26 @@ test_j_litmus_node_faults_import_round_trip() {
 	[ -z "$(node_field kwok-node-0 '{.spec.unschedulable}')" ] || fail "kwok-node-0 still cordoned"
 }
 
+# The Chaos Toolkit import's node actions: cordon_node, with its uncordon_node rollback dropped
+# (Faultline reverts the fault itself), imported, applied and run to a Pass; the node is back.
+test_k_chaostoolkit_node_cordon_import_round_trip() {
+	node_namespace; local ns=$NS node=kwok-node-1
+	deploy_app "$ns" 1
+	TARGET_NS=$ns "$FAULTLINE" import chaostoolkit "$REPO_ROOT/e2e/manifests/chaostoolkit/node-cordon.json" -n "$ns" \
+		> "$OUT/k-imported.yaml" 2> "$OUT/k-notes.txt" || fail "the import failed: $(cat "$OUT/k-notes.txt")"
+	cat "$OUT/k-imported.yaml" "$OUT/k-notes.txt"
+	grep -F 'rollbacks[0] "uncordon-the-node" dropped' "$OUT/k-notes.txt" >/dev/null || fail "no note on the dropped rollback"
+	"$FAULTLINE" run -f "$OUT/k-imported.yaml" >/dev/null || fail "faultline run refused the imported experiment"
+	wait_for "$node cordoned" 60 'test "$(node_field $node "{.spec.unschedulable}")" = true'
+	local result; result=$(kubectl -n "$ns" get chaosresults -o jsonpath='{.items[0].metadata.name}')
+	local phase; phase=$(wait_result "$ns" "$result" 90) || fail "$phase"
+	show "$ns" "$result"
+	[ "$phase" = Completed ] || fail "phase $phase, expected Completed"
+	[ "$(field "$ns" chaosresult "$result" '{.status.verdict}')" = Pass ] || fail "verdict is not Pass"
+	[ "$(ledger_state "$ns" "$result" cordon-a-node)" = Reverted ] || fail "ledger: $(ledger_state "$ns" "$result" cordon-a-node)"
+	[ -z "$(node_field $node '{.spec.unschedulable}')" ] || fail "$node still cordoned"
+}
+
 "$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
 [ -x "$FAULTLINE" ] || { echo "no faultline binary at $FAULTLINE: run make image" >&2; exit 1; }
 [ "$(kubectl get nodes -l type=kwok -o name | wc -l)" -ge 2 ] || { echo "needs FAKE_NODES>=2 (make revert-e2e starts them)" >&2; exit 1; }
@@ -322,7 +343,8 @@ for t in a_scale_to_zero_and_back b_a_person_scaling_mid_run_is_drift_not_overwr
 	d_node_drain_honours_the_budget_and_uncordons e_node_cordon_and_taint_revert_exactly_their_change \
 	f_operator_restart_mid_injection g_a_lost_fault_pod_is_reverted_by_the_operator \
 	h_deleting_the_experiment_reverts_before_the_finalizer_lets_go \
-	i_a_revert_that_cannot_succeed_holds_deletion_until_force_cleanup j_litmus_node_faults_import_round_trip; do
+	i_a_revert_that_cannot_succeed_holds_deletion_until_force_cleanup j_litmus_node_faults_import_round_trip \
+	k_chaostoolkit_node_cordon_import_round_trip; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done

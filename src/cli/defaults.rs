@@ -24,16 +24,27 @@ fn schema_of(kind: &str) -> Option<Value> {
         .map(|crd| crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone())
 }
 
-/// Removes, depth first, each property equal to its schema's default.
+/// Removes, depth first, each property equal to its schema's default, and each object with a
+/// default of its own that held nothing else (`runProperties` of default values; an object
+/// without a default, such as `podDelete` or an empty `nodeCordon: {}`, stays).
 fn prune(value: &mut serde_yaml_ng::Value, schema: &Value) {
+    let filled = |v: &serde_yaml_ng::Value| v.as_mapping().is_some_and(|m| !m.is_empty());
     match value {
         serde_yaml_ng::Value::Mapping(map) => {
             let properties = &schema["properties"];
+            let required = schema["required"].as_array();
             map.retain(|key, field| {
-                let field_schema = &properties[key.as_str().unwrap_or_default()];
+                let name = key.as_str().unwrap_or_default();
+                let field_schema = &properties[name];
+                let was_filled = filled(field);
                 prune(field, field_schema);
                 let default = field_schema.get("default").map(serde_yaml_ng::to_value);
-                !matches!(default, Some(Ok(default)) if default == *field)
+                // An object whose fields were all defaults reads back as its own default.
+                let emptied = was_filled
+                    && !filled(field)
+                    && default.is_some()
+                    && !required.is_some_and(|r| r.iter().any(|k| k == name));
+                !emptied && !matches!(default, Some(Ok(default)) if default == *field)
             });
         }
         serde_yaml_ng::Value::Sequence(items) => {
@@ -70,6 +81,21 @@ mod tests {
         ] {
             assert!(!yaml.contains(default), "{default} is a default: {yaml}");
         }
+        let back: crate::api::ChaosExperiment = serde_yaml_ng::from_str(&yaml).unwrap();
+        assert_eq!(back.spec, experiment.spec);
+    }
+
+    #[test]
+    fn an_object_of_defaults_is_left_out_and_an_empty_one_kept() {
+        let experiment: crate::api::ChaosExperiment = serde_yaml_ng::from_str(
+            "apiVersion: chaos.faultline.dev/v1alpha1\nkind: ChaosExperiment\nmetadata: {name: e}\n\
+             spec:\n  faults:\n  - name: f\n    type: node-cordon\n    target: {kind: Node, name: n}\n    nodeCordon: {}\n\
+                 probes:\n    - name: p\n      probe:\n        type: k8s\n        k8s: {apiVersion: v1, kind: Namespace, name: default, check: {state: Present}}\n",
+        )
+        .unwrap();
+        let yaml = minimal_yaml(&experiment, "ChaosExperiment");
+        assert!(!yaml.contains("runProperties"), "only defaults: {yaml}");
+        assert!(yaml.contains("nodeCordon: {}"), "{yaml}");
         let back: crate::api::ChaosExperiment = serde_yaml_ng::from_str(&yaml).unwrap();
         assert_eq!(back.spec, experiment.spec);
     }

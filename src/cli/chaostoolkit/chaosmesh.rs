@@ -253,8 +253,8 @@ impl Converter<'_> {
     }
 
     /// Applies a rule of the Chaos Mesh import to the activity: a field it refuses becomes a
-    /// problem named after the chaosk8s argument that sets it, and its notes notes on the
-    /// activity.
+    /// problem named after the chaosk8s argument that sets it, and its notes become notes on
+    /// the activity.
     fn shared<T>(&mut self, args: &mut Args, rule: impl FnOnce(&Origin, &mut Findings) -> T) -> T {
         // Without a kind, a refusal's provider is " <field>" and a note " \"<name>\": <text>".
         let origin = Origin {
