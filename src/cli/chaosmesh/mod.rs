@@ -1,7 +1,7 @@
 //! `faultline import chaosmesh`: converts Chaos Mesh manifests (PodChaos, NetworkChaos,
-//! StressChaos, DNSChaos, a Schedule of one of them, or a Workflow of Serial or Parallel steps) into one
-//! ChaosExperiment. Whatever has no faithful equivalent is refused, all of it listed at once;
-//! whatever is approximated is noted. The mapping is documented in docs/migrating.md.
+//! StressChaos, DNSChaos, a Schedule of one of them, or a Workflow of Serial or Parallel steps)
+//! into one ChaosExperiment. Whatever has no faithful equivalent is refused, all of it listed at
+//! once; whatever is approximated is noted. The mapping is documented in docs/migrating.md.
 
 pub(crate) mod convert;
 pub mod model;

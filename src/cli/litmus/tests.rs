@@ -199,7 +199,7 @@ fn a_file_without_an_engine_is_an_error() {
 }
 
 #[test]
-fn node_taint_and_node_drain_target_the_named_nodes_with_a_node_probe() {
+fn node_taint_and_node_drain_target_the_named_nodes_with_a_namespace_probe() {
     let path = format!(
         "{}/e2e/manifests/litmus/node-engine.yaml",
         env!("CARGO_MANIFEST_DIR")
