@@ -291,6 +291,16 @@ test_i_a_revert_that_cannot_succeed_holds_deletion_until_force_cleanup() {
 	[ "$(replicas "$ns" web)" = 0 ] || fail "replicas $(replicas "$ns" web): expected the abandoned 0"
 }
 
+# passing_run NS: sets RESULT to the namespace's one run, waits for it to end and fails the test
+# unless it Completed with a Pass.
+passing_run() {
+	RESULT=$(kubectl -n "$1" get chaosresults -o jsonpath='{.items[0].metadata.name}')
+	local phase; phase=$(wait_result "$1" "$RESULT" 90) || fail "$phase"
+	show "$1" "$RESULT"
+	[ "$phase" = Completed ] || fail "phase $phase, expected Completed"
+	[ "$(field "$1" chaosresult "$RESULT" '{.status.verdict}')" = Pass ] || fail "verdict is not Pass"
+}
+
 # The node family of the Litmus import (issue 12): the docs-shaped engine is imported, applied and
 # run to a Pass, and each node is back as it was: the taint gone, the drained node uncordoned.
 test_j_litmus_node_faults_import_round_trip() {
@@ -303,11 +313,7 @@ test_j_litmus_node_faults_import_round_trip() {
 	"$FAULTLINE" run -f "$OUT/j-imported.yaml" >/dev/null || fail "faultline run refused the imported experiment"
 	wait_for "kwok-node-1 tainted" 60 "kubectl get node kwok-node-1 -o jsonpath='{.spec.taints[*].key}' | grep -q chaos.faultline.dev/litmus"
 	wait_for "kwok-node-0 cordoned" 60 'test "$(node_field kwok-node-0 "{.spec.unschedulable}")" = true'
-	local result; result=$(kubectl -n "$ns" get chaosresults -o jsonpath='{.items[0].metadata.name}')
-	local phase; phase=$(wait_result "$ns" "$result" 90) || fail "$phase"
-	show "$ns" "$result"
-	[ "$phase" = Completed ] || fail "phase $phase, expected Completed"
-	[ "$(field "$ns" chaosresult "$result" '{.status.verdict}')" = Pass ] || fail "verdict is not Pass"
+	passing_run "$ns"; local result=$RESULT
 	[ "$(ledger_state "$ns" "$result" node-taint) $(ledger_state "$ns" "$result" node-drain)" = "Reverted Reverted" ] ||
 		fail "ledger: $(ledger_state "$ns" "$result" node-taint) / $(ledger_state "$ns" "$result" node-drain)"
 	[ "$(node_field kwok-node-1 '{.spec.taints[*].key}')" = faultline.dev/fake-node ] ||
@@ -326,11 +332,7 @@ test_k_chaostoolkit_node_cordon_import_round_trip() {
 	grep -F 'rollbacks[0] "uncordon-the-node" dropped' "$OUT/k-notes.txt" >/dev/null || fail "no note on the dropped rollback"
 	"$FAULTLINE" run -f "$OUT/k-imported.yaml" >/dev/null || fail "faultline run refused the imported experiment"
 	wait_for "$node cordoned" 60 'test "$(node_field $node "{.spec.unschedulable}")" = true'
-	local result; result=$(kubectl -n "$ns" get chaosresults -o jsonpath='{.items[0].metadata.name}')
-	local phase; phase=$(wait_result "$ns" "$result" 90) || fail "$phase"
-	show "$ns" "$result"
-	[ "$phase" = Completed ] || fail "phase $phase, expected Completed"
-	[ "$(field "$ns" chaosresult "$result" '{.status.verdict}')" = Pass ] || fail "verdict is not Pass"
+	passing_run "$ns"; local result=$RESULT
 	[ "$(ledger_state "$ns" "$result" cordon-a-node)" = Reverted ] || fail "ledger: $(ledger_state "$ns" "$result" cordon-a-node)"
 	[ -z "$(node_field $node '{.spec.unschedulable}')" ] || fail "$node still cordoned"
 }

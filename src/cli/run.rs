@@ -834,7 +834,7 @@ pub fn summary(journal: &Journal, interrupted: Option<&str>) -> String {
             if fault.targets.len() == 1 { "" } else { "s" }
         ));
         for probe in &fault.probes {
-            let message = match (&probe.last_failure, probe.failed > 0) {
+            let message = match (probe.reason(), probe.failed > 0) {
                 (Some(m), true) => format!(": {m}"),
                 _ => String::new(),
             };

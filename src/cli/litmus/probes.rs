@@ -183,7 +183,8 @@ fn http(inputs: &Value, at: &Origin, found: &mut Findings) -> Option<Value> {
 }
 
 /// Resources a k8s probe may name that the operator's ClusterRole does not let it read by default.
-const READ_WITH_EXTRA_RULES: [&str; 4] = ["configmaps", "persistentvolumeclaims", "jobs", "nodes"];
+pub(super) const READ_WITH_EXTRA_RULES: [&str; 4] =
+    ["configmaps", "persistentvolumeclaims", "jobs", "nodes"];
 
 fn k8s(inputs: &Value, at: &Origin, found: &mut Findings) -> Option<Value> {
     let state = match inputs["operation"].as_str().unwrap_or("present") {

@@ -262,3 +262,24 @@ fn a_k8s_probe_of_nodes_says_the_operator_needs_extra_probe_rules() {
         imported.notes
     );
 }
+
+#[test]
+fn the_kinds_noted_as_needing_extra_probe_rules_are_those_the_operator_role_lacks() {
+    let role = include_str!("../../../charts/faultline/templates/clusterrole-operator.yaml");
+    let granted = |resource: &str| role.contains(&format!("\"{resource}\""));
+    for resource in probes::READ_WITH_EXTRA_RULES {
+        assert!(!granted(resource), "the operator's role grants {resource}");
+    }
+    let read_by_default = [
+        "pods",
+        "deployments",
+        "statefulsets",
+        "daemonsets",
+        "replicasets",
+        "services",
+        "namespaces",
+    ];
+    for resource in read_by_default {
+        assert!(granted(resource), "the operator's role lacks {resource}");
+    }
+}
