@@ -139,8 +139,8 @@ enum ImportCommand {
         #[arg(long)]
         name: Option<String>,
     },
-    /// Chaos Mesh manifests (PodChaos, NetworkChaos, StressChaos, a Schedule or a Workflow) as
-    /// one ChaosExperiment; the YAML goes to stdout, notes to stderr.
+    /// Chaos Mesh manifests (PodChaos, NetworkChaos, StressChaos, DNSChaos, a Schedule or a
+    /// Workflow) as one ChaosExperiment; the YAML goes to stdout, notes to stderr.
     ///
     /// Several files or documents become faults run one after the other. Anything that cannot
     /// be converted is refused with the full list (exit 3).
