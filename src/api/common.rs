@@ -219,6 +219,7 @@ pub fn conditions_schema(generator: &mut SchemaGenerator) -> Schema {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn a_probe_mode_reads_as_it_serialises() {
@@ -228,8 +229,6 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", mode.as_str()));
         }
     }
-
-    use super::*;
 
     #[test]
     fn durations_parse_and_print_the_kubernetes_way() {
