@@ -3,8 +3,8 @@
 # Helm-installed operator on the local cluster. Exit codes, the JUnit report (parsed with Python's
 # junitparser), the HTML report (rendered in headless Chromium, screenshot kept in the output
 # folder), an experiment's history (Chromium too), the Chaos Toolkit import round trip, the docs' CI
-# job scripts run in the CI job image (GitHub's installing a `make dist` archive), and the binary
-# as a kubectl plugin. ONLY=substr picks tests.
+# job scripts run in the CI job image (GitHub's installing a `make dist` archive), the binary as a
+# kubectl plugin, and `make demo`'s script. ONLY=substr picks tests.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster/config.sh"
 export KUBECONFIG=$KUBECONFIG_ADMIN
@@ -478,6 +478,22 @@ test_j_litmus_import_round_trip() {
 	grep -F '"ec2-terminate-by-id" [experiment ec2-terminate-by-id]' <<< "$out" >/dev/null || fail "the refusal does not list the EC2 fault"
 }
 
+test_k_make_demo_runs_the_sample_to_a_pass() {
+	# The README's first command (its cluster-up and images prerequisites are this tier's too), run twice as
+	# the README says: the second run reuses the install and the app, and runs the sample again.
+	kubectl delete namespace faultline-demo --ignore-not-found --wait=true --timeout=120s >/dev/null
+	local run out
+	for run in 1 2; do
+		out=$(E2E_OUTPUT="$OUT" bash "$REPO_ROOT/e2e/demo.sh" 2>&1) || { echo "$out"; fail "make demo run $run exited non-zero"; }
+		echo "$out" | tail -12
+		grep -E "^chaosresult/web-pod-delete-$run: Completed, verdict Pass, score 100" <<< "$out" >/dev/null ||
+			fail "make demo run $run did not end with web-pod-delete-$run passing at 100"
+		grep -F "HTML report:           $OUT/demo/report.html" <<< "$out" >/dev/null || fail "run $run does not print its report's path"
+	done
+	[ -s "$OUT/demo/report.html" ] || fail "no HTML report at $OUT/demo/report.html"
+	kubectl delete namespace faultline-demo --wait=false >/dev/null
+}
+
 "$CLUSTER_SRC/cluster.sh" status >/dev/null || { echo "the cluster is not up: run make cluster-up" >&2; exit 1; }
 [ -x "$FAULTLINE" ] || { echo "no faultline binary at $FAULTLINE: run make image" >&2; exit 1; }
 command -v chromium >/dev/null || { echo "chromium is missing: run make deps" >&2; exit 1; }
@@ -485,7 +501,7 @@ install_operator || { echo "cli: 0 passed, 1 failed"; exit 1; }
 for t in a_passing_run_exits_0_with_reports b_a_score_below_min_score_exits_1 c_stopped_or_timed_out_runs_exit_2 \
 	d_bad_input_exits_3_with_a_message e_chaostoolkit_import_round_trip f_the_docs_gitlab_job_gates_real_runs_in_the_cli_image \
 	g_the_binary_works_as_a_kubectl_plugin h_the_docs_github_job_installs_the_dist_archive i_chaosmesh_import_round_trip \
-	j_litmus_import_round_trip; do
+	j_litmus_import_round_trip k_make_demo_runs_the_sample_to_a_pass; do
 	[ -z "${ONLY:-}" ] || [[ $t == *$ONLY* ]] || continue
 	run_test "$t"
 done
