@@ -2,9 +2,9 @@
 # The CLI tier: `faultline run/get/logs/stop/report/import` as a pipeline uses them, against the
 # Helm-installed operator on the local cluster. Exit codes, the JUnit report (parsed with Python's
 # junitparser), the HTML report (rendered in headless Chromium, screenshot kept in the output
-# folder), an experiment's history (Chromium too), the Chaos Toolkit import round trip, the docs' CI
-# job scripts run in the CI job image (GitHub's installing a `make dist` archive), the binary as a
-# kubectl plugin, and `make demo`'s script. ONLY=substr picks tests.
+# folder), an experiment's history (Chromium too), the Chaos Toolkit, Chaos Mesh and Litmus import
+# round trips, the docs' CI job scripts run in the CI job image (GitHub's installing a `make dist`
+# archive), the binary as a kubectl plugin, and `make demo`'s script. ONLY=substr picks tests.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cluster/config.sh"
 export KUBECONFIG=$KUBECONFIG_ADMIN
@@ -482,6 +482,7 @@ test_k_make_demo_runs_the_sample_to_a_pass() {
 	# The README's first command (its cluster-up and images prerequisites are this tier's too), run twice as
 	# the README says: the second run reuses the install and the app, and runs the sample again.
 	kubectl delete namespace faultline-demo --ignore-not-found --wait=true --timeout=120s >/dev/null
+	rm -f "$OUT/demo/report.html"
 	local run out
 	for run in 1 2; do
 		out=$(E2E_OUTPUT="$OUT" bash "$REPO_ROOT/e2e/demo.sh" 2>&1) || { echo "$out"; fail "make demo run $run exited non-zero"; }

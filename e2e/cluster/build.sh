@@ -24,7 +24,7 @@ require_go() {
 build_kube() {
 	[ -x "$KUBE_BIN_DIR/kube" ] && return 0
 	require_go
-	log "building Kubernetes $K8S_VERSION and etcd $ETCD_VERSION (cold: tens of minutes on 2 cores) -> $KUBE_BIN_DIR"
+	log "building Kubernetes $K8S_VERSION and etcd $ETCD_VERSION (cold: about 6 minutes on 2 cores) -> $KUBE_BIN_DIR"
 	local tmp=$KUBE_BIN_DIR.tmp minor=${K8S_VERSION#v1.}
 	minor=${minor%%.*}
 	rm -rf "$tmp"; mkdir -p "$tmp"
